@@ -1,0 +1,57 @@
+/** Desired-state types published by the desired source (DESIGN.md §2). Immutable once published. */
+
+export interface DesiredService {
+  readonly name: string;
+  /** `sha256:<64 hex>` over the service's definition and everything it can depend on. */
+  readonly hash: string;
+  /** `restart: "no"` set explicitly: the container may exit 0 and still count as in sync. */
+  readonly oneShot: boolean;
+  /** The compose file defines a healthcheck (not `disable: true`): wait for `healthy`. */
+  readonly healthcheck: boolean;
+}
+
+export interface DesiredStack {
+  /** Directory relative to `source.path`, `/`-separated: `apps/web`. */
+  readonly id: string;
+  /** Directory relative to the repository root (`source.path` + id). */
+  readonly dir: string;
+  /** Compose project name: top-level `name:` or derived from the id. */
+  readonly project: string;
+  /** Compose files relative to the stack directory, in `-f` order (main file, then override). */
+  readonly composeFiles: readonly string[];
+  /** `sha256:<64 hex>`, or null when the stack is invalid. */
+  readonly composeHash: string | null;
+  /** Services that `compose up` starts (services with `profiles` are left out), by name. */
+  readonly services: ReadonlyMap<string, DesiredService>;
+  /** Why the stack is invalid (names the file and line where known), or null. */
+  readonly error: string | null;
+  /** Every tracked file of the stack directory: path relative to it → Git blob id. */
+  readonly files: ReadonlyMap<string, string>;
+}
+
+export interface Snapshot {
+  /** Commit id the snapshot was built from (for `validate` on a plain directory: `local`). */
+  readonly revision: string;
+  readonly fetchedAt: Date;
+  /** In-scope stacks only, by id. */
+  readonly stacks: ReadonlyMap<string, DesiredStack>;
+}
+
+export type SnapshotListener = (snapshot: Snapshot) => void;
+
+export interface Source {
+  /**
+   * Fetch the branch and publish a new snapshot if the revision changed (or none exists yet).
+   * On failure throws a `SourceError` and keeps the last good snapshot.
+   */
+  refresh(signal?: AbortSignal): Promise<Snapshot>;
+  /** The last good snapshot, if any (after a restart: rebuilt from the local object store). */
+  current(): Snapshot | undefined;
+  subscribe(listener: SnapshotListener): () => void;
+  /**
+   * Make `destDir` hold exactly the stack's tracked files of the snapshot it came from: write
+   * new and changed files, delete files an earlier materialize wrote that are gone from Git,
+   * never touch any other file (untracked data written by containers survives).
+   */
+  materialize(stack: DesiredStack, destDir: string): Promise<void>;
+}

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Prepare a machine for stackd's tests: a Docker engine, compose v2 and v1, busybox test images,
+# promtool. Idempotent: when everything is present it only checks and returns in a few seconds.
+# On a host that already runs Docker with compose it installs nothing.
+set -euo pipefail
+
+log() { printf 'test-env: %s\n' "$*" >&2; }
+die() { printf 'test-env: error: %s\n' "$*" >&2; exit 1; }
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+PLUGIN_DIR="${DOCKER_CONFIG:-$HOME/.docker}/cli-plugins"
+DOCKERD_LOG="${STACKD_TEST_DOCKERD_LOG:-/tmp/stackd-test-dockerd.log}"
+
+apt_updated=0
+apt_install() {
+  command -v apt-get >/dev/null || die "missing $*; install them (no apt-get on this machine)"
+  if [ "$apt_updated" -eq 0 ]; then
+    log "apt-get update"
+    $SUDO apt-get update -qq >/dev/null
+    apt_updated=1
+  fi
+  log "installing $*"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+engine_up() { timeout 5 docker info >/dev/null 2>&1; }
+
+# 1. Packages: the engine (docker.io), compose v1, busybox for test images, promtool, iproute2.
+need=()
+command -v docker >/dev/null && { engine_up || command -v dockerd >/dev/null; } || need+=(docker.io)
+command -v dockerd >/dev/null || engine_up || need+=(docker.io)
+command -v docker-compose >/dev/null || need+=(docker-compose)
+[ -x /bin/busybox ] || command -v busybox >/dev/null || need+=(busybox-static)
+command -v promtool >/dev/null || need+=(prometheus)
+command -v git >/dev/null || need+=(git)
+if [ ${#need[@]} -gt 0 ]; then
+  mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)
+  apt_install "${need[@]}"
+fi
+
+# 2. Compose v2 as a CLI plugin, from the next Debian release's docker-compose package.
+if ! docker compose version >/dev/null 2>&1; then
+  command -v apt-get >/dev/null || die "compose v2 is missing and this is not Debian; install the docker compose plugin"
+  src=/etc/apt/sources.list.d/debian.sources
+  uri=""
+  if [ -f "$src" ]; then
+    uri=$(awk '/^URIs:/ {print $2; exit}' "$src")
+  elif [ -f /etc/apt/sources.list ]; then
+    uri=$(awk '$1=="deb" && $0 !~ /security/ {print $2; exit}' /etc/apt/sources.list)
+  fi
+  [ -n "$uri" ] || die "cannot find a Debian mirror in the apt sources"
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  mkdir -p "$work/lists/partial" "$work/archives/partial"
+  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri trixie main" >"$work/sources.list"
+  log "fetching compose v2 from the trixie docker-compose package"
+  opts=(-o Dir::Etc::SourceList="$work/sources.list" -o Dir::Etc::SourceParts=/dev/null
+        -o Dir::State::Lists="$work/lists" -o APT::Get::List-Cleanup=0)
+  $SUDO apt-get "${opts[@]}" update -qq >/dev/null
+  (cd "$work" && apt-get "${opts[@]}" download docker-compose >/dev/null)
+  deb=$(ls "$work"/docker-compose_*.deb | head -n1)
+  dpkg -x "$deb" "$work/x"
+  mkdir -p "$PLUGIN_DIR"
+  install -m 0755 "$work/x/usr/libexec/docker/cli-plugins/docker-compose" "$PLUGIN_DIR/docker-compose"
+  docker compose version >/dev/null || die "compose v2 plugin installed but 'docker compose version' fails"
+fi
+
+# 3. The engine: start dockerd in the background if none answers.
+if ! engine_up; then
+  [ -z "${DOCKER_HOST:-}" ] || die "DOCKER_HOST=$DOCKER_HOST does not answer; start that engine or unset DOCKER_HOST"
+  log "starting dockerd (log: $DOCKERD_LOG)"
+  ( $SUDO setsid dockerd >"$DOCKERD_LOG" 2>&1 </dev/null & )
+  for _ in $(seq 1 60); do engine_up && break; sleep 1; done
+  engine_up || die "dockerd did not answer within 60 s; see $DOCKERD_LOG"
+fi
+
+# 4. Test images, made with docker import from busybox-static (no registry needed).
+bb=$(command -v busybox || echo /bin/busybox)
+for v in 1 2; do
+  img="stackd-test/busybox:$v"
+  docker image inspect "$img" >/dev/null 2>&1 && continue
+  log "building $img"
+  root=$(mktemp -d)
+  mkdir -p "$root/bin" "$root/tmp" "$root/etc" "$root/www"
+  cp "$bb" "$root/bin/busybox"
+  for app in sh sleep httpd wget cat echo ls touch date true false kill; do ln -s busybox "$root/bin/$app"; done
+  echo "$v" >"$root/version"
+  echo "root:x:0:0:root:/root:/bin/sh" >"$root/etc/passwd"
+  echo "stackd test image $v" >"$root/www/index.html"
+  tar -C "$root" -c . | docker import -c 'ENV PATH=/bin' -c 'CMD ["sleep","3600"]' - "$img" >/dev/null
+  rm -rf "$root"
+done
+
+log "ready: $(docker version --format 'engine {{.Server.Version}}'), $(docker compose version --short 2>/dev/null | sed 's/^/compose v2 /'), $(docker-compose version --short 2>/dev/null | sed 's/^/compose v1 /')"
