@@ -1,0 +1,337 @@
+/** Triggers → desired-source refresh → work queue → reconciler; resync, polling, shutdown. */
+import {
+  type RateLimitingQueue,
+  createRateLimitingQueue,
+  runWorkers,
+  createDefaultControllerRateLimiter,
+  createMaxOfRateLimiter,
+  createExponentialRateLimiter,
+  createBucketRateLimiter,
+} from '../../pkg/workqueue/index.js';
+import type { Informer } from '../informer/types.js';
+import type { Logger } from '../log/index.js';
+import {
+  type Reconciler,
+  runtimeStacks,
+  stackIds,
+  stackStatus,
+  stacksResponse,
+} from '../reconciler/index.js';
+import type { Snapshot, Source } from '../source/types.js';
+import type { RunRecord, StateStore } from '../state/index.js';
+import type { HistoryEntry, StackStatus, StacksResponse } from '../status/index.js';
+import type { ControllerHooks } from './hooks.js';
+import { Coalescer } from './refresher.js';
+
+export interface ControllerOptions {
+  readonly source: Source & { loadCached?: () => Promise<Snapshot | undefined> };
+  readonly informer: Informer;
+  readonly reconciler: Reconciler;
+  readonly state: StateStore;
+  readonly logger: Logger;
+  readonly instance: string;
+  readonly inScope: (id: string) => boolean;
+  /** `reconcile.enabled` from the configuration; a value set through the API (persisted) wins. */
+  readonly reconcileEnabled: boolean;
+  /** Milliseconds; 0 = no polling. */
+  readonly pollIntervalMs: number;
+  /** Milliseconds; 0 = no periodic resync. */
+  readonly resyncIntervalMs: number;
+  readonly hooks?: ControllerHooks;
+  /** Per-key retry backoff. @default 2 s doubling to 5 min */
+  readonly backoff?: { readonly baseMs: number; readonly maxMs: number };
+  /** @default Math.random */
+  readonly random?: () => number;
+}
+
+export interface StackDetail extends StackStatus {
+  readonly history: readonly HistoryEntry[];
+}
+
+const FETCH_RETRY_BASE_MS = 5_000;
+const FETCH_RETRY_MAX_MS = 300_000;
+const RUNS_OPEN_LIMIT = 50;
+
+export class Controller {
+  readonly #o: ControllerOptions;
+  readonly queue: RateLimitingQueue;
+  readonly #refresh: Coalescer;
+  /** Stacks asked for by a manual sync: applied even if they look in sync. */
+  readonly #forced = new Set<string>();
+  #workers: Promise<void> | undefined;
+  #pollTimer: NodeJS.Timeout | undefined;
+  #resyncTimer: NodeJS.Timeout | undefined;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #fetchFailures = 0;
+  #lastFetchError: string | null = null;
+  #stopping = false;
+  #unsubscribe: (() => void)[] = [];
+  #runSeq = 0;
+  /** Runs whose stacks have not all finished, by id. */
+  readonly #openRuns = new Map<number, RunRecord>();
+  #trigger = 'startup';
+
+  constructor(options: ControllerOptions) {
+    this.#o = options;
+    this.queue = createRateLimitingQueue({
+      rateLimiter: options.backoff
+        ? createMaxOfRateLimiter(
+            createExponentialRateLimiter({
+              baseDelay: options.backoff.baseMs,
+              maxDelay: options.backoff.maxMs,
+            }),
+            createBucketRateLimiter({ qps: 10, burst: 100 }),
+          )
+        : createDefaultControllerRateLimiter(),
+      ...(options.hooks?.queue ? { metrics: options.hooks.queue } : {}),
+    });
+    this.#refresh = new Coalescer(() => this.#doRefresh());
+    this.#runSeq = options.state.data.runs[0]?.id ?? 0;
+  }
+
+  get reconcileEnabled(): boolean {
+    return this.#o.state.data.reconcileEnabled ?? this.#o.reconcileEnabled;
+  }
+
+  get lastFetchError(): string | null {
+    return this.#lastFetchError;
+  }
+
+  /** Ready: a desired state is known and the Docker engine answers. */
+  ready(): boolean {
+    return this.#o.source.current() !== undefined && this.#o.informer.current().up;
+  }
+
+  async start(): Promise<void> {
+    const cached = await this.#o.source.loadCached?.();
+    if (cached !== undefined) {
+      this.#o.logger.info(`desired state restored from the local object store at ${cached.revision}`, {
+        event: 'source.cached',
+        revision: cached.revision,
+      });
+    }
+    this.#unsubscribe.push(this.#o.source.subscribe((snapshot) => { this.#onSnapshot(snapshot); }));
+    this.#unsubscribe.push(this.#o.informer.onChange((project) => { this.#onProject(project); }));
+    await this.#o.informer.start();
+    this.#workers = runWorkers(this.queue, {
+      handler: async (key, signal) => {
+        const force = this.#forced.delete(key);
+        try {
+          await this.#o.reconciler.reconcile({ stack: key, force }, signal);
+        } finally {
+          this.#finishInRuns(key);
+        }
+      },
+      concurrency: 1,
+    });
+    if (this.#o.source.current() !== undefined) this.enqueueAll('startup');
+    void this.refresh('startup').catch(() => undefined);
+    this.#schedulePoll();
+    this.#scheduleResync();
+  }
+
+  /** A refresh (fetch + enqueue what changed), coalesced with any other in flight. */
+  refresh(trigger: string): Promise<void> {
+    if (this.#stopping) return Promise.resolve();
+    this.#trigger = trigger;
+    return this.#refresh.trigger();
+  }
+
+  /** Reconcile one stack now, even if it looks in sync. False if no such stack. */
+  sync(id: string): boolean {
+    if (!this.knownIds().includes(id)) return false;
+    this.#forced.add(id);
+    this.#openRun('manual', [id]);
+    this.queue.add(id);
+    return true;
+  }
+
+  setReconcileEnabled(enabled: boolean): void {
+    this.#o.state.setReconcileEnabled(enabled);
+    this.#o.logger.info(`reconciliation ${enabled ? 'resumed' : 'paused'} through the API`, {
+      event: enabled ? 'reconcile.resumed' : 'reconcile.paused',
+    });
+    if (enabled) this.enqueueAll('resume');
+  }
+
+  knownIds(): string[] {
+    return stackIds(
+      this.#o.source.current(),
+      this.#o.informer.current(),
+      Object.keys(this.#o.state.data.stacks),
+      this.#o.instance,
+      this.#o.inScope,
+    );
+  }
+
+  enqueueAll(trigger: string): void {
+    const ids = this.knownIds();
+    this.#openRun(trigger, ids);
+    for (const id of ids) this.queue.add(id);
+  }
+
+  stacks(): StacksResponse {
+    return stacksResponse(
+      this.knownIds(),
+      this.#o.state.data.stacks,
+      this.#o.source.current(),
+      this.reconcileEnabled,
+    );
+  }
+
+  stack(id: string): StackDetail | undefined {
+    if (!this.knownIds().includes(id)) return undefined;
+    const record = this.#o.state.stack(id);
+    return { ...stackStatus(id, record, this.#o.source.current()), history: record?.history ?? [] };
+  }
+
+  runs(): readonly RunRecord[] {
+    return this.#o.state.data.runs;
+  }
+
+  /** Stop taking work, let the running reconcile finish, flush state. */
+  async stop(): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    for (const t of [this.#pollTimer, this.#resyncTimer, this.#retryTimer]) if (t) clearTimeout(t);
+    for (const u of this.#unsubscribe) u();
+    this.queue.shutDown();
+    await this.#workers;
+    await this.#refresh.idle();
+    await this.#o.informer.stop();
+    await this.#o.state.flush();
+  }
+
+  async #doRefresh(): Promise<void> {
+    const started = performance.now();
+    const before = this.#o.source.current()?.revision;
+    try {
+      const snapshot = await this.#o.source.refresh();
+      const seconds = (performance.now() - started) / 1000;
+      this.#o.hooks?.fetch?.('success', seconds);
+      this.#fetchFailures = 0;
+      this.#lastFetchError = null;
+      this.#o.logger.info(
+        snapshot.revision === before
+          ? `fetched: no change at ${snapshot.revision}`
+          : `fetched: ${snapshot.revision}`,
+        {
+          event: 'source.fetch',
+          result: 'success',
+          revision: snapshot.revision,
+          changed: snapshot.revision !== before,
+          durationMs: Math.round(seconds * 1000),
+          trigger: this.#trigger,
+        },
+      );
+    } catch (error) {
+      const seconds = (performance.now() - started) / 1000;
+      this.#o.hooks?.fetch?.('failure', seconds);
+      this.#fetchFailures++;
+      this.#lastFetchError = (error as Error).message;
+      const retryMs = Math.min(FETCH_RETRY_MAX_MS, FETCH_RETRY_BASE_MS * 2 ** (this.#fetchFailures - 1));
+      this.#o.logger.error(`fetch failed, keeping the last good desired state: ${(error as Error).message}`, {
+        event: 'source.fetch',
+        result: 'failure',
+        reason: (error as Error).message,
+        durationMs: Math.round(seconds * 1000),
+        retryInMs: retryMs,
+        trigger: this.#trigger,
+        revision: before ?? null,
+      });
+      if (!this.#stopping) {
+        if (this.#retryTimer) clearTimeout(this.#retryTimer);
+        this.#retryTimer = setTimeout(() => void this.refresh('retry').catch(() => undefined), retryMs);
+        this.#retryTimer.unref();
+      }
+      throw error;
+    }
+  }
+
+  #onSnapshot(snapshot: Snapshot): void {
+    this.#o.hooks?.revision?.(snapshot.revision);
+    this.#o.state.setLastGood({
+      revision: snapshot.revision,
+      fetchedAt: snapshot.fetchedAt.toISOString(),
+      stacks: Object.fromEntries(
+        [...snapshot.stacks].map(([id, s]) => [id, { composeHash: s.composeHash, project: s.project }]),
+      ),
+    });
+    // Every stack is looked at: changed ones are applied, unchanged ones advance their synced
+    // revision from the caches without touching the runtime.
+    this.enqueueAll(this.#trigger);
+  }
+
+  #onProject(project: string): void {
+    if (this.#stopping) return;
+    const snapshot = this.#o.source.current();
+    for (const stack of snapshot?.stacks.values() ?? []) {
+      if (stack.project === project) {
+        this.queue.add(stack.id);
+        return;
+      }
+    }
+    for (const [id, observed] of runtimeStacks(this.#o.informer.current(), this.#o.instance)) {
+      if (observed.project === project && this.#o.inScope(id)) this.queue.add(id);
+    }
+    for (const [id, record] of Object.entries(this.#o.state.data.stacks)) {
+      if (record.project === project && this.#o.inScope(id)) this.queue.add(id);
+    }
+  }
+
+  #schedulePoll(): void {
+    if (this.#o.pollIntervalMs <= 0 || this.#stopping) return;
+    const jitter = 1 + (this.#o.random ?? Math.random)() * 0.1;
+    this.#pollTimer = setTimeout(() => {
+      void this.refresh('poll')
+        .catch(() => undefined)
+        .finally(() => {
+          this.#schedulePoll();
+        });
+    }, this.#o.pollIntervalMs * jitter);
+    this.#pollTimer.unref();
+  }
+
+  #scheduleResync(): void {
+    if (this.#o.resyncIntervalMs <= 0 || this.#stopping) return;
+    this.#resyncTimer = setTimeout(() => {
+      this.enqueueAll('resync');
+      this.#scheduleResync();
+    }, this.#o.resyncIntervalMs);
+    this.#resyncTimer.unref();
+  }
+
+  #openRun(trigger: string, ids: readonly string[]): void {
+    if (ids.length === 0) return;
+    const run: RunRecord = {
+      id: ++this.#runSeq,
+      trigger,
+      revision: this.#o.source.current()?.revision ?? null,
+      startedAt: new Date().toISOString(),
+      finishedAt: null,
+      stacks: ids.map((id) => ({ id, outcome: 'pending', message: '' })),
+    };
+    this.#openRuns.set(run.id, run);
+    if (this.#openRuns.size > RUNS_OPEN_LIMIT) {
+      const oldest = Math.min(...this.#openRuns.keys());
+      this.#openRuns.delete(oldest);
+    }
+    this.#o.state.putRun(run);
+  }
+
+  #finishInRuns(id: string): void {
+    const record = this.#o.state.stack(id);
+    for (const run of [...this.#openRuns.values()]) {
+      const entry = run.stacks.find((s) => s.id === id && s.outcome === 'pending');
+      if (entry === undefined) continue;
+      const stacks = run.stacks.map((s) =>
+        s === entry ? { id, outcome: record?.status ?? 'unknown', message: record?.message ?? '' } : s,
+      );
+      const done = stacks.every((s) => s.outcome !== 'pending');
+      const next: RunRecord = { ...run, stacks, finishedAt: done ? new Date().toISOString() : null };
+      if (done) this.#openRuns.delete(run.id);
+      else this.#openRuns.set(run.id, next);
+      this.#o.state.putRun(next);
+    }
+  }
+}

@@ -1,0 +1,75 @@
+/** The pure decision for one stack: what to do, and why. The reconciler acts on it; `plan` prints it. */
+import type { ObservedProject } from '../informer/types.js';
+import { LABEL_MANAGED_BY } from '../labels/index.js';
+import type { DesiredStack } from '../source/types.js';
+import { type StackPlan, foreignContainers, planDesired, planRemoval } from './plan.js';
+
+export interface DecisionSettings {
+  readonly enabled: boolean;
+  readonly prune: boolean;
+  readonly allowEmpty: boolean;
+  readonly selfHeal: boolean;
+}
+
+export interface DecisionInput {
+  /** The stack in the desired state, if it is there. */
+  readonly desired: DesiredStack | undefined;
+  /** Its observed project: the desired stack's project, or the project carrying our label. */
+  readonly observed: ObservedProject | undefined;
+  /** The desired state has no stack at all. */
+  readonly desiredEmpty: boolean;
+  readonly settings: DecisionSettings;
+  readonly instance: string;
+  /** A manual sync: apply even if in sync, self-heal even if off. */
+  readonly force: boolean;
+}
+
+export type Decision =
+  /** The desired stack is invalid: failed until it changes; the runtime is left alone. */
+  | { readonly kind: 'invalid'; readonly message: string }
+  /** The project belongs to another stackd instance: failed, left alone. */
+  | { readonly kind: 'foreign'; readonly message: string }
+  | { readonly kind: 'in_sync'; readonly plan: StackPlan }
+  /** Out of sync but not to be acted on (paused, self-heal or prune off, empty desired state). */
+  | { readonly kind: 'hold'; readonly message: string; readonly plan: StackPlan }
+  | { readonly kind: 'apply'; readonly plan: StackPlan }
+  | { readonly kind: 'remove'; readonly plan: StackPlan }
+  /** Neither desired nor running. */
+  | { readonly kind: 'gone' };
+
+export function decide(input: DecisionInput): Decision {
+  const { desired, observed, settings, instance, force } = input;
+  if (desired !== undefined) {
+    if (desired.error !== null || desired.composeHash === null) {
+      return { kind: 'invalid', message: `invalid desired stack: ${desired.error ?? 'no compose hash'}` };
+    }
+    const other = observed?.containers.find(
+      (c) => c.labels[LABEL_MANAGED_BY] !== undefined && c.labels[LABEL_MANAGED_BY] !== instance,
+    );
+    if (other !== undefined) {
+      return {
+        kind: 'foreign',
+        message: `project ${desired.project} is managed by stackd instance ${other.labels[LABEL_MANAGED_BY] ?? ''}; leaving it alone`,
+      };
+    }
+    const plan = planDesired(desired, observed, { instance });
+    if (plan.action === 'none' && !force) return { kind: 'in_sync', plan };
+    if (!settings.enabled) return { kind: 'hold', message: `reconciliation disabled; ${plan.reason}`, plan };
+    if (plan.driftOnly && !settings.selfHeal && !force) {
+      return { kind: 'hold', message: `self-heal disabled; ${plan.reason}`, plan };
+    }
+    return { kind: 'apply', plan };
+  }
+  if (observed === undefined || observed.containers.length === 0) return { kind: 'gone' };
+  const plan = planRemoval(observed);
+  const hold = !settings.prune
+    ? 'not in the desired state; removal is disabled (reconcile.prune=false)'
+    : input.desiredEmpty && !settings.allowEmpty
+      ? 'not in the desired state, but the desired state has no stacks at all: refusing to remove every stack (set reconcile.allowEmpty=true to allow)'
+      : foreignContainers(observed, instance).length > 0
+        ? `not in the desired state, but project ${observed.project} also has containers stackd does not own: not removing it`
+        : !settings.enabled
+          ? 'not in the desired state; reconciliation disabled'
+          : undefined;
+  return hold === undefined ? { kind: 'remove', plan } : { kind: 'hold', message: hold, plan };
+}

@@ -1,0 +1,236 @@
+import { describe, expect, it } from '@jest/globals';
+import { LABEL_COMPOSE_HASH, LABEL_REVISION } from '../labels/index.js';
+import { serviceLabels, syncedFromLabels } from './carry_forward.js';
+import { decide, type DecisionSettings } from './decide.js';
+import { INSTANCE, container, desiredStack, project } from './fixtures.test-helpers.js';
+import { planDesired } from './plan.js';
+import { assess } from './readiness.js';
+
+const ON: DecisionSettings = { enabled: true, prune: true, allowEmpty: false, selfHeal: true };
+
+describe('planDesired', () => {
+  const stack = desiredStack('web', { app: 'sha256:a', db: 'sha256:d' });
+  const ctx = { instance: INSTANCE };
+
+  it('is in sync when every service runs with its desired hash', () => {
+    const obs = project('web', [
+      container('web', 'app', { hash: 'sha256:a' }),
+      container('web', 'db', { hash: 'sha256:d' }),
+    ]);
+    expect(planDesired(stack, obs, ctx)).toMatchObject({ action: 'none', services: [] });
+  });
+
+  it('deploys a stack with no containers', () => {
+    expect(planDesired(stack, undefined, ctx)).toMatchObject({ action: 'deploy', driftOnly: false });
+  });
+
+  it('recreates only the service whose hash changed', () => {
+    const obs = project('web', [
+      container('web', 'app', { hash: 'sha256:OLD' }),
+      container('web', 'db', { hash: 'sha256:d' }),
+    ]);
+    const plan = planDesired(stack, obs, ctx);
+    expect(plan.action).toBe('update');
+    expect(plan.driftOnly).toBe(false);
+    expect(plan.services).toEqual([
+      { name: 'app', change: 'recreate', why: expect.stringContaining('service hash') },
+    ]);
+  });
+
+  it('treats missing labels and another instance as out of sync', () => {
+    const obs = project('web', [
+      container('web', 'app', { managedBy: null }),
+      container('web', 'db', { hash: 'sha256:d', managedBy: 'other' }),
+    ]);
+    const plan = planDesired(stack, obs, ctx);
+    expect(plan.services.map((s) => [s.name, s.why])).toEqual([
+      ['app', 'no stackd labels'],
+      ['db', 'managed by instance other'],
+    ]);
+  });
+
+  it('calls a stopped or removed container drift', () => {
+    const obs = project('web', [
+      container('web', 'app', { hash: 'sha256:a', state: 'exited', exitCode: 137 }),
+    ]);
+    const plan = planDesired(stack, obs, ctx);
+    expect(plan.driftOnly).toBe(true);
+    expect(plan.services).toEqual([
+      { name: 'app', change: 'start', why: 'container exited' },
+      { name: 'db', change: 'create', why: 'no container' },
+    ]);
+  });
+
+  it('accepts a one-shot service that exited 0, not one that exited 1', () => {
+    const oneShot = desiredStack('job', { run: { hash: 'sha256:r', oneShot: true } });
+    const ok = project('job', [container('job', 'run', { hash: 'sha256:r', state: 'exited', exitCode: 0 })]);
+    const bad = project('job', [container('job', 'run', { hash: 'sha256:r', state: 'exited', exitCode: 1 })]);
+    expect(planDesired(oneShot, ok, ctx).action).toBe('none');
+    expect(planDesired(oneShot, bad, ctx).action).toBe('update');
+  });
+
+  it('removes orphan services', () => {
+    const obs = project('web', [
+      container('web', 'app', { hash: 'sha256:a' }),
+      container('web', 'db', { hash: 'sha256:d' }),
+      container('web', 'old', {}),
+    ]);
+    expect(planDesired(stack, obs, ctx).services).toEqual([
+      { name: 'old', change: 'remove', why: 'orphan: not in the desired stack' },
+    ]);
+  });
+});
+
+describe('decide', () => {
+  const stack = desiredStack('web', { app: 'sha256:a' });
+  const running = project('web', [container('web', 'app', { hash: 'sha256:a' })]);
+  const stopped = project('web', [
+    container('web', 'app', { hash: 'sha256:a', state: 'exited', exitCode: 0 }),
+  ]);
+  const base = { desiredEmpty: false, settings: ON, instance: INSTANCE, force: false };
+
+  it.each([
+    ['in sync', { desired: stack, observed: running }, 'in_sync'],
+    ['forced sync', { desired: stack, observed: running, force: true }, 'apply'],
+    ['drift, self-heal on', { desired: stack, observed: stopped }, 'apply'],
+    [
+      'drift, self-heal off',
+      { desired: stack, observed: stopped, settings: { ...ON, selfHeal: false } },
+      'hold',
+    ],
+    [
+      'drift, self-heal off, forced',
+      { desired: stack, observed: stopped, settings: { ...ON, selfHeal: false }, force: true },
+      'apply',
+    ],
+    ['paused', { desired: undefined, observed: undefined, settings: { ...ON, enabled: false } }, 'gone'],
+    ['paused change', { desired: stack, observed: undefined, settings: { ...ON, enabled: false } }, 'hold'],
+    ['invalid', { desired: { ...stack, error: 'bad', composeHash: null }, observed: running }, 'invalid'],
+    [
+      'other instance',
+      { desired: stack, observed: project('web', [container('web', 'app', { managedBy: 'x' })]) },
+      'foreign',
+    ],
+    ['undesired, prune on', { desired: undefined, observed: running }, 'remove'],
+    [
+      'undesired, prune off',
+      { desired: undefined, observed: running, settings: { ...ON, prune: false } },
+      'hold',
+    ],
+    ['undesired, empty desired state', { desired: undefined, observed: running, desiredEmpty: true }, 'hold'],
+    [
+      'undesired, empty desired state allowed',
+      { desired: undefined, observed: running, desiredEmpty: true, settings: { ...ON, allowEmpty: true } },
+      'remove',
+    ],
+    [
+      'undesired with foreign containers',
+      {
+        desired: undefined,
+        observed: project('web', [...running.containers, container('web', 'x', { managedBy: null })]),
+      },
+      'hold',
+    ],
+  ] as const)('%s', (_name, input, kind) => {
+    expect(decide({ ...base, ...input }).kind).toBe(kind);
+  });
+
+  it('explains why a removal is held', () => {
+    const d = decide({ ...base, desired: undefined, observed: running, settings: { ...ON, prune: false } });
+    expect(d).toMatchObject({ message: expect.stringContaining('reconcile.prune=false') });
+  });
+});
+
+describe('carry-forward labels', () => {
+  it('keeps revision and compose hash of unchanged services, sets new ones on changed', () => {
+    const stack = desiredStack('web', { app: 'sha256:a', db: 'sha256:NEW' });
+    const obs = project('web', [
+      container('web', 'app', { hash: 'sha256:a' }),
+      container('web', 'db', { hash: 'sha256:d' }),
+    ]);
+    const labels = serviceLabels(stack, obs, { revision: 'rev2', composeHash: 'sha256:new' }, INSTANCE);
+    expect(labels['app']?.[LABEL_REVISION]).toBe('rev1');
+    expect(labels['app']?.[LABEL_COMPOSE_HASH]).toBe('sha256:old');
+    expect(labels['db']?.[LABEL_REVISION]).toBe('rev2');
+    expect(labels['db']?.[LABEL_COMPOSE_HASH]).toBe('sha256:new');
+  });
+
+  it('rebuilds synced info from the newest container of ours', () => {
+    const a = container('web', 'app', { labels: {} });
+    const b = {
+      ...container('web', 'db'),
+      labels: { ...container('web', 'db').labels, [LABEL_REVISION]: 'rev9' },
+    };
+    expect(syncedFromLabels(project('web', [a, b]), INSTANCE)).toEqual({
+      revision: 'rev9',
+      composeHash: 'sha256:old',
+    });
+    expect(
+      syncedFromLabels(project('web', [container('web', 'x', { managedBy: null })]), INSTANCE),
+    ).toBeNull();
+  });
+});
+
+describe('readiness', () => {
+  const stack = desiredStack('web', { app: 'sha256:a', hc: { hash: 'sha256:h', healthcheck: true } });
+  it.each([
+    [
+      'all running',
+      [
+        ['app', 'running', null, null],
+        ['hc', 'running', 'healthy', null],
+      ],
+      'ready',
+    ],
+    [
+      'health starting',
+      [
+        ['app', 'running', null, null],
+        ['hc', 'running', 'starting', null],
+      ],
+      'pending',
+    ],
+    [
+      'unhealthy',
+      [
+        ['app', 'running', null, null],
+        ['hc', 'running', 'unhealthy', null],
+      ],
+      'failed',
+    ],
+    [
+      'exited 1',
+      [
+        ['app', 'exited', null, 1],
+        ['hc', 'running', 'healthy', null],
+      ],
+      'failed',
+    ],
+    [
+      'restarting',
+      [
+        ['app', 'restarting', null, 1],
+        ['hc', 'running', 'healthy', null],
+      ],
+      'failed',
+    ],
+    [
+      'created',
+      [
+        ['app', 'created', null, null],
+        ['hc', 'running', 'healthy', null],
+      ],
+      'pending',
+    ],
+    ['missing', [['app', 'running', null, null]], 'pending'],
+  ] as const)('%s', (_name, rows, expected) => {
+    const obs = project(
+      'web',
+      rows.map(([service, state, health, exitCode]) =>
+        container('web', service, { state, health, exitCode }),
+      ),
+    );
+    const look = assess(stack, obs);
+    expect(look === 'ready' ? 'ready' : 'pending' in look ? 'pending' : 'failed').toBe(expected);
+  });
+});

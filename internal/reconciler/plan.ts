@@ -1,0 +1,126 @@
+/** Pure planning: what one stack needs, from its desired state and its observed containers. */
+import type { ObservedContainer, ObservedProject } from '../informer/types.js';
+import { LABEL_MANAGED_BY, LABEL_SERVICE_HASH, LABEL_STACK } from '../labels/index.js';
+import type { DesiredStack } from '../source/types.js';
+
+export type Action = 'none' | 'deploy' | 'update' | 'remove' | 'skip';
+export type ServiceChange = 'create' | 'recreate' | 'start' | 'remove';
+
+export interface ServicePlan {
+  readonly name: string;
+  readonly change: ServiceChange;
+  /** Why, in words: `service hash sha256:ab… → sha256:cd…`, `no container`, `orphan`, … */
+  readonly why: string;
+}
+
+export interface StackPlan {
+  readonly action: Action;
+  readonly reason: string;
+  readonly services: readonly ServicePlan[];
+  /**
+   * Every difference is runtime drift (containers stopped or removed by hand) while the
+   * definitions match: what `reconcile.selfHeal` governs.
+   */
+  readonly driftOnly: boolean;
+}
+
+export interface PlanContext {
+  readonly instance: string;
+}
+
+const short = (hash: string | undefined): string => (hash === undefined ? 'none' : hash.slice(0, 19));
+
+/** True when a container satisfies its desired service at rest. */
+export function isHealthyState(c: ObservedContainer, oneShot: boolean): boolean {
+  if (c.state === 'running') return c.health !== 'unhealthy' && c.health !== 'starting';
+  return oneShot && c.state === 'exited' && c.exitCode === 0;
+}
+
+function groupByService(project: ObservedProject | undefined): Map<string, ObservedContainer[]> {
+  const out = new Map<string, ObservedContainer[]>();
+  for (const c of project?.containers ?? []) {
+    const list = out.get(c.service) ?? [];
+    list.push(c);
+    out.set(c.service, list);
+  }
+  return out;
+}
+
+/** Plan for a stack that is in the desired state and valid. */
+export function planDesired(
+  stack: DesiredStack,
+  observed: ObservedProject | undefined,
+  context: PlanContext,
+): StackPlan {
+  const byService = groupByService(observed);
+  const services: ServicePlan[] = [];
+  let drift = 0;
+  for (const [name, desired] of stack.services) {
+    const containers = byService.get(name) ?? [];
+    const first = containers[0];
+    if (first === undefined) {
+      services.push({ name, change: 'create', why: 'no container' });
+      drift++;
+      continue;
+    }
+    const stale = containers.find(
+      (c) => c.labels[LABEL_SERVICE_HASH] !== desired.hash || c.labels[LABEL_MANAGED_BY] !== context.instance,
+    );
+    if (stale !== undefined) {
+      const label = stale.labels[LABEL_SERVICE_HASH];
+      const why =
+        stale.labels[LABEL_MANAGED_BY] === undefined || label === undefined
+          ? 'no stackd labels'
+          : stale.labels[LABEL_MANAGED_BY] !== context.instance
+            ? `managed by instance ${stale.labels[LABEL_MANAGED_BY] ?? ''}`
+            : `service hash ${short(label)} → ${short(desired.hash)}`;
+      services.push({ name, change: 'recreate', why });
+      continue;
+    }
+    const down = containers.find((c) => !isHealthyState(c, desired.oneShot));
+    if (down !== undefined) {
+      const why =
+        down.state === 'running' ? `container ${down.health ?? 'not ready'}` : `container ${down.state}`;
+      services.push({ name, change: 'start', why });
+      drift++;
+    }
+  }
+  for (const [name] of byService) {
+    if (!stack.services.has(name))
+      services.push({ name, change: 'remove', why: 'orphan: not in the desired stack' });
+  }
+  if (services.length === 0) return { action: 'none', reason: 'in sync', services, driftOnly: false };
+  if (observed === undefined || observed.containers.length === 0) {
+    return { action: 'deploy', reason: 'not running', services, driftOnly: false };
+  }
+  const driftOnly = drift === services.length;
+  const names = services.map((s) => `${s.name} (${s.why})`).join(', ');
+  return {
+    action: 'update',
+    reason: driftOnly ? `drift: ${names}` : `changed: ${names}`,
+    services,
+    driftOnly,
+  };
+}
+
+/** Plan for a stack that runs here (labelled as ours) but is not in the desired state. */
+export function planRemoval(observed: ObservedProject): StackPlan {
+  const names = [...new Set(observed.containers.map((c) => c.service))];
+  return {
+    action: 'remove',
+    reason: 'not in the desired state',
+    services: names.map((name) => ({ name, change: 'remove', why: 'stack not in the desired state' })),
+    driftOnly: false,
+  };
+}
+
+/** Containers of the project that stackd does not own (another instance, or no labels). */
+export function foreignContainers(observed: ObservedProject, instance: string): ObservedContainer[] {
+  return observed.containers.filter((c) => c.labels[LABEL_MANAGED_BY] !== instance);
+}
+
+/** The stack id a project's containers carry, if they are ours. */
+export function ownedStackId(observed: ObservedProject, instance: string): string | undefined {
+  const mine = observed.containers.find((c) => c.labels[LABEL_MANAGED_BY] === instance);
+  return mine?.labels[LABEL_STACK];
+}

@@ -1,0 +1,60 @@
+/** `stackd plan`: what a pass would do to each stack, and why, without doing it. */
+import type { Observation } from '../informer/types.js';
+import type { Snapshot } from '../source/types.js';
+import { type DecisionSettings, decide } from './decide.js';
+import type { Action, ServicePlan } from './plan.js';
+import { runtimeStacks } from './universe.js';
+
+export interface StackPreview {
+  readonly id: string;
+  readonly project: string;
+  readonly action: Action;
+  readonly reason: string;
+  readonly composeHash: string | null;
+  readonly services: readonly ServicePlan[];
+}
+
+export function preview(
+  id: string,
+  snapshot: Snapshot,
+  observation: Observation,
+  settings: DecisionSettings,
+  instance: string,
+): StackPreview {
+  const desired = snapshot.stacks.get(id);
+  const observed =
+    desired !== undefined
+      ? observation.projects.get(desired.project)
+      : runtimeStacks(observation, instance).get(id);
+  const base = {
+    id,
+    project: desired?.project ?? observed?.project ?? '',
+    composeHash: desired?.composeHash ?? null,
+  };
+  const decision = decide({
+    desired,
+    observed,
+    desiredEmpty: snapshot.stacks.size === 0,
+    settings,
+    instance,
+    force: false,
+  });
+  switch (decision.kind) {
+    case 'invalid':
+    case 'foreign':
+      return { ...base, action: 'skip', reason: decision.message, services: [] };
+    case 'hold':
+      return { ...base, action: 'skip', reason: decision.message, services: decision.plan.services };
+    case 'gone':
+      return { ...base, action: 'none', reason: 'not desired and not running', services: [] };
+    case 'in_sync':
+    case 'apply':
+    case 'remove':
+      return {
+        ...base,
+        action: decision.plan.action,
+        reason: decision.plan.reason,
+        services: decision.plan.services,
+      };
+  }
+}

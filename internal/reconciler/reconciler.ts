@@ -1,0 +1,437 @@
+/** reconcile(stack): read the latest snapshot and observation, decide, act, record. */
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeOverride } from '../compose/override.js';
+import type { ComposeRunner, ComposeTarget } from '../compose/types.js';
+import type { Informer, ObservedProject } from '../informer/types.js';
+import type { Logger } from '../log/index.js';
+import type { DesiredStack, Source } from '../source/types.js';
+import { StateStore, type StackRecord } from '../state/index.js';
+import type { LastResult, RevisionHash, ServiceStatus, StackStatusValue } from '../status/index.js';
+import { serviceLabels, syncedFromLabels } from './carry_forward.js';
+import { ReconcileError, TerminalReconcileError } from './errors.js';
+import { type Decision, decide } from './decide.js';
+import { type StackPlan, planDesired } from './plan.js';
+import { waitReady } from './readiness.js';
+import { runtimeStacks } from './universe.js';
+import { serviceStatuses } from './services.js';
+
+export interface ReconcileSettings {
+  readonly enabled: boolean;
+  readonly prune: boolean;
+  readonly allowEmpty: boolean;
+  readonly selfHeal: boolean;
+  /** Milliseconds an apply may take, waiting for containers included. */
+  readonly timeoutMs: number;
+}
+
+export interface ReconcileRequest {
+  readonly stack: string;
+  /** A manual sync: apply even if the stack looks in sync, and clear a terminal failure. */
+  readonly force?: boolean;
+}
+
+export interface ReconcileHooks {
+  /** Called with every recorded status change. */
+  readonly onRecord?: (id: string, record: StackRecord) => void;
+  /** Called when an apply or removal finishes. */
+  readonly onResult?: (id: string, outcome: 'success' | 'failure', durationMs: number) => void;
+}
+
+export interface ReconcilerOptions {
+  readonly source: Pick<Source, 'current' | 'materialize'>;
+  readonly informer: Pick<Informer, 'current' | 'observeProject'>;
+  readonly compose: ComposeRunner;
+  readonly state: StateStore;
+  readonly logger: Logger;
+  readonly dataDir: string;
+  readonly instance: string;
+  /** Read at the start of every reconcile, so a pause through the API applies at once. */
+  readonly settings: () => ReconcileSettings;
+  readonly hooks?: ReconcileHooks;
+  /** @default Date.now */
+  readonly now?: () => number;
+  /** @default setTimeout-based */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export interface Reconciler {
+  reconcile(request: ReconcileRequest, signal?: AbortSignal): Promise<void>;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+export function createReconciler(options: ReconcilerOptions): Reconciler {
+  return new StackReconciler(options);
+}
+
+class StackReconciler implements Reconciler {
+  readonly #o: ReconcilerOptions;
+  readonly #now: () => number;
+  readonly #sleep: (ms: number) => Promise<void>;
+
+  constructor(options: ReconcilerOptions) {
+    this.#o = options;
+    this.#now = options.now ?? Date.now;
+    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  async reconcile(request: ReconcileRequest, signal?: AbortSignal): Promise<void> {
+    const snapshot = this.#o.source.current();
+    if (snapshot === undefined) return; // nothing desired known yet; the first snapshot enqueues all
+    const id = request.stack;
+    const desired = snapshot.stacks.get(id);
+    const observation = this.#o.informer.current();
+    if (!observation.up) {
+      const message = `Docker engine unreachable: ${observation.error ?? 'no answer'}`;
+      this.#record(id, desired?.project, { status: 'failed', message });
+      this.#log('warn', 'reconcile.failure', id, { reason: message, project: desired?.project });
+      throw new ReconcileError(id, message);
+    }
+    const settings = this.#o.settings();
+    const force = request.force === true;
+    const decideWith = (observed: ObservedProject | undefined): Decision =>
+      decide({
+        desired,
+        observed,
+        desiredEmpty: snapshot.stacks.size === 0,
+        settings,
+        instance: this.#o.instance,
+        force,
+      });
+    // The informer's cache (kept fresh by events) decides "in sync" without a Docker API call;
+    // anything else is re-checked against the engine before acting on it.
+    const project = desired?.project ?? runtimeStacks(observation, this.#o.instance).get(id)?.project;
+    let observed = project === undefined ? undefined : observation.projects.get(project);
+    let decision = decideWith(observed);
+    if (
+      project !== undefined &&
+      (decision.kind === 'apply' || decision.kind === 'remove' || decision.kind === 'hold')
+    ) {
+      observed = await this.#o.informer.observeProject(project, signal);
+      decision = decideWith(observed);
+    }
+    const fields = {
+      project: project ?? '',
+      revision: snapshot.revision,
+      ...(desired?.composeHash ? { composeHash: desired.composeHash } : {}),
+    };
+    const services =
+      desired !== undefined
+        ? serviceStatuses(desired, observed, this.#o.instance)
+        : (observed?.containers ?? []).map((c): ServiceStatus => ({
+            name: c.service,
+            state: c.state,
+            health: c.health,
+            inSync: false,
+          }));
+    switch (decision.kind) {
+      case 'invalid':
+      case 'foreign': {
+        const previous = this.#o.state.stack(id);
+        if (previous?.status !== 'failed' || previous.message !== decision.message) {
+          this.#log('warn', 'reconcile.failure', id, { ...fields, reason: decision.message });
+        }
+        this.#record(id, project, { status: 'failed', message: decision.message, services });
+        throw new TerminalReconcileError(id, decision.message);
+      }
+      case 'in_sync': {
+        // The synced revision follows the desired one without touching the runtime.
+        const target = { revision: snapshot.revision, composeHash: desired?.composeHash ?? '' };
+        const previous = this.#o.state.stack(id)?.synced;
+        const synced =
+          previous?.revision === target.revision && previous.composeHash === target.composeHash
+            ? previous
+            : { ...target, at: iso(this.#now()) };
+        this.#record(id, project, { status: 'synced', message: '', synced, services });
+        this.#log('debug', 'reconcile.skip', id, { ...fields, reason: 'in sync' });
+        return;
+      }
+      case 'hold':
+        this.#record(id, project, {
+          status: 'out_of_sync',
+          message: decision.message,
+          services,
+          ...this.#syncedFallback(id, observed),
+        });
+        this.#log('info', 'reconcile.skip', id, { ...fields, reason: decision.message });
+        return;
+      case 'gone': {
+        const previous = this.#o.state.stack(id);
+        if (previous !== undefined && previous.status !== 'missing') {
+          this.#record(id, previous.project, {
+            status: 'missing',
+            message: 'not in the desired state and not running',
+            services: [],
+          });
+        }
+        return;
+      }
+      case 'apply':
+        if (desired?.composeHash == null) return; // decide() only applies valid stacks
+        await this.#apply(
+          desired,
+          { revision: snapshot.revision, composeHash: desired.composeHash },
+          decision.plan,
+          observed,
+          settings,
+          signal,
+        );
+        return;
+      case 'remove':
+        if (observed !== undefined)
+          await this.#remove(id, observed, decision.plan, services, settings, signal);
+        return;
+    }
+  }
+
+  /** Keeps the recorded synced info, or rebuilds it from labels when the state was lost. */
+  #syncedFallback(id: string, observed: ObservedProject | undefined): Partial<StackRecord> {
+    if (this.#o.state.stack(id)?.synced) return {};
+    const fromLabels = syncedFromLabels(observed, this.#o.instance);
+    return fromLabels === null ? {} : { synced: { ...fromLabels, at: iso(this.#now()) } };
+  }
+
+  async #apply(
+    stack: DesiredStack,
+    target: RevisionHash,
+    plan: StackPlan,
+    observed: ObservedProject | undefined,
+    settings: ReconcileSettings,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    const id = stack.id;
+    const started = this.#now();
+    const deadline = started + settings.timeoutMs;
+    const fields = { ...target, project: stack.project };
+    this.#record(id, stack.project, {
+      status: 'syncing',
+      message: plan.reason,
+      ...this.#syncedFallback(id, observed),
+    });
+    this.#log('info', 'reconcile.start', id, { ...fields, action: plan.action, reason: plan.reason });
+    const workDir = this.#workDir(id);
+    try {
+      await this.#o.source.materialize(stack, workDir);
+      const overridePath = join(this.#o.dataDir, 'overrides', `${stack.project}.yaml`);
+      await writeOverride(overridePath, serviceLabels(stack, observed, target, this.#o.instance));
+      const compose: ComposeTarget = {
+        project: stack.project,
+        dir: workDir,
+        files: [...stack.composeFiles.map((f) => join(workDir, f)), overridePath],
+      };
+      const run = (): { timeoutMs: number; signal?: AbortSignal } => ({
+        timeoutMs: Math.max(1000, deadline - this.#now()),
+        ...(signal ? { signal } : {}),
+      });
+      try {
+        await this.#o.compose.validate(compose, run());
+      } catch (error) {
+        if ((error as Error).name !== 'ComposeError' || (error as { timedOut?: boolean }).timedOut === true)
+          throw error;
+        throw new TerminalReconcileError(id, `compose rejected the stack: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
+      await this.#o.compose.up(compose, run());
+      const ready = await waitReady(stack, {
+        observe: () => this.#o.informer.observeProject(stack.project, signal),
+        deadline,
+        now: this.#now,
+        sleep: this.#sleep,
+      });
+      const after = await this.#o.informer.observeProject(stack.project, signal);
+      const services = serviceStatuses(stack, after, this.#o.instance);
+      if (!ready.ok) throw new ReconcileError(id, ready.message);
+      const check = planDesired(stack, after, { instance: this.#o.instance });
+      if (check.action !== 'none')
+        throw new ReconcileError(id, `still out of sync after apply: ${check.reason}`);
+      const durationMs = this.#now() - started;
+      const at = iso(this.#now());
+      this.#finish(
+        id,
+        stack.project,
+        target,
+        { outcome: 'success', at, message: plan.reason, durationMs },
+        plan.action,
+        {
+          status: 'synced',
+          message: '',
+          synced: { ...target, at },
+          services,
+        },
+      );
+      this.#log('info', 'reconcile.success', id, {
+        ...fields,
+        durationMs,
+        action: plan.action,
+        reason: plan.reason,
+      });
+    } catch (error) {
+      const durationMs = this.#now() - started;
+      const message = describe(error);
+      const after = this.#o.informer.current().projects.get(stack.project);
+      this.#finish(
+        id,
+        stack.project,
+        target,
+        { outcome: 'failure', at: iso(this.#now()), message, durationMs },
+        plan.action,
+        { status: 'failed', message, services: serviceStatuses(stack, after, this.#o.instance) },
+      );
+      this.#log('error', 'reconcile.failure', id, {
+        ...fields,
+        durationMs,
+        action: plan.action,
+        reason: message,
+      });
+      if (error instanceof ReconcileError) throw error;
+      throw new ReconcileError(id, message, { cause: error });
+    }
+  }
+
+  async #remove(
+    id: string,
+    runtime: ObservedProject,
+    plan: StackPlan,
+    services: readonly ServiceStatus[],
+    settings: ReconcileSettings,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    const project = runtime.project;
+    const started = this.#now();
+    this.#record(id, project, {
+      status: 'syncing',
+      message: plan.reason,
+      services,
+      ...this.#syncedFallback(id, runtime),
+    });
+    this.#log('info', 'reconcile.start', id, { project, action: 'remove', reason: plan.reason });
+    const workDir = this.#workDir(id);
+    try {
+      await this.#o.compose.down(
+        { project, dir: workDir, files: composeFilesIn(workDir) },
+        { timeoutMs: settings.timeoutMs, ...(signal ? { signal } : {}) },
+      );
+      const after = await this.#o.informer.observeProject(project, signal);
+      if (after !== undefined && after.containers.length > 0) {
+        throw new ReconcileError(
+          id,
+          `containers still present after compose down: ${after.containers.map((c) => c.name).join(', ')}`,
+        );
+      }
+      await rm(workDir, { recursive: true, force: true });
+      await rm(join(this.#o.dataDir, 'overrides', `${project}.yaml`), { force: true });
+      const durationMs = this.#now() - started;
+      this.#finish(
+        id,
+        project,
+        null,
+        { outcome: 'success', at: iso(this.#now()), message: 'removed', durationMs },
+        'remove',
+        {
+          status: 'missing',
+          message: 'removed: not in the desired state',
+          services: [],
+        },
+      );
+      this.#log('info', 'reconcile.success', id, {
+        project,
+        durationMs,
+        action: 'remove',
+        reason: plan.reason,
+      });
+    } catch (error) {
+      const durationMs = this.#now() - started;
+      const message = `removal failed: ${describe(error)}`;
+      this.#finish(
+        id,
+        project,
+        null,
+        { outcome: 'failure', at: iso(this.#now()), message, durationMs },
+        'remove',
+        {
+          status: 'failed',
+          message,
+          services,
+        },
+      );
+      this.#log('error', 'reconcile.failure', id, { project, durationMs, action: 'remove', reason: message });
+      throw new ReconcileError(id, message, { cause: error });
+    }
+  }
+
+  /** A stack's working directory: by id, so a removed stack's files are found again. */
+  #workDir(id: string): string {
+    return join(this.#o.dataDir, 'work', id === '' ? '_root' : id);
+  }
+
+  #record(
+    id: string,
+    project: string | undefined,
+    patch: Partial<StackRecord> & { status: StackStatusValue },
+  ): void {
+    const previous = this.#o.state.stack(id);
+    const record: StackRecord = {
+      project: project ?? previous?.project ?? '',
+      message: '',
+      synced: previous?.synced ?? null,
+      lastResult: previous?.lastResult ?? null,
+      services: previous?.services ?? [],
+      history: previous?.history ?? [],
+      ...patch,
+    };
+    this.#o.state.setStack(id, record);
+    this.#o.hooks?.onRecord?.(id, record);
+  }
+
+  #finish(
+    id: string,
+    project: string,
+    target: RevisionHash | null,
+    result: LastResult,
+    action: string,
+    patch: Partial<StackRecord> & { status: StackStatusValue },
+  ): void {
+    this.#record(id, project, { ...patch, lastResult: result });
+    const record = this.#o.state.stack(id);
+    if (record !== undefined) {
+      this.#o.state.setStack(
+        id,
+        StateStore.withHistory(record, {
+          ...result,
+          action,
+          revision: target?.revision ?? null,
+          composeHash: target?.composeHash ?? null,
+        }),
+      );
+    }
+    this.#o.hooks?.onResult?.(id, result.outcome === 'success' ? 'success' : 'failure', result.durationMs);
+  }
+
+  #log(
+    level: 'debug' | 'info' | 'warn' | 'error',
+    event: string,
+    stack: string,
+    fields: Readonly<Record<string, unknown>>,
+  ): void {
+    const reason = typeof fields['reason'] === 'string' ? fields['reason'] : '';
+    this.#o.logger.log(level, `${event} ${stack}${reason ? `: ${reason}` : ''}`, { event, stack, ...fields });
+  }
+}
+
+const COMPOSE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
+const OVERRIDE_NAMES = ['compose.override.yaml', 'compose.override.yml'];
+
+/** The compose files left in a working directory by the last apply (compose v1 needs them to `down`). */
+function composeFilesIn(dir: string): string[] {
+  const main = COMPOSE_NAMES.find((f) => existsSync(join(dir, f)));
+  if (main === undefined) return [];
+  return [main, ...OVERRIDE_NAMES.filter((f) => existsSync(join(dir, f)))].map((f) => join(dir, f));
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

@@ -1,0 +1,37 @@
+/** Per-service status lines for the API: state, health and whether it matches the desired hash. */
+import type { ObservedProject } from '../informer/types.js';
+import { LABEL_MANAGED_BY, LABEL_SERVICE_HASH } from '../labels/index.js';
+import type { DesiredStack } from '../source/types.js';
+import type { ServiceStatus } from '../status/index.js';
+import { isHealthyState } from './plan.js';
+
+export function serviceStatuses(
+  stack: DesiredStack,
+  observed: ObservedProject | undefined,
+  instance: string,
+): ServiceStatus[] {
+  const out: ServiceStatus[] = [];
+  for (const [name, desired] of stack.services) {
+    const containers = observed?.containers.filter((c) => c.service === name) ?? [];
+    const first = containers[0];
+    out.push({
+      name,
+      state: first?.state ?? 'missing',
+      health: first?.health ?? null,
+      inSync:
+        containers.length > 0 &&
+        containers.every(
+          (c) =>
+            c.labels[LABEL_SERVICE_HASH] === desired.hash &&
+            c.labels[LABEL_MANAGED_BY] === instance &&
+            isHealthyState(c, desired.oneShot),
+        ),
+    });
+  }
+  for (const c of observed?.containers ?? []) {
+    if (!stack.services.has(c.service) && !out.some((s) => s.name === c.service)) {
+      out.push({ name: c.service, state: c.state, health: c.health, inSync: false });
+    }
+  }
+  return out;
+}
