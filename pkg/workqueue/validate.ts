@@ -1,0 +1,32 @@
+/** Loud option and argument checks, all with one message pattern (p-queue's). */
+
+/** ``Expected `name` to be <expectation>, got `value` (type)``. */
+export function invalid(name: string, expectation: string, value: unknown): TypeError {
+  return new TypeError(
+    `Expected \`${name}\` to be ${expectation}, got \`${String(value)}\` (${typeof value})`,
+  );
+}
+
+/** Throws unless `value` is a string (keys are stack ids). */
+export function checkKey(value: unknown): asserts value is string {
+  if (typeof value !== 'string') throw invalid('key', 'a string', value);
+}
+
+/** Throws unless `value` is an integer from `min` and up. */
+export function checkInteger(name: string, value: unknown, min: number): asserts value is number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw invalid(name, `a number from ${min} and up`, value);
+  }
+}
+
+/** Throws unless `value` is a finite number from `min` and up (or, with `infinite`, also `Infinity`). */
+export function checkNumber(
+  name: string,
+  value: unknown,
+  min: number,
+  { infinite = false }: { readonly infinite?: boolean } = {},
+): asserts value is number {
+  if (typeof value !== 'number' || Number.isNaN(value) || value < min || (!infinite && value === Infinity)) {
+    throw invalid(name, `a ${infinite ? '' : 'finite '}number from ${min} and up`, value);
+  }
+}
