@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+/** stackd's entry point: picks the command, runs it, maps errors to exit codes. Wiring only. */
+import { type Io, UsageError, write } from './cli.js';
+import { runConfig } from './commands/config.js';
+import { runVersion } from './commands/version.js';
+
+type Command = (argv: readonly string[], io: Io) => Promise<number>;
+
+const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
+  config: { run: runConfig, summary: 'print the effective configuration (secrets redacted)' },
+  version: { run: runVersion, summary: 'print the version' },
+};
+
+const USAGE = `Usage: stackd <command> [flags]
+
+GitOps for Docker Compose stacks: keeps this host's compose stacks matching a Git repository.
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(10)}${c.summary}`)
+  .join('\n')}
+
+Common flags:
+  --config FILE        YAML or JSON configuration file
+  --source-url URL     Git repository (http(s)://, file:// or a local path)
+  --branch NAME        branch to follow (default main)
+  --data-dir DIR       state, Git objects and working trees (default /var/lib/stackd)
+  --output text|json   output format (sync, plan, status, validate, config)
+
+Configuration: defaults < --config file < STACKD_* environment < flags. See README.md.
+Exit codes: 0 success, 1 a stack failed or is invalid, 2 bad configuration or usage.
+`;
+
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    write(name === undefined ? io.stderr : io.stdout, USAGE);
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version') return runVersion(rest, io);
+  const command = COMMANDS[name];
+  if (command === undefined) {
+    write(io.stderr, `stackd: unknown command ${JSON.stringify(name)}\n\n${USAGE}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    write(io.stdout, USAGE);
+    return 0;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (error) {
+    const exitCode = (error as { exitCode?: unknown }).exitCode;
+    if (error instanceof UsageError || (error as Error).name === 'ConfigError') {
+      write(io.stderr, `stackd ${name}: ${(error as Error).message}`);
+      return typeof exitCode === 'number' ? exitCode : 2;
+    }
+    write(io.stderr, `stackd ${name}: ${(error as Error).message}`);
+    return 1;
+  }
+}
+
+const io: Io = { stdout: process.stdout, stderr: process.stderr, env: process.env };
+main(process.argv.slice(2), io).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`stackd: ${(error as Error).message}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,291 @@
+/** Loads the effective configuration: defaults < `--config` file < environment < flags. */
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import convict from 'convict';
+import { loadAll as loadYamlDocuments } from 'js-yaml';
+import { redactUrl } from '../log/redact.js';
+import { booleanFormat, durationFormat, globListFormat, listenFormat, sourceUrlFormat } from './formats.js';
+import { FILE_ENV_VARS, schema } from './schema.js';
+
+export interface Config {
+  readonly source: {
+    readonly url: string;
+    readonly branch: string;
+    readonly path: string;
+    /** Milliseconds; 0 = off. */
+    readonly pollInterval: number;
+    readonly fetchTimeout: number;
+    readonly auth: { readonly username: string; readonly token: string };
+  };
+  readonly scope: { readonly include: readonly string[]; readonly exclude: readonly string[] };
+  readonly reconcile: {
+    readonly enabled: boolean;
+    readonly prune: boolean;
+    readonly allowEmpty: boolean;
+    readonly selfHeal: boolean;
+    readonly timeout: number;
+    readonly resyncInterval: number;
+  };
+  readonly compose: { readonly command: string };
+  readonly instance: string;
+  readonly dataDir: string;
+  readonly server: { readonly listen: string; readonly token: string };
+  readonly webhook: { readonly secret: string };
+  readonly log: { readonly level: 'error' | 'warn' | 'info' | 'debug'; readonly format: 'json' | 'text' };
+}
+
+/** A bad configuration value or file: the CLI prints the message and exits 2. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly exitCode = 2;
+}
+
+export interface LoadOptions {
+  /**
+   * Command-line arguments after the command (flags such as `--source-url`, `--name value` or
+   * `--name=value`); arguments that are not configuration flags are ignored.
+   */
+  readonly args?: readonly string[];
+  /** @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Path of a YAML or JSON config file (`--config`). */
+  readonly configFile?: string;
+  /** Fail unless `source.url` is set (commands that fetch). @default false */
+  readonly requireSource?: boolean;
+}
+
+let formatsAdded = false;
+function addFormats(): void {
+  if (formatsAdded) return;
+  formatsAdded = true;
+  convict.addFormats({
+    'stackd-duration': durationFormat,
+    'stackd-boolean': booleanFormat,
+    'glob-list': globListFormat,
+    'listen-address': listenFormat,
+    'source-url-or-empty': {
+      validate(value: unknown): void {
+        if (value !== '') sourceUrlFormat.validate(value);
+      },
+    },
+    'non-empty-string': {
+      validate(value: unknown): void {
+        if (typeof value !== 'string' || value.trim() === '')
+          throw new TypeError('expected a non-empty path');
+      },
+    },
+    'instance-name': {
+      validate(value: unknown): void {
+        if (typeof value !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(value)) {
+          throw new TypeError('expected 1-63 letters, digits, ".", "_" or "-" (a Docker label value)');
+        }
+      },
+    },
+  });
+}
+
+/** A schema node: a section (mapping of nodes) or a leaf (has a `default`). */
+type SchemaNode = Readonly<Record<string, unknown>>;
+interface SchemaLeaf {
+  readonly default: unknown;
+  readonly format?: unknown;
+  readonly env?: string;
+  readonly arg?: string;
+}
+
+function isLeaf(node: unknown): node is SchemaLeaf {
+  return typeof node === 'object' && node !== null && 'default' in node;
+}
+
+function isMapping(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Every leaf of the schema by its dotted key. */
+function leaves(node: SchemaNode, prefix = ''): Map<string, SchemaLeaf> {
+  const out = new Map<string, SchemaLeaf>();
+  for (const [k, child] of Object.entries(node)) {
+    const key = prefix === '' ? k : `${prefix}.${k}`;
+    if (isLeaf(child)) out.set(key, child);
+    else for (const [kk, leaf] of leaves(child as SchemaNode, key)) out.set(kk, leaf);
+  }
+  return out;
+}
+
+const LEAVES = leaves(schema);
+
+/** What a value is, without its content (it may be a misplaced secret). */
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  return `a ${typeof value}`;
+}
+
+function keysUnder(node: SchemaNode, prefix: string): string {
+  return Object.keys(node)
+    .map((k) => (prefix === '' ? k : `${prefix}.${k}`))
+    .join(', ');
+}
+
+/**
+ * Checks a config file's mapping against the schema (unknown keys and sections that are not
+ * mappings are errors) and makes bare numbers for durations mean seconds, as they do in the
+ * environment and on the command line.
+ */
+function normalizeFile(data: Record<string, unknown>, node: SchemaNode, prefix: string, file: string) {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(data)) {
+    const full = prefix === '' ? key : `${prefix}.${key}`;
+    const child = Object.hasOwn(node, key) ? node[key] : undefined;
+    if (child === undefined) {
+      throw new ConfigError(
+        `--config ${file}: unknown key ${full}: expected one of ${keysUnder(node, prefix)}`,
+      );
+    }
+    if (isLeaf(child)) {
+      out[key] = child.format === 'stackd-duration' && typeof value === 'number' ? String(value) : value;
+    } else if (value === null) {
+      continue; // `source:` with every child commented out
+    } else if (!isMapping(value)) {
+      throw new ConfigError(
+        `--config ${file}: ${full}: expected a mapping of ${keysUnder(child as SchemaNode, full)}, got ${kindOf(value)}`,
+      );
+    } else {
+      out[key] = normalizeFile(value, child as SchemaNode, full, file);
+    }
+  }
+  return out;
+}
+
+/** Resolves `X_FILE` variables into `X` (the file's content without the trailing newline). */
+function resolveFileVariables(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  for (const name of FILE_ENV_VARS) {
+    const file = env[`${name}_FILE`];
+    if (file === undefined || file === '') continue;
+    try {
+      out[name] = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+      throw new ConfigError(
+        `${name}_FILE: cannot read ${JSON.stringify(file)} (${reason}): expected a readable file holding the value of ${name}`,
+      );
+    }
+  }
+  return out;
+}
+
+/** One YAML document; an empty file (or only comments) is no configuration. */
+function parseYaml(text: string): unknown {
+  const documents = loadYamlDocuments(text);
+  if (documents.length > 1) throw new Error(`expected one YAML document, got ${documents.length}`);
+  return documents[0];
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new ConfigError(
+      `--config: cannot read ${JSON.stringify(path)} (${reason}): expected a readable YAML or JSON file`,
+    );
+  }
+  let data: unknown;
+  try {
+    data = extname(path).toLowerCase() === '.json' ? (JSON.parse(text) as unknown) : parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(`--config ${path}: ${(error as Error).message.split('\n')[0] ?? ''}`);
+  }
+  if (data === undefined || data === null) return {};
+  if (!isMapping(data)) {
+    throw new ConfigError(`--config ${path}: expected a mapping of configuration keys, got ${kindOf(data)}`);
+  }
+  return normalizeFile(data, schema, '', path);
+}
+
+/** Configuration flags (`--name value`, `--name=value`, `--prune`, `--no-prune`) as [key, text]. */
+function flagValues(args: readonly string[]): [string, string][] {
+  const byArg = new Map<string, { key: string; boolean: boolean }>();
+  for (const [key, leaf] of LEAVES) {
+    if (leaf.arg !== undefined) byArg.set(leaf.arg, { key, boolean: leaf.format === 'stackd-boolean' });
+  }
+  const out: [string, string][] = [];
+  for (let i = 0; i < args.length; i += 1) {
+    const token = args[i];
+    if (token?.startsWith('--') !== true) continue;
+    const eq = token.indexOf('=');
+    const name = token.slice(2, eq === -1 ? undefined : eq);
+    const negated = name.startsWith('no-') ? byArg.get(name.slice(3)) : undefined;
+    if (negated?.boolean === true && eq === -1) {
+      out.push([negated.key, 'false']);
+      continue;
+    }
+    const target = byArg.get(name);
+    if (target === undefined) continue; // not a configuration flag: the command's own
+    if (eq !== -1) {
+      out.push([target.key, token.slice(eq + 1)]);
+      continue;
+    }
+    const next = args[i + 1];
+    if (target.boolean && (next === undefined || booleanFormat.coerce(next) === next)) {
+      out.push([target.key, 'true']); // a bare `--prune`
+      continue;
+    }
+    if (next === undefined) throw new ConfigError(`--${name}: expected a value`);
+    out.push([target.key, next]);
+    i += 1;
+  }
+  return out;
+}
+
+/** `reconcile.timeout: …` → `reconcile.timeout (STACKD_RECONCILE_TIMEOUT): …`, naming where it came from. */
+function withOrigins(message: string, origins: ReadonlyMap<string, string>): string {
+  return message
+    .split('\n')
+    .map((line) => {
+      const match = /^([\w.]+): /.exec(line);
+      const origin = match?.[1] === undefined ? undefined : origins.get(match[1]);
+      return match === null || origin === undefined
+        ? line
+        : `${match[1]} (${origin})${line.slice(match[1]?.length)}`;
+    })
+    .join('\n');
+}
+
+export function loadConfig(options: LoadOptions = {}): Config {
+  addFormats();
+  const env = resolveFileVariables(options.env ?? process.env);
+  const file = options.configFile === undefined ? undefined : readConfigFile(options.configFile);
+  const flags = flagValues(options.args ?? []);
+  // Flags are applied here, not by convict: its argument parser turns `--branch 1e3` into `1000`.
+  const config = convict(schema, { env, args: [] });
+  const origins = new Map<string, string>();
+  for (const [key, leaf] of LEAVES) {
+    if (leaf.env !== undefined && env[leaf.env] !== undefined) {
+      const viaFile = (FILE_ENV_VARS as readonly string[]).includes(leaf.env) && env[`${leaf.env}_FILE`];
+      origins.set(key, typeof viaFile === 'string' && viaFile !== '' ? `${leaf.env}_FILE` : leaf.env);
+    }
+  }
+  for (const [key] of flags) origins.set(key, `--${LEAVES.get(key)?.arg ?? key}`);
+  try {
+    if (file !== undefined) config.load(file);
+    for (const [key, value] of flags) config.set(key, value);
+    config.validate({ allowed: 'strict' });
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    // No `cause`: convict's message holds the raw value, which may be a URL with credentials.
+    throw new ConfigError(
+      redactUrl(`invalid configuration: ${withOrigins((error as Error).message, origins)}`),
+    );
+  }
+  const result = config.getProperties() as unknown as Config;
+  if (options.requireSource === true && result.source.url === '') {
+    throw new ConfigError(
+      'source.url: required (set STACKD_SOURCE_URL, --source-url or source.url in --config): expected an http(s):// Git URL, a file:// URL or a local path',
+    );
+  }
+  return result;
+}

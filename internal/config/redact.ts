@@ -1,0 +1,38 @@
+/** The effective configuration with every secret replaced, for `stackd config` and logs. */
+import type { Config } from './load.js';
+import { formatDuration } from './formats.js';
+import { redactUrl } from '../log/redact.js';
+
+export const REDACTED = '[redacted]';
+
+export function redactConfig(config: Config): Config {
+  const secret = (value: string): string => (value === '' ? '' : REDACTED);
+  return {
+    ...config,
+    source: {
+      ...config.source,
+      url: redactUrl(config.source.url),
+      auth: { username: config.source.auth.username, token: secret(config.source.auth.token) },
+    },
+    server: { ...config.server, token: secret(config.server.token) },
+    webhook: { secret: secret(config.webhook.secret) },
+  };
+}
+
+/** Durations as operators write them (`60s`), for printing. */
+export function displayConfig(config: Config): unknown {
+  const redacted = redactConfig(config);
+  return {
+    ...redacted,
+    source: {
+      ...redacted.source,
+      pollInterval: formatDuration(redacted.source.pollInterval),
+      fetchTimeout: formatDuration(redacted.source.fetchTimeout),
+    },
+    reconcile: {
+      ...redacted.reconcile,
+      timeout: formatDuration(redacted.reconcile.timeout),
+      resyncInterval: formatDuration(redacted.reconcile.resyncInterval),
+    },
+  };
+}

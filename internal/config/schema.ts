@@ -1,0 +1,183 @@
+/** The convict schema: every key, environment variable, flag and default of DESIGN.md §5. */
+import { hostname } from 'node:os';
+
+export const schema = {
+  source: {
+    url: {
+      doc: 'Git remote (http(s)://), file:// URL or local path of the stacks repository',
+      format: 'source-url-or-empty',
+      default: '',
+      env: 'STACKD_SOURCE_URL',
+      arg: 'source-url',
+    },
+    branch: {
+      doc: 'Branch to follow',
+      format: String,
+      default: 'main',
+      env: 'STACKD_SOURCE_BRANCH',
+      arg: 'branch',
+    },
+    path: {
+      doc: 'Directory inside the repository that holds the stacks ("" = repository root)',
+      format: String,
+      default: '',
+      env: 'STACKD_SOURCE_PATH',
+      arg: 'source-path',
+    },
+    pollInterval: {
+      doc: 'How often to fetch the branch (0 = never; webhooks and manual refresh still work)',
+      format: 'stackd-duration',
+      default: 60_000,
+      env: 'STACKD_SOURCE_POLL_INTERVAL',
+      arg: 'poll-interval',
+    },
+    fetchTimeout: {
+      doc: 'Give up a fetch after this long (the last good snapshot is kept)',
+      format: 'stackd-duration',
+      default: 60_000,
+      env: 'STACKD_SOURCE_FETCH_TIMEOUT',
+    },
+    auth: {
+      username: {
+        doc: 'User name for an http(s) remote',
+        format: String,
+        default: '',
+        env: 'STACKD_SOURCE_USERNAME',
+      },
+      token: {
+        doc: 'Token or password for an http(s) remote',
+        format: String,
+        default: '',
+        env: 'STACKD_SOURCE_TOKEN',
+        sensitive: true,
+      },
+    },
+  },
+  scope: {
+    include: {
+      doc: 'Globs over stack ids to manage',
+      format: 'glob-list',
+      default: ['**'],
+      env: 'STACKD_SCOPE_INCLUDE',
+    },
+    exclude: {
+      doc: 'Globs over stack ids to leave alone (never deployed, removed or reported)',
+      format: 'glob-list',
+      default: [] as string[],
+      env: 'STACKD_SCOPE_EXCLUDE',
+    },
+  },
+  reconcile: {
+    enabled: {
+      doc: 'Apply changes (false: fetch and report only)',
+      format: 'stackd-boolean',
+      default: true,
+      env: 'STACKD_RECONCILE_ENABLED',
+    },
+    prune: {
+      doc: 'Remove stacks deleted from Git (compose down, volumes kept)',
+      format: 'stackd-boolean',
+      default: false,
+      env: 'STACKD_RECONCILE_PRUNE',
+      arg: 'prune',
+    },
+    allowEmpty: {
+      doc: 'Allow a snapshot that would remove every stack',
+      format: 'stackd-boolean',
+      default: false,
+      env: 'STACKD_RECONCILE_ALLOW_EMPTY',
+    },
+    selfHeal: {
+      doc: 'Repair drift that has no desired change (a container stopped or removed by hand)',
+      format: 'stackd-boolean',
+      default: true,
+      env: 'STACKD_RECONCILE_SELF_HEAL',
+    },
+    timeout: {
+      doc: 'Longest a stack apply may take, waiting for containers included',
+      format: 'stackd-duration',
+      default: 180_000,
+      env: 'STACKD_RECONCILE_TIMEOUT',
+    },
+    resyncInterval: {
+      doc: 'How often every stack is re-checked from the caches without fetching (0 = never)',
+      format: 'stackd-duration',
+      default: 300_000,
+      env: 'STACKD_RECONCILE_RESYNC_INTERVAL',
+    },
+  },
+  compose: {
+    command: {
+      doc: 'auto (docker compose if present, else docker-compose) or a command line',
+      format: String,
+      default: 'auto',
+      env: 'STACKD_COMPOSE_COMMAND',
+    },
+  },
+  instance: {
+    doc: 'Value of the io.stackd.managed-by label; stackd only removes containers carrying it',
+    format: 'instance-name',
+    default: hostname(),
+    env: 'STACKD_INSTANCE',
+    arg: 'instance',
+  },
+  dataDir: {
+    doc: 'State file, Git objects and working trees',
+    format: 'non-empty-string',
+    default: '/var/lib/stackd',
+    env: 'STACKD_DATA_DIR',
+    arg: 'data-dir',
+  },
+  server: {
+    listen: {
+      doc: 'HTTP API address',
+      format: 'listen-address',
+      default: '127.0.0.1:8700',
+      env: 'STACKD_LISTEN',
+      arg: 'listen',
+    },
+    token: {
+      doc: 'Bearer token for the API (without it, mutating endpoints accept loopback clients only)',
+      format: String,
+      default: '',
+      env: 'STACKD_API_TOKEN',
+      sensitive: true,
+    },
+  },
+  webhook: {
+    secret: {
+      doc: 'Webhook secret (without it, the webhook endpoint answers 404)',
+      format: String,
+      default: '',
+      env: 'STACKD_WEBHOOK_SECRET',
+      sensitive: true,
+    },
+  },
+  log: {
+    level: {
+      doc: 'error, warn, info or debug',
+      format: ['error', 'warn', 'info', 'debug'],
+      default: 'info',
+      env: 'STACKD_LOG_LEVEL',
+      arg: 'log-level',
+    },
+    format: {
+      doc: 'json (one event per line) or text',
+      format: ['json', 'text'],
+      default: 'json',
+      env: 'STACKD_LOG_FORMAT',
+      arg: 'log-format',
+    },
+  },
+};
+
+/** Environment variables whose `_FILE` variant names a file holding the value. */
+export const FILE_ENV_VARS = [
+  'STACKD_SOURCE_USERNAME',
+  'STACKD_SOURCE_TOKEN',
+  'STACKD_API_TOKEN',
+  'STACKD_WEBHOOK_SECRET',
+] as const;
+
+/** Keys whose values never leave the process (printed as `[redacted]`). */
+export const SECRET_KEYS = ['source.auth.token', 'server.token', 'webhook.secret'] as const;

@@ -1,0 +1,136 @@
+/** The in-memory state with serialized, coalesced, atomic persistence. */
+import { join } from 'node:path';
+import type { Logger } from '../log/index.js';
+import type { HistoryEntry } from '../status/index.js';
+import { type LoadOutcome, loadStateFile, writeStateFile } from './file.js';
+import {
+  HISTORY_LIMIT,
+  type LastGood,
+  RUNS_LIMIT,
+  type RunRecord,
+  type StackRecord,
+  type StateData,
+} from './types.js';
+
+export interface StateStoreOptions {
+  readonly dataDir: string;
+  readonly logger: Logger;
+  /** @default () => new Date() */
+  readonly now?: () => Date;
+}
+
+export class StateStore {
+  readonly path: string;
+  readonly #logger: Logger;
+  /** The current state; replaced (never mutated) on every change. */
+  #data: StateData;
+  /** The write in flight, if any; at most one more is pending behind it. */
+  #writing: Promise<void> | undefined;
+  #dirty = false;
+  /** How the state was found at start-up: rebuilt from labels unless `ok`. */
+  readonly loaded: LoadOutcome['kind'];
+
+  private constructor(path: string, outcome: LoadOutcome, logger: Logger) {
+    this.path = path;
+    this.#logger = logger;
+    this.#data = outcome.data;
+    this.loaded = outcome.kind;
+  }
+
+  static async open(options: StateStoreOptions): Promise<StateStore> {
+    const path = join(options.dataDir, 'state.json');
+    const outcome = await loadStateFile(path, options.now);
+    if (outcome.kind === 'corrupt') {
+      options.logger.warn('state file unreadable: moved aside, state will be rebuilt from container labels', {
+        event: 'state.corrupt',
+        path,
+        movedTo: outcome.movedTo,
+        reason: outcome.reason,
+      });
+    } else if (outcome.kind === 'missing') {
+      options.logger.info('no state file: state will be rebuilt from container labels', {
+        event: 'state.missing',
+        path,
+      });
+    }
+    return new StateStore(path, outcome, options.logger);
+  }
+
+  get data(): StateData {
+    return this.#data;
+  }
+
+  stack(id: string): StackRecord | undefined {
+    return this.#data.stacks[id];
+  }
+
+  setStack(id: string, record: StackRecord): void {
+    this.#replace({ ...this.#data, stacks: { ...this.#data.stacks, [id]: record } });
+  }
+
+  deleteStack(id: string): void {
+    if (!(id in this.#data.stacks)) return;
+    const stacks = { ...this.#data.stacks };
+    // eslint-disable-next-line @typescript-eslint/no-dynamic-delete
+    delete stacks[id];
+    this.#replace({ ...this.#data, stacks });
+  }
+
+  /** Appends to a stack's bounded history. */
+  static withHistory(record: StackRecord, entry: HistoryEntry): StackRecord {
+    return { ...record, history: [entry, ...record.history].slice(0, HISTORY_LIMIT) };
+  }
+
+  setReconcileEnabled(enabled: boolean | null): void {
+    this.#replace({ ...this.#data, reconcileEnabled: enabled });
+  }
+
+  setLastGood(lastGood: LastGood): void {
+    this.#replace({ ...this.#data, lastGood });
+  }
+
+  /** Adds or replaces (same id) a run record, newest first, bounded. */
+  putRun(run: RunRecord): void {
+    const runs = [run, ...this.#data.runs.filter((r) => r.id !== run.id)].slice(0, RUNS_LIMIT);
+    this.#replace({ ...this.#data, runs });
+  }
+
+  #replace(data: StateData): void {
+    this.#data = data;
+    this.#dirty = true;
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#writing !== undefined) return;
+    const writing = (async () => {
+      // Start on a later tick, so changes made in the same tick go into one write.
+      await Promise.resolve();
+      while (this.#dirty) {
+        this.#dirty = false;
+        try {
+          await writeStateFile(this.path, this.#data);
+        } catch (error) {
+          // A full or read-only disk must not stop reconciliation: keep the state in memory
+          // (still dirty), the next change (or flush) tries again.
+          this.#dirty = true;
+          this.#logger.error('cannot write state file; state kept in memory', {
+            event: 'state.write_failed',
+            path: this.path,
+            reason: (error as Error).message,
+          });
+          break;
+        }
+      }
+    })().finally(() => {
+      if (this.#writing === writing) this.#writing = undefined;
+    });
+    this.#writing = writing;
+  }
+
+  /** Resolves when everything changed so far is on disk (or failed to be written, logged). */
+  async flush(): Promise<void> {
+    if (this.#dirty && this.#writing === undefined) this.#schedule();
+    while (this.#writing !== undefined) await this.#writing;
+  }
+}

@@ -1,0 +1,54 @@
+/** The durable state file's shape (schema version 1). */
+import type {
+  HistoryEntry,
+  LastResult,
+  ServiceStatus,
+  StackStatusValue,
+  SyncedInfo,
+} from '../status/index.js';
+
+export const STATE_VERSION = 1;
+/** History entries kept per stack. */
+export const HISTORY_LIMIT = 20;
+/** Reconciliation runs kept. */
+export const RUNS_LIMIT = 50;
+
+export interface StackRecord {
+  readonly project: string;
+  readonly status: StackStatusValue;
+  readonly message: string;
+  readonly synced: SyncedInfo | null;
+  readonly lastResult: LastResult | null;
+  readonly services: readonly ServiceStatus[];
+  readonly history: readonly HistoryEntry[];
+}
+
+export interface RunRecord {
+  readonly id: number;
+  readonly trigger: string;
+  readonly revision: string | null;
+  readonly startedAt: string;
+  readonly finishedAt: string | null;
+  readonly stacks: readonly { readonly id: string; readonly outcome: string; readonly message: string }[];
+}
+
+export interface LastGood {
+  readonly revision: string;
+  readonly fetchedAt: string;
+  readonly stacks: Readonly<
+    Record<string, { readonly composeHash: string | null; readonly project: string }>
+  >;
+}
+
+export interface StateData {
+  readonly version: typeof STATE_VERSION;
+  /** Set through `PUT /api/v1/reconcile`; null = follow `reconcile.enabled`. */
+  readonly reconcileEnabled: boolean | null;
+  readonly lastGood: LastGood | null;
+  readonly stacks: Readonly<Record<string, StackRecord>>;
+  readonly runs: readonly RunRecord[];
+}
+
+export function emptyState(): StateData {
+  return { version: STATE_VERSION, reconcileEnabled: null, lastGood: null, stacks: {}, runs: [] };
+}
