@@ -1,0 +1,60 @@
+/**
+ * Every metric name stackd exports (DESIGN.md §5, prefix `stackd_`) and the label values it uses,
+ * as literal constants so the contract is greppable in one place. Names marked "addition" are not
+ * in DESIGN.md §5; they extend it without renaming anything.
+ */
+
+export const STACK_STATUS = 'stackd_stack_status';
+export const STACK_LAST_SYNC_TIMESTAMP_SECONDS = 'stackd_stack_last_sync_timestamp_seconds';
+export const RECONCILE_TOTAL = 'stackd_reconcile_total';
+export const RECONCILE_DURATION_SECONDS = 'stackd_reconcile_duration_seconds';
+export const SOURCE_FETCH_TOTAL = 'stackd_source_fetch_total';
+export const SOURCE_FETCH_DURATION_SECONDS = 'stackd_source_fetch_duration_seconds';
+export const SOURCE_REVISION_INFO = 'stackd_source_revision_info';
+/** Addition: when the last fetch succeeded, for "age of the last good fetch" alerts. */
+export const SOURCE_LAST_SUCCESS_TIMESTAMP_SECONDS = 'stackd_source_last_success_timestamp_seconds';
+export const WEBHOOK_REQUESTS_TOTAL = 'stackd_webhook_requests_total';
+export const RUNTIME_UP = 'stackd_runtime_up';
+export const WORKQUEUE_DEPTH = 'stackd_workqueue_depth';
+export const WORKQUEUE_ADDS_TOTAL = 'stackd_workqueue_adds_total';
+export const WORKQUEUE_QUEUE_DURATION_SECONDS = 'stackd_workqueue_queue_duration_seconds';
+export const WORKQUEUE_WORK_DURATION_SECONDS = 'stackd_workqueue_work_duration_seconds';
+export const WORKQUEUE_RETRIES_TOTAL = 'stackd_workqueue_retries_total';
+export const WORKQUEUE_LONGEST_RUNNING_PROCESSOR_SECONDS =
+  'stackd_workqueue_longest_running_processor_seconds';
+
+/** Every stackd metric name (prom-client's default process metrics come on top). */
+export const METRIC_NAMES = [
+  STACK_STATUS,
+  STACK_LAST_SYNC_TIMESTAMP_SECONDS,
+  RECONCILE_TOTAL,
+  RECONCILE_DURATION_SECONDS,
+  SOURCE_FETCH_TOTAL,
+  SOURCE_FETCH_DURATION_SECONDS,
+  SOURCE_REVISION_INFO,
+  SOURCE_LAST_SUCCESS_TIMESTAMP_SECONDS,
+  WEBHOOK_REQUESTS_TOTAL,
+  RUNTIME_UP,
+  WORKQUEUE_DEPTH,
+  WORKQUEUE_ADDS_TOTAL,
+  WORKQUEUE_QUEUE_DURATION_SECONDS,
+  WORKQUEUE_WORK_DURATION_SECONDS,
+  WORKQUEUE_RETRIES_TOTAL,
+  WORKQUEUE_LONGEST_RUNNING_PROCESSOR_SECONDS,
+] as const;
+export type MetricName = (typeof METRIC_NAMES)[number];
+
+/** `provider` label of `stackd_webhook_requests_total`; `unknown` when no provider header is present. */
+export const WEBHOOK_PROVIDERS = ['github', 'gitea', 'forgejo', 'gogs', 'gitlab', 'unknown'] as const;
+export type WebhookProviderLabel = (typeof WEBHOOK_PROVIDERS)[number];
+
+/**
+ * `result` label of `stackd_webhook_requests_total`: `accepted` (a push to the branch, refresh
+ * triggered), `ignored` (another branch, or an event that is not a push), `ping`, `rejected` (bad
+ * or missing signature), `invalid` (signed, but the payload is not usable).
+ */
+export const WEBHOOK_RESULTS = ['accepted', 'ignored', 'ping', 'rejected', 'invalid'] as const;
+export type WebhookResult = (typeof WEBHOOK_RESULTS)[number];
+
+/** `result` label of the fetch and reconcile counters. */
+export type Result = 'success' | 'failure';

@@ -1,0 +1,61 @@
+/** Per-stack metrics: status, last sync time, reconcile outcomes and durations. */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { ControllerHooks } from '../controller/hooks.js';
+import { STACK_STATUSES } from '../status/index.js';
+import {
+  RECONCILE_DURATION_SECONDS,
+  RECONCILE_TOTAL,
+  STACK_LAST_SYNC_TIMESTAMP_SECONDS,
+  STACK_STATUS,
+  type Result,
+} from './names.js';
+
+/** Seconds; an apply pulls nothing (images are local or cached) but may wait for health checks. */
+const RECONCILE_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 180, 300, 600];
+const RESULTS: readonly Result[] = ['success', 'failure'];
+
+export function stackHooks(
+  registry: Registry,
+): Required<Pick<ControllerHooks, 'stackRecord' | 'stackGone' | 'reconcile'>> {
+  const status = new Gauge({
+    name: STACK_STATUS,
+    help: `The status of each stack: 1 for the current one, 0 for the others (${STACK_STATUSES.join(', ')}).`,
+    labelNames: ['stack', 'status'] as const,
+    registers: [registry],
+  });
+  const lastSync = new Gauge({
+    name: STACK_LAST_SYNC_TIMESTAMP_SECONDS,
+    help: 'Unix time at which each stack was last found or made in sync.',
+    labelNames: ['stack'] as const,
+    registers: [registry],
+  });
+  const reconciles = new Counter({
+    name: RECONCILE_TOTAL,
+    help: 'Applies and removals of a stack, by result (success, failure).',
+    labelNames: ['stack', 'result'] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: RECONCILE_DURATION_SECONDS,
+    help: 'Duration of applies and removals of stacks, in seconds.',
+    buckets: RECONCILE_BUCKETS,
+    registers: [registry],
+  });
+  return {
+    stackRecord: (stack, record) => {
+      for (const s of STACK_STATUSES) status.set({ stack, status: s }, s === record.status ? 1 : 0);
+      const at = record.synced === null ? Number.NaN : Date.parse(record.synced.at);
+      if (Number.isNaN(at)) lastSync.remove({ stack });
+      else lastSync.set({ stack }, at / 1000);
+    },
+    stackGone: (stack) => {
+      for (const s of STACK_STATUSES) status.remove({ stack, status: s });
+      lastSync.remove({ stack });
+      for (const result of RESULTS) reconciles.remove({ stack, result });
+    },
+    reconcile: (stack, result, seconds) => {
+      reconciles.inc({ stack, result });
+      duration.observe(seconds);
+    },
+  };
+}

@@ -1,0 +1,45 @@
+/** What the HTTP server needs: the controller's face, the logger, secrets and the metrics. */
+import type { Logger } from '../log/index.js';
+import type { Metrics } from '../metrics/index.js';
+import type { RunRecord } from '../state/index.js';
+import type { HistoryEntry, StackStatus, StacksResponse } from '../status/index.js';
+
+/** One stack's status plus its history: `GET /api/v1/stacks/{id}`. */
+export type StackDetail = StackStatus & { readonly history: readonly HistoryEntry[] };
+
+/** The controller as the API sees it; the real `Controller` satisfies it structurally. */
+export interface ServerController {
+  stacks(): StacksResponse;
+  /** Undefined when no such stack is known. */
+  stack(id: string): StackDetail | undefined;
+  runs(): readonly RunRecord[];
+  /** A refresh, coalesced with any other in flight; rejects when the fetch fails. */
+  refresh(trigger: string): Promise<void>;
+  /** Reconcile one stack now, even if it looks in sync; false when no such stack is known. */
+  sync(id: string): boolean;
+  setReconcileEnabled(enabled: boolean): void;
+  readonly reconcileEnabled: boolean;
+  /** A desired state is known and the Docker engine answers. */
+  ready(): boolean;
+}
+
+export interface ServerOptions {
+  readonly controller: ServerController;
+  readonly logger: Logger;
+  /**
+   * `server.token`: when set, every `/api/v1` endpoint but the webhook needs
+   * `Authorization: Bearer <token>`; when not, mutating endpoints accept loopback clients only.
+   */
+  readonly token?: string | undefined;
+  /** `webhook.secret`: when not set, `POST /api/v1/webhook` answers 404. */
+  readonly webhookSecret?: string | undefined;
+  /** `source.branch`: webhook pushes to any other branch are ignored. */
+  readonly branch: string;
+  readonly metrics: Pick<Metrics, 'registry' | 'webhook'>;
+  /** stackd's version, reported by `/healthz`. */
+  readonly version: string;
+  /** Largest request body accepted, in bytes; larger ones get 413. @default 1 MiB */
+  readonly bodyLimit?: number;
+  /** How long `close()` waits for requests in flight before cutting their connections. @default 10 s */
+  readonly closeGraceMs?: number;
+}

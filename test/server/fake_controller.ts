@@ -1,0 +1,80 @@
+/** A ServerController that records what the API asks of it; the real Controller is tested end to end elsewhere. */
+import type { ServerController, StackDetail } from '../../internal/server/index.js';
+import type { RunRecord } from '../../internal/state/index.js';
+import type { StackStatus, StacksResponse } from '../../internal/status/index.js';
+
+export function stackStatus(id: string, overrides: Partial<StackStatus> = {}): StackStatus {
+  return {
+    id,
+    project: id.replace(/[^a-z0-9_-]/g, '_'),
+    status: 'synced',
+    message: '',
+    desired: { revision: 'c0ffee', composeHash: `sha256:${'a'.repeat(64)}` },
+    synced: { revision: 'c0ffee', composeHash: `sha256:${'a'.repeat(64)}`, at: '2024-05-01T10:00:00.000Z' },
+    lastResult: { outcome: 'success', at: '2024-05-01T10:00:00.000Z', message: '', durationMs: 812 },
+    services: [{ name: 'web', state: 'running', health: null, inSync: true }],
+    ...overrides,
+  };
+}
+
+export class FakeController implements ServerController {
+  readonly refreshCalls: string[] = [];
+  readonly syncCalls: string[] = [];
+  readonly reconcileCalls: boolean[] = [];
+  reconcileEnabled = true;
+  isReady = true;
+  revision: string | null = 'c0ffee';
+  details = new Map<string, StackDetail>([
+    ['apps/web', { ...stackStatus('apps/web'), history: [] }],
+    ['db', { ...stackStatus('db', { status: 'failed', message: 'boom' }), history: [] }],
+  ]);
+  runList: RunRecord[] = [
+    {
+      id: 1,
+      trigger: 'startup',
+      revision: 'c0ffee',
+      startedAt: '2024-05-01T10:00:00.000Z',
+      finishedAt: '2024-05-01T10:00:01.000Z',
+      stacks: [{ id: 'apps/web', outcome: 'synced', message: '' }],
+    },
+  ];
+  /** What `refresh` returns; by default a promise that never settles (the API must not wait). */
+  refreshResult: () => Promise<void> = () => new Promise<void>(() => undefined);
+
+  stacks(): StacksResponse {
+    return {
+      revision: this.revision,
+      fetchedAt: this.revision === null ? null : '2024-05-01T10:00:00.000Z',
+      reconcileEnabled: this.reconcileEnabled,
+      stacks: [...this.details.values()].map(({ history: _history, ...status }) => status),
+    };
+  }
+
+  stack(id: string): StackDetail | undefined {
+    return this.details.get(id);
+  }
+
+  runs(): readonly RunRecord[] {
+    return this.runList;
+  }
+
+  refresh(trigger: string): Promise<void> {
+    this.refreshCalls.push(trigger);
+    return this.refreshResult();
+  }
+
+  sync(id: string): boolean {
+    if (!this.details.has(id)) return false;
+    this.syncCalls.push(id);
+    return true;
+  }
+
+  setReconcileEnabled(enabled: boolean): void {
+    this.reconcileCalls.push(enabled);
+    this.reconcileEnabled = enabled;
+  }
+
+  ready(): boolean {
+    return this.isReady;
+  }
+}
