@@ -27,6 +27,11 @@ export interface DesiredStack {
   readonly error: string | null;
   /** Every tracked file of the stack directory: path relative to it → Git blob id. */
   readonly files: ReadonlyMap<string, string>;
+  /**
+   * Git file modes of `files` that are not regular files: `100755` (executable) or `120000`
+   * (symbolic link). Absent (or a path missing from it) means `100644`.
+   */
+  readonly fileModes?: ReadonlyMap<string, string>;
 }
 
 export interface Snapshot {

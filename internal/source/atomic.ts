@@ -1,0 +1,47 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, rename, rm, symlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+function tempPath(path: string): string {
+  return join(dirname(path), `.${basename(path)}.stackd-${randomBytes(6).toString('hex')}.tmp`);
+}
+
+/**
+ * Replace `path` with `content` atomically: write a temporary file beside it, set its mode,
+ * optionally fsync, rename over. Readers see the old file or the new one, never half of one.
+ */
+export async function writeFileAtomic(
+  path: string,
+  content: Uint8Array | string,
+  options: { readonly mode?: number; readonly fsync?: boolean } = {},
+): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temp = tempPath(path);
+  try {
+    const handle = await open(temp, 'wx', options.mode ?? 0o644);
+    try {
+      await handle.writeFile(content);
+      await handle.chmod(options.mode ?? 0o644);
+      if (options.fsync === true) await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+}
+
+/** Replace `path` with a symbolic link to `target` atomically. */
+export async function writeSymlinkAtomic(path: string, target: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temp = tempPath(path);
+  try {
+    await symlink(target, temp);
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+}

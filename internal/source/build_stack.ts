@@ -1,0 +1,67 @@
+import { createHash } from 'node:crypto';
+import {
+  ComposeFileError,
+  deriveProjectName,
+  hashStack,
+  sha256Hex,
+  type StackFile,
+} from '../../pkg/composehash/index.js';
+import { listStackFiles, type StackCandidate } from './discover.js';
+import { MODE_FILE, joinPath, type TreeReader } from './tree.js';
+import type { DesiredService, DesiredStack } from './types.js';
+
+/**
+ * Read one stack's files and turn them into a DesiredStack. A stack whose compose files do not
+ * parse is returned with its error (the rest of the snapshot goes on); a failure to read the
+ * tree itself is thrown.
+ */
+export async function buildStack(reader: TreeReader, candidate: StackCandidate): Promise<DesiredStack> {
+  const entries = await listStackFiles(reader, candidate.dir);
+  const files = new Map<string, string>();
+  const fileModes = new Map<string, string>();
+  const hashed = new Map<string, StackFile>();
+  const composeContent = new Map<string, Uint8Array>();
+  for (const [path, entry] of entries) {
+    const content = await reader.read(joinPath(candidate.dir, path), entry);
+    files.set(path, entry.oid ?? gitBlobId(content));
+    if (entry.mode !== MODE_FILE) fileModes.set(path, entry.mode);
+    hashed.set(path, { mode: entry.mode, sha256: sha256Hex(content) });
+    if (candidate.composeFiles.includes(path)) composeContent.set(path, content);
+  }
+  const base = {
+    id: candidate.id,
+    dir: candidate.dir,
+    composeFiles: candidate.composeFiles,
+    files,
+    ...(fileModes.size > 0 ? { fileModes } : {}),
+  };
+  try {
+    const result = hashStack({
+      id: candidate.id,
+      composeFiles: candidate.composeFiles.map((path) => ({
+        path,
+        content: composeContent.get(path) ?? new Uint8Array(),
+      })),
+      files: hashed,
+    });
+    const services = new Map<string, DesiredService>();
+    for (const [name, service] of result.services) services.set(name, { ...service });
+    return { ...base, project: result.project, composeHash: result.composeHash, services, error: null };
+  } catch (error) {
+    if (!(error instanceof ComposeFileError)) throw error;
+    return invalid({ ...base, project: deriveProjectName(candidate.id) }, error.message);
+  }
+}
+
+/** The stack marked invalid: no compose hash, no services, the reason. */
+export function invalid(
+  stack: Omit<DesiredStack, 'composeHash' | 'services' | 'error'>,
+  error: string,
+): DesiredStack {
+  return { ...stack, composeHash: null, services: new Map(), error };
+}
+
+/** Git's blob id of some content (`sha1("blob <size>\0" + content)`), for trees without ids. */
+export function gitBlobId(content: Uint8Array): string {
+  return createHash('sha1').update(`blob ${content.byteLength}\0`).update(content).digest('hex');
+}

@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { makeTempDir, removeDir, writeTree } from '../../test/helpers/git-fixtures.js';
+import { findStacks, listStackFiles } from './discover.js';
+import { directoryReader } from './tree_directory.js';
+
+const S = 'services: {}\n';
+
+describe('findStacks', () => {
+  let root: string;
+  beforeAll(async () => {
+    root = await makeTempDir();
+    await writeTree(root, {
+      'compose.yaml': S, // the root is never a stack
+      'apps/web/compose.yaml': S,
+      'apps/web/compose.override.yml': S,
+      'apps/web/nested/compose.yaml': S, // inside a stack: not a stack
+      'apps/api/docker-compose.yml': S,
+      'apps/api/compose.yml': S, // preferred over docker-compose.yml
+      'apps/legacy/docker-compose.yaml': S,
+      'apps/legacy/docker-compose.yml': S,
+      'apps/legacy/compose.override.yaml': S,
+      'apps/legacy/compose.override.yml': S,
+      'deep/a/b/c/compose.yaml': S,
+      '.hidden/x/compose.yaml': S,
+      'apps/.private/compose.yaml': S,
+      'docs/README.md': '# no stack here\n',
+      'apps/linked/compose.yaml': { symlink: '../web/compose.yaml' }, // links never count
+      'Mixed Case/compose.yaml': S,
+    });
+  });
+  afterAll(() => removeDir(root));
+
+  it('finds stacks with their compose files, in order', async () => {
+    const found = await findStacks(directoryReader(root), '');
+    expect(found.map((s) => [s.id, s.dir, s.composeFiles])).toEqual([
+      ['Mixed Case', 'Mixed Case', ['compose.yaml']],
+      ['apps/api', 'apps/api', ['compose.yml']],
+      ['apps/legacy', 'apps/legacy', ['docker-compose.yaml', 'compose.override.yaml']],
+      ['apps/web', 'apps/web', ['compose.yaml', 'compose.override.yml']],
+      ['deep/a/b/c', 'deep/a/b/c', ['compose.yaml']],
+    ]);
+  });
+
+  it('makes ids relative to source.path', async () => {
+    const found = await findStacks(directoryReader(root), 'apps');
+    expect(found.map((s) => [s.id, s.dir])).toEqual([
+      ['api', 'apps/api'],
+      ['legacy', 'apps/legacy'],
+      ['web', 'apps/web'],
+    ]);
+  });
+
+  it('refuses a missing source.path', async () => {
+    await expect(findStacks(directoryReader(root), 'nope')).rejects.toThrow(/path `nope` is not a directory/);
+  });
+
+  it('lists every file of a stack, dot files and nested directories included', async () => {
+    await writeTree(root, { 'apps/web/.env': 'A=1\n', 'apps/web/conf/.hidden/x': 'x' });
+    const files = await listStackFiles(directoryReader(root), 'apps/web');
+    expect([...files.keys()].sort()).toEqual([
+      '.env',
+      'compose.override.yml',
+      'compose.yaml',
+      'conf/.hidden/x',
+      'nested/compose.yaml',
+    ]);
+  });
+});

@@ -1,0 +1,253 @@
+import { join } from 'node:path';
+import { messageOf, scrub, SourceError, sourceError } from './errors.js';
+import { ensureBareRepo, fetchBranch, localBranchHead, remoteBranchHead } from './git_remote.js';
+import { findGitdir, parseLocation, type SourceLocation } from './location.js';
+import { materializeStack } from './materialize.js';
+import { resolveOptions, type GitSourceOptions, type ResolvedOptions } from './options.js';
+import { createScope, type Scope } from './scope.js';
+import { buildSnapshot, normaliseRoot } from './snapshot.js';
+import { readSourceState, writeSourceState } from './source_state.js';
+import { gitTreeReader, readBlob } from './tree_git.js';
+import type { DesiredStack, Snapshot, SnapshotListener, Source } from './types.js';
+
+export interface GitSource extends Source {
+  /**
+   * Restore the last snapshot from the local object store without the network (after a
+   * restart with the Git server down), unless a snapshot is already there. Undefined when
+   * nothing usable is stored.
+   */
+  loadCached(): Promise<Snapshot | undefined>;
+  /** The source URL (or path) without credentials, for logs and status. */
+  readonly location: string;
+}
+
+/**
+ * The desired source over Git: fetches one branch of an http(s) remote into a bare repository
+ * under `dataDir/repo` (or reads a local repository in place), and rebuilds and publishes the
+ * snapshot only when the branch's commit changes.
+ */
+export function createGitSource(options: GitSourceOptions): GitSource {
+  return new GitSourceImpl(resolveOptions(options));
+}
+
+class GitSourceImpl implements GitSource {
+  readonly location: string;
+  readonly #options: ResolvedOptions;
+  readonly #where: SourceLocation;
+  readonly #scope: Scope;
+  readonly #root: string;
+  /** Values scrubbed from every message: the token. */
+  readonly #secrets: string[];
+  readonly #listeners = new Set<SnapshotListener>();
+  /** Stacks of the current snapshot by id + tree id, reused when their tree is unchanged. */
+  readonly #memo = new Map<string, DesiredStack>();
+  /** The last good snapshot; only ever replaced by a complete newer one. */
+  #current: Snapshot | undefined;
+  /** The refresh running now, and the one queued behind it (at most one: callers share it). */
+  #running: Promise<Snapshot> | undefined;
+  #queued: Promise<Snapshot> | undefined;
+
+  constructor(options: ResolvedOptions) {
+    this.#options = options;
+    this.#where = parseLocation(options.url, options.auth);
+    this.#secrets = [
+      options.auth?.token ?? '',
+      this.#where.kind === 'http' ? (this.#where.credentials?.password ?? '') : '',
+    ];
+    this.#scope = createScope({ include: options.include, exclude: options.exclude });
+    this.#root = normaliseRoot(options.path);
+    this.location = this.#where.kind === 'http' ? this.#where.url : this.#where.path;
+  }
+
+  current(): Snapshot | undefined {
+    return this.#current;
+  }
+
+  subscribe(listener: SnapshotListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  refresh(signal?: AbortSignal): Promise<Snapshot> {
+    if (this.#running === undefined) {
+      this.#running = this.#refresh(signal).finally(() => {
+        this.#running = undefined;
+      });
+      return this.#running;
+    }
+    // A refresh asked for while one runs must see commits pushed meanwhile: run once more after.
+    this.#queued ??= this.#running
+      .catch(() => undefined)
+      .then(() => {
+        this.#queued = undefined;
+        return this.refresh(signal);
+      });
+    return this.#queued;
+  }
+
+  async loadCached(): Promise<Snapshot | undefined> {
+    if (this.#current !== undefined) return this.#current;
+    try {
+      if (this.#where.kind === 'local') return await this.refresh();
+      const state = await readSourceState(this.#statePath());
+      if (state?.url !== this.#where.url || state.branch !== this.#options.branch) return undefined;
+      const gitdir = this.#repoDir();
+      const revision = await localBranchHead(gitdir, this.#options.branch);
+      if (revision === undefined) return undefined;
+      const fetchedAt = revision === state.revision ? new Date(state.fetchedAt) : this.#options.now();
+      const snapshot = await this.#build(gitdir, revision, fetchedAt);
+      // A refresh may have published a newer snapshot meanwhile: never replace it.
+      if (this.current() === undefined) this.#publish(snapshot);
+      this.#options.logger?.info('restored the snapshot from the local repository', {
+        event: 'source.cached',
+        revision,
+      });
+      return this.#current;
+    } catch (error) {
+      this.#options.logger?.warn('could not restore a snapshot from the local repository', {
+        event: 'source.cached',
+        error: scrub(messageOf(error), this.#secrets),
+      });
+      return undefined;
+    }
+  }
+
+  async materialize(stack: DesiredStack, destDir: string): Promise<void> {
+    const gitdir = this.#where.kind === 'http' ? this.#repoDir() : await findGitdir(this.#where.path);
+    const cache = {};
+    await materializeStack({
+      stack,
+      destDir,
+      manifestDir: join(this.#options.dataDir, 'manifests'),
+      readBlob: (oid) => readBlob(gitdir, oid, cache),
+    });
+  }
+
+  async #refresh(signal: AbortSignal | undefined): Promise<Snapshot> {
+    const started = Date.now();
+    const logger = this.#options.logger;
+    try {
+      const { gitdir, revision } = await this.#resolve(signal);
+      const previous = this.#current;
+      if (previous?.revision === revision) {
+        logger?.debug('source unchanged', {
+          event: 'source.fetch',
+          result: 'unchanged',
+          revision,
+          durationMs: Date.now() - started,
+        });
+        return previous;
+      }
+      const fetchedAt = this.#options.now();
+      const snapshot = await this.#build(gitdir, revision, fetchedAt);
+      if (this.#where.kind === 'http') {
+        await writeSourceState(this.#statePath(), {
+          url: this.#where.url,
+          branch: this.#options.branch,
+          revision,
+          fetchedAt: fetchedAt.toISOString(),
+        });
+      }
+      this.#publish(snapshot);
+      logger?.info('new desired state', {
+        event: 'source.fetch',
+        result: 'changed',
+        revision,
+        previousRevision: previous?.revision ?? null,
+        stacks: snapshot.stacks.size,
+        durationMs: Date.now() - started,
+      });
+      return snapshot;
+    } catch (error) {
+      const failure =
+        error instanceof SourceError
+          ? error
+          : sourceError(`reading ${this.location} failed`, error, this.#secrets);
+      logger?.warn(failure.message, {
+        event: 'source.fetch',
+        result: 'failure',
+        durationMs: Date.now() - started,
+      });
+      throw failure;
+    }
+  }
+
+  /** The commit of the branch: for a remote, fetched first if the remote has moved. */
+  async #resolve(signal: AbortSignal | undefined): Promise<{ gitdir: string; revision: string }> {
+    const { branch } = this.#options;
+    if (this.#where.kind === 'local') {
+      const gitdir = await findGitdir(this.#where.path);
+      const revision = await localBranchHead(gitdir, branch);
+      if (revision === undefined) throw new SourceError(`branch \`${branch}\` not found in ${this.location}`);
+      return { gitdir, revision };
+    }
+    const gitdir = this.#repoDir();
+    const timeout = AbortSignal.timeout(this.#options.fetchTimeoutMs);
+    const remote = {
+      url: this.#where.url,
+      credentials: this.#where.credentials,
+      signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]),
+    };
+    try {
+      await ensureBareRepo(gitdir, branch);
+      const head = await remoteBranchHead(remote, branch);
+      if (head === undefined) throw new SourceError(`branch \`${branch}\` not found on ${this.location}`);
+      const local = await localBranchHead(gitdir, branch);
+      if (local === head) return { gitdir, revision: head };
+      return { gitdir, revision: await fetchBranch(remote, gitdir, branch) };
+    } catch (error) {
+      if (error instanceof SourceError) throw error;
+      const reason = timeout.aborted
+        ? `timed out after ${this.#options.fetchTimeoutMs} ms`
+        : describeFetchError(error);
+      throw new SourceError(scrub(`fetching ${this.location} failed: ${reason}`, this.#secrets), {
+        cause: error,
+      });
+    }
+  }
+
+  async #build(gitdir: string, revision: string, fetchedAt: Date): Promise<Snapshot> {
+    try {
+      const reader = await gitTreeReader(gitdir, revision);
+      return await buildSnapshot(reader, {
+        root: this.#root,
+        scope: this.#scope,
+        fetchedAt,
+        memo: this.#memo,
+      });
+    } catch (error) {
+      throw sourceError(`reading commit ${revision} of ${this.location} failed`, error, this.#secrets);
+    }
+  }
+
+  #publish(snapshot: Snapshot): void {
+    this.#current = snapshot;
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(snapshot);
+      } catch (error) {
+        this.#options.logger?.error('a snapshot listener failed', {
+          event: 'source.listener',
+          error: messageOf(error),
+        });
+      }
+    }
+  }
+
+  #repoDir(): string {
+    return join(this.#options.dataDir, 'repo');
+  }
+
+  #statePath(): string {
+    return join(this.#options.dataDir, 'source.json');
+  }
+}
+
+/** isomorphic-git's HttpError says `HTTP Error: 401 Unauthorized`; say what it means. */
+function describeFetchError(error: unknown): string {
+  const data = (error as { data?: { statusCode?: unknown } } | undefined)?.data;
+  if (data?.statusCode === 401 || data?.statusCode === 403) {
+    return `authentication failed (HTTP ${String(data.statusCode)}): check source.auth username and token`;
+  }
+  return messageOf(error);
+}

@@ -1,0 +1,95 @@
+import { isAbsolute } from 'node:path';
+
+/** What the desired source logs through (a winston Logger fits). */
+export interface SourceLogger {
+  debug(message: string, meta?: Record<string, unknown>): unknown;
+  info(message: string, meta?: Record<string, unknown>): unknown;
+  warn(message: string, meta?: Record<string, unknown>): unknown;
+  error(message: string, meta?: Record<string, unknown>): unknown;
+}
+
+export interface GitSourceOptions {
+  /** `source.url`: an http(s) Git remote, a local path or a `file://` URL to a repository. */
+  readonly url: string;
+  /**
+   * Branch whose committed content is the desired state.
+   * @default 'main'
+   */
+  readonly branch?: string;
+  /**
+   * Directory of the repository the stacks live under.
+   * @default '' (the root)
+   */
+  readonly path?: string;
+  /**
+   * Credentials for an http(s) remote; the token is sent as the basic-auth password.
+   * @default none (userinfo in `url` is used if present); username defaults to `x-access-token`
+   */
+  readonly auth?: { readonly username?: string; readonly token?: string };
+  /** Directory for the fetched repository (`repo/`), manifests (`manifests/`) and `source.json`. */
+  readonly dataDir: string;
+  /**
+   * Globs over stack ids to include.
+   * @default ['**']
+   */
+  readonly include?: readonly string[];
+  /**
+   * Globs over stack ids to exclude.
+   * @default []
+   */
+  readonly exclude?: readonly string[];
+  /** @default no logging */
+  readonly logger?: SourceLogger;
+  /**
+   * Abort a fetch (ref discovery and pack download together) after this many milliseconds.
+   * @default 60000
+   */
+  readonly fetchTimeoutMs?: number;
+  /**
+   * The clock, for `fetchedAt`.
+   * @default () => new Date()
+   */
+  readonly now?: () => Date;
+}
+
+export type ResolvedOptions = Required<Omit<GitSourceOptions, 'auth' | 'logger'>> &
+  Pick<GitSourceOptions, 'auth' | 'logger'>;
+
+function describe(value: unknown): string {
+  return `\`${typeof value === 'string' ? value : JSON.stringify(value)}\` (${typeof value})`;
+}
+
+/** Fill in defaults and validate loudly, one message pattern for every option. */
+export function resolveOptions(options: GitSourceOptions): ResolvedOptions {
+  const resolved = {
+    branch: 'main',
+    path: '',
+    include: ['**'],
+    exclude: [],
+    fetchTimeoutMs: 60_000,
+    now: () => new Date(),
+    ...options,
+  };
+  if (typeof resolved.url !== 'string' || resolved.url === '') {
+    throw new TypeError(`Expected \`url\` to be a non-empty string, got ${describe(resolved.url)}`);
+  }
+  if (
+    typeof resolved.branch !== 'string' ||
+    !/^[^\s~^:?*[\\]+$/.test(resolved.branch) ||
+    resolved.branch.startsWith('-')
+  ) {
+    throw new TypeError(`Expected \`branch\` to be a branch name, got ${describe(resolved.branch)}`);
+  }
+  if (typeof resolved.path !== 'string') {
+    throw new TypeError(`Expected \`path\` to be a string, got ${describe(resolved.path)}`);
+  }
+  if (typeof resolved.dataDir !== 'string' || !isAbsolute(resolved.dataDir)) {
+    throw new TypeError(`Expected \`dataDir\` to be an absolute path, got ${describe(resolved.dataDir)}`);
+  }
+  if (!Number.isInteger(resolved.fetchTimeoutMs) || resolved.fetchTimeoutMs < 1) {
+    throw new TypeError(
+      `Expected \`fetchTimeoutMs\` to be an integer from 1 and up, got ${describe(resolved.fetchTimeoutMs)}`,
+    );
+  }
+  return resolved;
+}

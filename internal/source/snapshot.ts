@@ -1,0 +1,48 @@
+import { buildStack } from './build_stack.js';
+import { markProjectConflicts } from './conflicts.js';
+import { findStacks } from './discover.js';
+import type { Scope } from './scope.js';
+import type { TreeReader } from './tree.js';
+import type { DesiredStack, Snapshot } from './types.js';
+
+export interface SnapshotOptions {
+  /** `source.path`, relative to the tree's root, `''` for the root. */
+  readonly root: string;
+  readonly scope: Scope;
+  readonly fetchedAt: Date;
+  /**
+   * Stacks of the previous snapshot by `id` + tree id: a stack whose directory tree did not
+   * change is reused instead of read and hashed again. Updated in place.
+   */
+  readonly memo?: Map<string, DesiredStack>;
+}
+
+/** Discover, scope, read and hash every stack of a tree into an immutable Snapshot. */
+export async function buildSnapshot(reader: TreeReader, options: SnapshotOptions): Promise<Snapshot> {
+  const candidates = (await findStacks(reader, normaliseRoot(options.root))).filter((c) =>
+    options.scope(c.id),
+  );
+  const built: DesiredStack[] = [];
+  const used = new Map<string, DesiredStack>();
+  for (const candidate of candidates) {
+    const key = candidate.oid === undefined ? undefined : `${candidate.id}\0${candidate.oid}`;
+    const stack =
+      (key === undefined ? undefined : options.memo?.get(key)) ?? (await buildStack(reader, candidate));
+    if (key !== undefined) used.set(key, stack);
+    built.push(stack);
+  }
+  if (options.memo) {
+    options.memo.clear();
+    for (const [key, stack] of used) options.memo.set(key, stack);
+  }
+  const stacks = new Map(markProjectConflicts(built).map((s) => [s.id, s]));
+  return { revision: reader.revision, fetchedAt: options.fetchedAt, stacks };
+}
+
+/** `/apps/` → `apps`, `./` → `''`; a path leaving the tree is refused. */
+export function normaliseRoot(path: string): string {
+  const parts = path.split('/').filter((part) => part !== '' && part !== '.');
+  if (parts.includes('..'))
+    throw new TypeError(`Expected \`path\` to stay inside the repository, got \`${path}\``);
+  return parts.join('/');
+}

@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { makeTempDir, removeDir, writeTree } from '../../test/helpers/git-fixtures.js';
+import { SourceError } from './errors.js';
+import { formatValidateReport, validateDirectory, type ValidateReport } from './validate.js';
+
+function billionLaughs(): string {
+  let text = 'services: {a: {image: x}}\nx-0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n';
+  for (let i = 1; i < 9; i++)
+    text += `x-${i}: &l${i} [${Array(9)
+      .fill(`*l${i - 1}`)
+      .join(',')}]\n`;
+  return text;
+}
+
+const GOOD =
+  'services:\n  web:\n    image: nginx\n    healthcheck: {test: ["CMD", "true"]}\n  job:\n    image: x\n    restart: "no"\n';
+
+describe('validateDirectory', () => {
+  let root: string;
+  let report: ValidateReport;
+  const stack = (id: string) => report.stacks.find((s) => s.id === id);
+
+  beforeAll(async () => {
+    root = await makeTempDir();
+    await writeTree(root, {
+      'good/compose.yaml': GOOD,
+      'bomb/compose.yaml': billionLaughs(),
+      'huge/compose.yaml': `services: {}\nx-pad: "${'x'.repeat(10 * 1024 * 1024)}"\n`,
+      'list/compose.yaml': '- web\n- db\n',
+      'noservices/compose.yaml': 'name: noservices\nvolumes: {}\n',
+      'syntax/compose.yaml': 'services:\n  web:\n    image: [nginx\n    ports: 80\n',
+      'badoverride/compose.yaml': GOOD,
+      'badoverride/compose.override.yaml': 'services: oops\n',
+      'one/compose.yaml': 'name: shared\nservices: {a: {image: x}}\n',
+      'two/compose.yaml': 'name: shared\nservices: {b: {image: x}}\n',
+      'Same/compose.yaml': 'services: {a: {image: x}}\n',
+      'same/compose.yaml': 'services: {a: {image: x}}\n',
+    });
+    report = await validateDirectory(root, {});
+  });
+  afterAll(() => removeDir(root));
+
+  it('hashes a good stack, others failing do not matter', () => {
+    expect(stack('good')).toEqual({
+      id: 'good',
+      project: 'good',
+      composeHash: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+      services: [
+        { name: 'job', hash: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) },
+        { name: 'web', hash: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) },
+      ],
+      error: null,
+    });
+  });
+
+  it.each([
+    ['bomb', /^compose\.yaml: the document is larger than \d+ bytes once aliases are expanded/],
+    ['huge', /^compose\.yaml: file is \d+ bytes, more than the limit of 1048576$/],
+    ['list', /^compose\.yaml, line 1: expected a mapping at the top, found a sequence$/],
+    ['noservices', /^compose\.yaml: no top-level `services` mapping$/],
+    ['syntax', /^compose\.yaml, line 4: invalid YAML: /],
+    ['badoverride', /^compose\.override\.yaml, line 1: `services` must be a mapping/],
+    ['one', /^project name `shared` is also used by stack `two`$/],
+    ['two', /^project name `shared` is also used by stack `one`$/],
+    ['Same', /^project name `same` is also used by stack `same`$/],
+  ])('reports %s as invalid with a clear message', (id, message) => {
+    const result = stack(id);
+    expect(result?.error).toMatch(message);
+    expect(result?.composeHash).toBeNull();
+    expect(result?.services).toEqual([]);
+  });
+
+  it('gives the same hashes on the same content', async () => {
+    const again = await validateDirectory(root, { include: ['good'] });
+    expect(again.stacks).toEqual([stack('good')]);
+  });
+
+  it('applies path and scope', async () => {
+    await writeTree(root, { 'sub/a/compose.yaml': GOOD, 'sub/b/compose.yaml': GOOD });
+    const scoped = await validateDirectory(root, { path: 'sub', exclude: ['b'] });
+    expect(scoped.stacks.map((s) => s.id)).toEqual(['a']);
+  });
+
+  it('throws on a missing directory or path', async () => {
+    await expect(validateDirectory(`${root}/nope`, {})).rejects.toThrow(SourceError);
+    await expect(validateDirectory(root, { path: 'nope' })).rejects.toThrow(/path `nope` is not a directory/);
+  });
+
+  it('formats a table', () => {
+    const text = formatValidateReport({
+      stacks: [
+        {
+          id: 'apps/web',
+          project: 'apps_web',
+          composeHash: `sha256:${'a'.repeat(64)}`,
+          services: [{ name: 'web', hash: 'h' }],
+          error: null,
+        },
+        {
+          id: 'bad',
+          project: 'bad',
+          composeHash: null,
+          services: [],
+          error: 'compose.yaml, line 3: invalid YAML: x',
+        },
+      ],
+    });
+    expect(text).toBe(
+      [
+        'STACK     PROJECT   COMPOSE HASH         SERVICES  RESULT',
+        'apps/web  apps_web  sha256:aaaaaaaaaaaa  web       ok',
+        'bad       bad       -                    -         invalid',
+        '',
+        'bad: compose.yaml, line 3: invalid YAML: x',
+        '',
+        '2 stack(s), 1 invalid',
+        '',
+      ].join('\n'),
+    );
+    expect(formatValidateReport({ stacks: [] })).toBe('no stacks found\n');
+  });
+});

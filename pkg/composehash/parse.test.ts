@@ -1,0 +1,116 @@
+import { describe, expect, it } from '@jest/globals';
+import { ComposeFileError } from './errors.js';
+import { DEFAULT_LIMITS } from './limits.js';
+import { parseComposeFile } from './parse.js';
+
+const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+const parse = (text: string, requireServices = true) =>
+  parseComposeFile('compose.yaml', bytes(text), DEFAULT_LIMITS, { requireServices });
+
+function parseError(text: string): ComposeFileError {
+  try {
+    parse(text);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ComposeFileError);
+    return error as ComposeFileError;
+  }
+  throw new Error('expected a ComposeFileError');
+}
+
+function billionLaughs(): string {
+  let text = 'services: {}\nx-a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n';
+  let previous = 'a';
+  for (const name of ['b', 'c', 'd', 'e', 'f', 'g', 'h', 'i']) {
+    text += `x-${name}: &${name} [${Array(9).fill(`*${previous}`).join(',')}]\n`;
+    previous = name;
+  }
+  return text;
+}
+
+describe('parseComposeFile', () => {
+  it('returns a plain JSON tree with merge keys applied', () => {
+    const doc = parse(
+      'x-base: &base {image: a, restart: "no"}\nservices:\n  web:\n    <<: *base\n    image: b\n',
+    );
+    expect(doc).toEqual({
+      'x-base': { image: 'a', restart: 'no' },
+      services: { web: { image: 'b', restart: 'no' } },
+    });
+  });
+
+  it('copies aliases: no shared objects in the result', () => {
+    const doc = parse(
+      'x-env: &env {A: "1"}\nservices:\n  a: {environment: *env}\n  b: {environment: *env}\n',
+    );
+    const services = doc['services'] as Record<string, Record<string, unknown>>;
+    expect(services['a']?.['environment']).not.toBe(services['b']?.['environment']);
+  });
+
+  it('rejects an alias bomb quickly, naming the file', () => {
+    const started = Date.now();
+    const error = parseError(billionLaughs());
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(error.file).toBe('compose.yaml');
+    expect(error.message).toMatch(/^compose\.yaml: .*aliases are expanded/);
+  });
+
+  it('rejects a recursive alias', () => {
+    expect(parseError('services: {}\nx: &a [1, *a]\n').message).toMatch(/compose\.yaml/);
+  });
+
+  it('rejects a file over the size limit before parsing it', () => {
+    const big = `services: {}\nx-pad: "${'a'.repeat(10 * 1024 * 1024)}"\n`;
+    const started = Date.now();
+    const error = parseError(big);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(error.message).toMatch(/^compose\.yaml: file is \d+ bytes, more than the limit of 1048576$/);
+  });
+
+  it.each([
+    ['a sequence', '- a\n- b\n', /expected a mapping at the top, found a sequence/],
+    ['a scalar', 'hello\n', /expected a mapping at the top, found a string/],
+    ['an empty file', '# nothing\n', /found an empty document/],
+    ['two documents', 'services: {}\n---\nservices: {}\n', /expected one YAML document/],
+    ['no services', 'volumes: {}\n', /no top-level `services` mapping/],
+    ['services as a list', 'name: x\nservices:\n  - web\n', /line 2: `services` must be a mapping/],
+    [
+      'a service as a string',
+      'services:\n  db: {}\n  web: nginx\n',
+      /line 3: service `web` must be a mapping/,
+    ],
+  ])('rejects %s', (_what, text, pattern) => {
+    expect(parseError(text).message).toMatch(pattern);
+  });
+
+  it('reports YAML syntax errors with the line', () => {
+    const error = parseError('services:\n  web:\n    image: [a\n    ports: 1\n');
+    expect(error.line).toBe(4);
+    expect(error.message).toMatch(/^compose\.yaml, line 4: invalid YAML: /);
+  });
+
+  it('rejects duplicate keys and custom tags', () => {
+    expect(parseError('services: {}\nservices: {}\n').message).toMatch(/line 2: invalid YAML: duplicated/);
+    expect(parseError('services:\n  web: !!js/function "x"\n').message).toMatch(
+      /line 2: invalid YAML: unknown/,
+    );
+    expect(parseError('services:\n  web:\n    ports: !reset []\n').message).toMatch(/line 3: .*unknown/);
+  });
+
+  it('rejects invalid UTF-8', () => {
+    const error = (() => {
+      try {
+        parseComposeFile('compose.yaml', new Uint8Array([0xff, 0xfe, 0x41]), DEFAULT_LIMITS, {
+          requireServices: true,
+        });
+      } catch (e) {
+        return e as Error;
+      }
+      return undefined;
+    })();
+    expect(error?.message).toBe('compose.yaml: file is not valid UTF-8');
+  });
+
+  it('lets an override file leave out services', () => {
+    expect(parse('networks: {a: {}}\n', false)).toEqual({ networks: { a: {} } });
+  });
+});

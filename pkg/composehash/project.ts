@@ -1,0 +1,14 @@
+/** Compose project names: what compose accepts, and how stackd derives one from a stack id. */
+
+const VALID = /^[a-z0-9][a-z0-9_-]*$/;
+
+/** `apps/web` → `apps_web`: lower-cased, every character outside `[a-z0-9_-]` replaced by `_`. */
+export function deriveProjectName(stackId: string): string {
+  return stackId.toLowerCase().replace(/[^a-z0-9_-]/g, '_');
+}
+
+/** Why compose would reject `name` as a project name, or null when it is fine. */
+export function projectNameProblem(name: string): string | null {
+  if (VALID.test(name)) return null;
+  return `project name \`${name}\` is not valid for compose (lower-case letters, digits, \`_\` and \`-\`, starting with a letter or digit)`;
+}

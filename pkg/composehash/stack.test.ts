@@ -1,0 +1,222 @@
+import { describe, expect, it } from '@jest/globals';
+import { sha256Hex } from './digest.js';
+import { ComposeFileError } from './errors.js';
+import { hashStack, type StackHashes } from './stack.js';
+
+type Files = Record<string, string>;
+const encoder = new TextEncoder();
+
+/** Hash a stack given as path → content; compose.yaml (+ compose.override.yaml) are the compose files. */
+function hash(files: Files, id = 'apps/web'): StackHashes {
+  const composeFiles = ['compose.yaml', 'compose.override.yaml']
+    .filter((path) => files[path] !== undefined)
+    .map((path) => ({ path, content: encoder.encode(files[path]) }));
+  const map = new Map(
+    Object.entries(files).map(([path, content]) => [path, { mode: '100644', sha256: sha256Hex(content) }]),
+  );
+  return hashStack({ id, composeFiles, files: map });
+}
+
+function serviceHashes(result: StackHashes): Record<string, string> {
+  return Object.fromEntries([...result.services].map(([name, s]) => [name, s.hash]));
+}
+
+const BASE = `
+services:
+  web:
+    image: nginx:1.25
+    environment:
+      MODE: prod
+      PORT: "80"
+    ports: ["8080:80"]
+    command: ["nginx", "-g", "daemon off;"]
+  db:
+    image: postgres:16
+`;
+
+describe('hashStack: invariance under reformatting', () => {
+  const reference = hash({ 'compose.yaml': BASE });
+  it.each([
+    ['comments', `# top\n${BASE.replace('image: nginx:1.25', 'image: nginx:1.25 # pinned')}\n# end\n`],
+    [
+      'key order',
+      `services:\n  db:\n    image: postgres:16\n  web:\n    command: ["nginx", "-g", "daemon off;"]\n    ports: ["8080:80"]\n    environment:\n      PORT: "80"\n      MODE: prod\n    image: nginx:1.25\n`,
+    ],
+    [
+      'quoting',
+      BASE.replace('image: nginx:1.25', "image: 'nginx:1.25'").replace('MODE: prod', 'MODE: "prod"'),
+    ],
+    [
+      'flow style',
+      `services: {web: {image: "nginx:1.25", environment: {MODE: prod, PORT: "80"}, ports: ["8080:80"], command: [nginx, -g, "daemon off;"]}, db: {image: "postgres:16"}}\n`,
+    ],
+    [
+      'block sequences and indentation',
+      `services:\n    web:\n        image: nginx:1.25\n        environment:\n            MODE: prod\n            PORT: "80"\n        ports:\n        - "8080:80"\n        command:\n          - nginx\n          - -g\n          - daemon off;\n    db:\n        image: postgres:16\n`,
+    ],
+    ['an anchor', BASE.replace('image: nginx:1.25', 'image: &img nginx:1.25')],
+  ])('%s', (_what, text) => {
+    const result = hash({ 'compose.yaml': text });
+    expect(result.composeHash).toBe(reference.composeHash);
+    expect(serviceHashes(result)).toEqual(serviceHashes(reference));
+  });
+
+  it('an alias instead of a repeated value', () => {
+    const plain = hash({ 'compose.yaml': 'x-env: {A: "1"}\nservices:\n  a: {environment: {A: "1"}}\n' });
+    const alias = hash({ 'compose.yaml': 'x-env: &env {A: "1"}\nservices:\n  a: {environment: *env}\n' });
+    expect(alias.composeHash).toBe(plain.composeHash);
+    expect(serviceHashes(alias)).toEqual(serviceHashes(plain));
+  });
+
+  it('has the documented shapes', () => {
+    expect(reference.composeHash).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(reference.services.get('web')?.hash).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(reference.project).toBe('apps_web');
+  });
+});
+
+describe('hashStack: changes', () => {
+  const files: Files = {
+    'compose.yaml': `
+services:
+  web:
+    image: nginx:1.25
+    env_file: [web.env]
+    volumes: ["./conf/nginx.conf:/etc/nginx/nginx.conf:ro", "./site:/usr/share/nginx/html", "data:/data"]
+  worker:
+    image: busybox:1
+    environment: {MODE: prod}
+    volumes: [{type: bind, source: ./scripts, target: /scripts}]
+    configs: [app]
+  db:
+    image: postgres:16
+volumes: {data: {}}
+configs: {app: {file: ./app.conf}}
+`,
+    '.env': 'TAG=1\n',
+    'web.env': 'A=1\n',
+    'conf/nginx.conf': 'worker_processes 1;\n',
+    'site/index.html': '<h1>hi</h1>\n',
+    'scripts/run.sh': 'echo hi\n',
+    'app.conf': 'x=1\n',
+    'README.md': '# docs\n',
+  };
+  const before = hash(files);
+  const changed = (patch: Files): string[] => {
+    const after = hash({ ...files, ...patch });
+    expect(after.composeHash).not.toBe(before.composeHash);
+    return [...after.services.keys()].filter(
+      (n) => after.services.get(n)?.hash !== before.services.get(n)?.hash,
+    );
+  };
+  const compose = files['compose.yaml'] ?? '';
+
+  it.each([
+    ['image tag', { 'compose.yaml': compose.replace('nginx:1.25', 'nginx:1.26') }, ['web']],
+    ['environment value', { 'compose.yaml': compose.replace('MODE: prod', 'MODE: dev') }, ['worker']],
+    ['.env content', { '.env': 'TAG=2\n' }, ['web', 'worker', 'db']],
+    ['env_file content', { 'web.env': 'A=2\n' }, ['web']],
+    ['bind-mounted file', { 'conf/nginx.conf': 'worker_processes 2;\n' }, ['web']],
+    ['file in a bind-mounted directory', { 'site/new.html': 'new\n' }, ['web']],
+    ['long-syntax bind mount', { 'scripts/run.sh': 'echo bye\n' }, ['worker']],
+    ['config file', { 'app.conf': 'x=2\n' }, ['worker']],
+    ['unreferenced file', { 'README.md': '# more docs\n' }, []],
+    [
+      'top-level volumes',
+      { 'compose.yaml': compose.replace('data: {}', 'data: {driver: local}') },
+      ['web', 'worker', 'db'],
+    ],
+  ])('%s', (_what, patch, services) => {
+    expect(changed(patch).sort()).toEqual([...services].sort());
+  });
+
+  it('attributes every file to a service whose file reference is interpolated', () => {
+    const text = `services:\n  a: {image: x, env_file: ["\${ENV}.env"]}\n  b: {image: y}\n`;
+    const one = hash({ 'compose.yaml': text, 'prod.env': 'A=1\n' });
+    const two = hash({ 'compose.yaml': text, 'prod.env': 'A=2\n' });
+    expect(two.services.get('a')?.hash).not.toBe(one.services.get('a')?.hash);
+    expect(two.services.get('b')?.hash).toBe(one.services.get('b')?.hash);
+  });
+
+  it('attributes a build context to the service that builds it', () => {
+    const text = `services:\n  a: {build: ./app}\n  b: {build: {context: ., dockerfile: Dockerfile.b}}\n  c: {image: z}\n`;
+    const one = hash({ 'compose.yaml': text, 'app/main.go': 'v1', 'Dockerfile.b': 'FROM x' });
+    const two = hash({ 'compose.yaml': text, 'app/main.go': 'v2', 'Dockerfile.b': 'FROM x' });
+    expect(two.services.get('a')?.hash).not.toBe(one.services.get('a')?.hash);
+    expect(two.services.get('b')?.hash).not.toBe(one.services.get('b')?.hash);
+    expect(two.services.get('c')?.hash).toBe(one.services.get('c')?.hash);
+  });
+
+  it('changes with the file mode', () => {
+    const text = `services:\n  a: {image: x, volumes: ["./run.sh:/run.sh"]}\n`;
+    const composeFiles = [{ path: 'compose.yaml', content: encoder.encode(text) }];
+    const at = (mode: string) =>
+      hashStack({
+        id: 's',
+        composeFiles,
+        files: new Map([
+          ['compose.yaml', { mode: '100644', sha256: sha256Hex(text) }],
+          ['run.sh', { mode, sha256: sha256Hex('echo') }],
+        ]),
+      });
+    expect(at('100755').services.get('a')?.hash).not.toBe(at('100644').services.get('a')?.hash);
+  });
+});
+
+describe('hashStack: override, profiles, flags, project', () => {
+  it('merges compose.override.yaml over the main file', () => {
+    const main = 'services:\n  web: {image: "nginx:1", ports: ["80:80"]}\n';
+    const merged = hash({
+      'compose.yaml': main,
+      'compose.override.yaml': 'services:\n  web: {image: "nginx:2"}\n',
+    });
+    const equivalent = hash({ 'compose.yaml': 'services:\n  web: {image: "nginx:2", ports: ["80:80"]}\n' });
+    expect(merged.document).toEqual(equivalent.document);
+    expect(merged.services.get('web')?.hash).toBe(equivalent.services.get('web')?.hash);
+  });
+
+  it('leaves services with profiles out of the map but in the stack hash', () => {
+    const text = (tag: string) =>
+      `services:\n  web: {image: x}\n  debug: {image: "y:${tag}", profiles: [debug]}\n`;
+    const one = hash({ 'compose.yaml': text('1') });
+    expect([...one.services.keys()]).toEqual(['web']);
+    expect(hash({ 'compose.yaml': text('2') }).composeHash).not.toBe(one.composeHash);
+  });
+
+  it('reads oneShot and healthcheck', () => {
+    const result = hash({
+      'compose.yaml': `services:
+  migrate: {image: x, restart: "no"}
+  plain: {image: x}
+  always: {image: x, restart: always}
+  checked: {image: x, healthcheck: {test: ["CMD", "true"]}}
+  disabled: {image: x, healthcheck: {disable: true}}
+  none: {image: x, healthcheck: {test: ["NONE"]}}
+`,
+    });
+    const flags = Object.fromEntries(
+      [...result.services].map(([name, s]) => [name, [s.oneShot, s.healthcheck]]),
+    );
+    expect(flags).toEqual({
+      migrate: [true, false],
+      plain: [false, false],
+      always: [false, false],
+      checked: [false, true],
+      disabled: [false, false],
+      none: [false, false],
+    });
+  });
+
+  it('takes the project from name: or derives it from the id', () => {
+    expect(hash({ 'compose.yaml': 'name: shop\nservices: {}\n' }).project).toBe('shop');
+    expect(hash({ 'compose.yaml': 'services: {}\n' }, 'Apps/Web.1').project).toBe('apps_web_1');
+    expect(() => hash({ 'compose.yaml': 'name: Shop\nservices: {}\n' })).toThrow(ComposeFileError);
+    expect(() => hash({ 'compose.yaml': 'services: {}\n' }, '_x')).toThrow(/set a top-level `name`/);
+  });
+
+  it('names the override file in its errors', () => {
+    expect(() =>
+      hash({ 'compose.yaml': 'services: {}\n', 'compose.override.yaml': 'services: [\n' }),
+    ).toThrow(/^compose\.override\.yaml, line \d+: invalid YAML/);
+  });
+});

@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createGitSource, SourceError } from '../../internal/source/index.js';
+import { makeTempDir, removeDir } from '../helpers/git-fixtures.js';
+import { createTestRepo } from '../helpers/git-repo.js';
+import { startGitServer, type GitServer } from '../helpers/git-server.js';
+
+const TOKEN = 's3cr3t-t0ken-4711';
+
+describe('git source with basic auth', () => {
+  let root: string;
+  let server: GitServer;
+  let revision: string;
+
+  beforeAll(async () => {
+    root = await makeTempDir();
+    const repo = await createTestRepo(join(root, 'srv'), 'private');
+    revision = await repo.commit({ 'web/compose.yaml': 'services: {web: {image: x}}\n' });
+    server = await startGitServer({ root: join(root, 'srv'), auth: { username: 'deploy', password: TOKEN } });
+  });
+  afterAll(async () => {
+    await server.close();
+    await removeDir(root);
+  });
+
+  it('fails clearly without credentials', async () => {
+    const source = createGitSource({ url: server.url('private'), dataDir: join(root, 'none') });
+    const error = await source.refresh().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SourceError);
+    expect((error as Error).message).toMatch(/failed: authentication failed \(HTTP 401\)/);
+  });
+
+  it('fails clearly with a wrong token, and never shows it', async () => {
+    const wrong = `${TOKEN}-wrong`;
+    const logs: string[] = [];
+    const logger = {
+      debug: (m: string, meta?: object) => logs.push(m, JSON.stringify(meta)),
+      info: (m: string, meta?: object) => logs.push(m, JSON.stringify(meta)),
+      warn: (m: string, meta?: object) => logs.push(m, JSON.stringify(meta)),
+      error: (m: string, meta?: object) => logs.push(m, JSON.stringify(meta)),
+    };
+    for (const options of [
+      { url: server.url('private'), auth: { username: 'deploy', token: wrong } },
+      { url: server.url('private').replace('//', `//deploy:${wrong}@`) },
+    ]) {
+      const source = createGitSource({ ...options, dataDir: join(root, 'wrong'), logger });
+      const error = await source.refresh().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SourceError);
+      expect((error as Error).message).toMatch(/authentication failed/);
+      expect((error as Error).message).not.toContain(TOKEN);
+      expect(source.location).not.toContain(TOKEN);
+    }
+    expect(logs.join('\n')).not.toContain(TOKEN);
+  });
+
+  it('works with the token, which is never written to disk', async () => {
+    const dataDir = join(root, 'ok');
+    const source = createGitSource({
+      url: server.url('private'),
+      auth: { username: 'deploy', token: TOKEN },
+      dataDir,
+    });
+    expect((await source.refresh()).revision).toBe(revision);
+    expect(await readFile(join(dataDir, 'repo', 'config'), 'utf8')).not.toContain(TOKEN);
+    expect(await readFile(join(dataDir, 'source.json'), 'utf8')).not.toContain(TOKEN);
+    expect(await readdir(dataDir)).toEqual(expect.arrayContaining(['repo', 'source.json']));
+
+    server.resetRequests();
+    await source.refresh();
+    // Unchanged: one ref discovery (the 401 challenge, then the answer), no pack.
+    expect(server.requests.map((r) => `${r.method} ${r.status}`)).toEqual(['GET 401', 'GET 200']);
+  });
+
+  it('takes credentials from the URL userinfo', async () => {
+    const url = server.url('private').replace('//', `//deploy:${TOKEN}@`);
+    const source = createGitSource({ url, dataDir: join(root, 'userinfo') });
+    expect(source.location).toBe(server.url('private'));
+    expect((await source.refresh()).revision).toBe(revision);
+  });
+});

@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { lstat, readFile, readlink, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createGitSource, type GitSource } from '../../internal/source/index.js';
+import { makeTempDir, removeDir, writeTree } from '../helpers/git-fixtures.js';
+import { createTestRepo, type TestRepo } from '../helpers/git-repo.js';
+import { startGitServer, type GitServer } from '../helpers/git-server.js';
+
+describe('materialize', () => {
+  let root: string;
+  let repo: TestRepo;
+  let server: GitServer;
+  let source: GitSource;
+  let dest: string;
+
+  beforeAll(async () => {
+    root = await makeTempDir();
+    repo = await createTestRepo(join(root, 'srv'), 'stacks');
+    server = await startGitServer({ root: join(root, 'srv') });
+    source = createGitSource({ url: server.url('stacks'), dataDir: join(root, 'data') });
+    dest = join(root, 'work', 'web');
+  });
+  afterAll(async () => {
+    await server.close();
+    await removeDir(root);
+  });
+
+  const materialize = async (): Promise<void> => {
+    const stack = (await source.refresh()).stacks.get('web');
+    if (stack === undefined) throw new Error('no stack web');
+    await source.materialize(stack, dest);
+  };
+
+  it('writes the tracked files with their modes', async () => {
+    await repo.commit({
+      'web/compose.yaml': 'services: {web: {image: x}}\n',
+      'web/conf/app.conf': 'a=1\n',
+      'web/bin/run.sh': { content: '#!/bin/sh\necho hi\n', mode: 0o755 },
+      'web/link': { symlink: 'conf/app.conf' },
+      'web/old.txt': 'old\n',
+      'web/gone/deep/file.txt': 'x\n',
+      'other/compose.yaml': 'services: {}\n',
+    });
+    await materialize();
+    expect(await readFile(join(dest, 'conf/app.conf'), 'utf8')).toBe('a=1\n');
+    expect((await stat(join(dest, 'bin/run.sh'))).mode & 0o777).toBe(0o755);
+    expect((await stat(join(dest, 'compose.yaml'))).mode & 0o777).toBe(0o644);
+    expect(await readlink(join(dest, 'link'))).toBe('conf/app.conf');
+    // Only this stack's files, and the manifest lives outside destDir.
+    expect((await readdir(dest)).sort()).toEqual(['bin', 'compose.yaml', 'conf', 'gone', 'link', 'old.txt']);
+    expect(await readdir(join(root, 'data', 'manifests'))).toHaveLength(1);
+  });
+
+  it('keeps untracked files, deletes removed tracked files, updates changed ones', async () => {
+    await writeTree(dest, { 'data/db.sqlite': 'runtime data', 'gone/keep.txt': 'untracked' });
+    const before = await lstat(join(dest, 'compose.yaml'));
+    await repo.commit({
+      'web/old.txt': null,
+      'web/gone/deep/file.txt': null,
+      'web/conf/app.conf': 'a=2\n',
+      'web/bin/run.sh': { content: '#!/bin/sh\necho hi\n', mode: 0o644 },
+    });
+    await materialize();
+    expect(await readFile(join(dest, 'data/db.sqlite'), 'utf8')).toBe('runtime data');
+    expect(await readFile(join(dest, 'gone/keep.txt'), 'utf8')).toBe('untracked');
+    await expect(stat(join(dest, 'old.txt'))).rejects.toThrow(/ENOENT/);
+    await expect(stat(join(dest, 'gone/deep'))).rejects.toThrow(/ENOENT/);
+    expect(await readFile(join(dest, 'conf/app.conf'), 'utf8')).toBe('a=2\n');
+    expect((await stat(join(dest, 'bin/run.sh'))).mode & 0o777).toBe(0o644);
+    // Unchanged files are not rewritten.
+    expect((await lstat(join(dest, 'compose.yaml'))).ino).toBe(before.ino);
+  });
+
+  it('restores a tracked file edited or deleted by hand', async () => {
+    await writeTree(dest, { 'compose.yaml': 'tampered', 'conf/app.conf': null });
+    await materialize();
+    expect(await readFile(join(dest, 'compose.yaml'), 'utf8')).toBe('services: {web: {image: x}}\n');
+    expect(await readFile(join(dest, 'conf/app.conf'), 'utf8')).toBe('a=2\n');
+  });
+});
