@@ -2,11 +2,23 @@
 /** stackd's entry point: picks the command, runs it, maps errors to exit codes. Wiring only. */
 import { type Io, UsageError, write } from './cli.js';
 import { runConfig } from './commands/config.js';
+import { runPlan } from './commands/plan.js';
+import { runDaemon } from './commands/run.js';
+import { runRefresh } from './commands/refresh.js';
+import { runStatus } from './commands/status.js';
+import { runSync } from './commands/sync.js';
+import { runValidate } from './commands/validate.js';
 import { runVersion } from './commands/version.js';
 
 type Command = (argv: readonly string[], io: Io) => Promise<number>;
 
 const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
+  run: { run: runDaemon, summary: 'the daemon: poll, webhooks, reconcile, HTTP API and metrics' },
+  sync: { run: runSync, summary: '--once: fetch, reconcile every stack once, print the result' },
+  plan: { run: runPlan, summary: 'show what a pass would do to each stack, and why; changes nothing' },
+  status: { run: runStatus, summary: "show a running daemon's stacks (--server URL, --watch)" },
+  refresh: { run: runRefresh, summary: 'ask a running daemon to fetch now' },
+  validate: { run: runValidate, summary: 'check a local stacks checkout (no Docker), for CI' },
   config: { run: runConfig, summary: 'print the effective configuration (secrets redacted)' },
   version: { run: runVersion, summary: 'print the version' },
 };

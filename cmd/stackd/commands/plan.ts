@@ -1,0 +1,27 @@
+/** `stackd plan [--output json]`: per stack, the action a pass would take and why; changes nothing. */
+import { planOnce } from '../../../internal/controller/once.js';
+import { createRuntime } from '../../../internal/controller/runtime.js';
+import { CONFIG_FLAGS, type Io, OUTPUT_FLAG, configFrom, outputOf, parse, write } from '../cli.js';
+import { loggerFor } from '../logger.js';
+import { shortRev, table } from '../table.js';
+
+export async function runPlan(argv: readonly string[], io: Io): Promise<number> {
+  const { values } = parse(argv, { ...CONFIG_FLAGS, ...OUTPUT_FLAG });
+  const output = outputOf(values);
+  const config = configFrom(values, io, true);
+  const runtime = await createRuntime(config, loggerFor(config, io));
+  const result = await planOnce(runtime);
+  if (output === 'json') {
+    write(io.stdout, JSON.stringify(result, null, 2));
+  } else {
+    const rows = result.stacks.map((s) => [
+      s.id,
+      s.action,
+      s.services.map((v) => `${v.change} ${v.name}`).join(', ') || '-',
+      s.reason,
+    ]);
+    write(io.stdout, `revision ${shortRev(result.revision)}\n${table(['STACK', 'ACTION', 'SERVICES', 'WHY'], rows)}`);
+  }
+  if (result.fetchError !== null) write(io.stderr, `stackd plan: fetch failed: ${result.fetchError}`);
+  return result.fetchError !== null && result.revision === null ? 1 : 0;
+}

@@ -1,0 +1,69 @@
+/** `stackd run`: the daemon. Wires runtime, controller, metrics and HTTP server; SIGTERM stops it cleanly. */
+import { Controller } from '../../../internal/controller/controller.js';
+import { createRuntime } from '../../../internal/controller/runtime.js';
+import { parseListen } from '../../../internal/config/index.js';
+import { createMetrics } from '../../../internal/metrics/index.js';
+import { createServer } from '../../../internal/server/index.js';
+import { CONFIG_FLAGS, type Io, configFrom, parse } from '../cli.js';
+import { loggerFor } from '../logger.js';
+import { version } from './version.js';
+
+export async function runDaemon(argv: readonly string[], io: Io): Promise<number> {
+  const { values } = parse(argv, { ...CONFIG_FLAGS });
+  const config = configFrom(values, io, true);
+  const logger = loggerFor(config, io);
+  let controller: Controller | undefined;
+  const metrics = createMetrics({
+    runtimeUp: () => controller !== undefined && runtime.informer.current().up,
+    longestRunningSeconds: () => controller?.queue.longestRunningSeconds() ?? 0,
+  });
+  const runtime = await createRuntime(config, logger, {
+    onRecord: (id, record) => metrics.hooks.stackRecord?.(id, record),
+    onResult: (id, outcome, ms) => metrics.hooks.reconcile?.(id, outcome, ms / 1000),
+  });
+  controller = new Controller({
+    source: runtime.source,
+    informer: runtime.informer,
+    reconciler: runtime.reconciler,
+    state: runtime.state,
+    logger,
+    instance: config.instance,
+    inScope: runtime.inScope,
+    reconcileEnabled: config.reconcile.enabled,
+    pollIntervalMs: config.source.pollInterval,
+    resyncIntervalMs: config.reconcile.resyncInterval,
+    hooks: metrics.hooks,
+  });
+  for (const [id, record] of Object.entries(runtime.state.data.stacks)) metrics.hooks.stackRecord?.(id, record);
+  const server = createServer({
+    controller,
+    logger,
+    token: config.server.token,
+    webhookSecret: config.webhook.secret,
+    branch: config.source.branch,
+    metrics,
+    version: version(),
+  });
+  const listen = parseListen(config.server.listen);
+  const address = await server.listen(listen?.host ?? '127.0.0.1', listen?.port ?? 8700);
+  logger.info(`stackd ${version()} listening on ${address.url}, instance ${config.instance}`, {
+    event: 'daemon.start',
+    listen: address.url,
+    instance: config.instance,
+    dataDir: config.dataDir,
+    compose: await runtime.compose.describe().catch((e: unknown) => `unavailable: ${(e as Error).message}`),
+  });
+  const running = controller;
+  await running.start();
+
+  const stopped = new Promise<string>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  const signal = await stopped;
+  logger.info(`${signal}: finishing the running reconcile, then exiting`, { event: 'daemon.stop', signal });
+  await server.close();
+  await running.stop();
+  logger.info('stopped', { event: 'daemon.stopped' });
+  return 0;
+}

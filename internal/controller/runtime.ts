@@ -1,0 +1,61 @@
+/** Builds the pieces from the configuration: source, informer, compose runner, state, reconciler. */
+import { createComposeRunner } from '../compose/index.js';
+import type { ComposeRunner } from '../compose/types.js';
+import type { Config } from '../config/index.js';
+import { createInformer } from '../informer/index.js';
+import type { Informer } from '../informer/types.js';
+import type { Logger } from '../log/index.js';
+import { type Reconciler, type ReconcileHooks, type ReconcileSettings, createReconciler } from '../reconciler/index.js';
+import { createGitSource, createScope, type GitSource } from '../source/index.js';
+import { StateStore } from '../state/index.js';
+
+export interface Runtime {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly source: GitSource;
+  readonly informer: Informer;
+  readonly compose: ComposeRunner;
+  readonly state: StateStore;
+  readonly reconciler: Reconciler;
+  readonly inScope: (id: string) => boolean;
+  /** `reconcile.enabled`, overridden by a value persisted through the API. */
+  readonly settings: () => ReconcileSettings;
+}
+
+export async function createRuntime(config: Config, logger: Logger, hooks?: ReconcileHooks): Promise<Runtime> {
+  const state = await StateStore.open({ dataDir: config.dataDir, logger });
+  const inScope = createScope({ include: config.scope.include, exclude: config.scope.exclude });
+  const source = createGitSource({
+    url: config.source.url,
+    branch: config.source.branch,
+    path: config.source.path,
+    auth: { username: config.source.auth.username, token: config.source.auth.token },
+    dataDir: config.dataDir,
+    include: config.scope.include,
+    exclude: config.scope.exclude,
+    fetchTimeoutMs: config.source.fetchTimeout,
+    logger,
+  });
+  const informer = createInformer({ logger });
+  const compose = createComposeRunner({ command: config.compose.command, logger });
+  const settings = (): ReconcileSettings => ({
+    enabled: state.data.reconcileEnabled ?? config.reconcile.enabled,
+    prune: config.reconcile.prune,
+    allowEmpty: config.reconcile.allowEmpty,
+    selfHeal: config.reconcile.selfHeal,
+    timeoutMs: config.reconcile.timeout,
+  });
+  const reconciler = createReconciler({
+    source,
+    informer,
+    compose,
+    state,
+    logger,
+    dataDir: config.dataDir,
+    instance: config.instance,
+    settings,
+    ...(hooks ? { hooks } : {}),
+  });
+  return { config, logger, source, informer, compose, state, reconciler, inScope, settings };
+}
+
