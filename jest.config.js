@@ -13,6 +13,9 @@ const common = {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testEnvironment: 'node',
+  // Test files start servers and child processes; soft-deleting their globals between files
+  // only produces warnings (and a stack overflow in jest-util's setter chain).
+  testEnvironmentOptions: { globalsCleanup: 'off' },
 };
 export default {
   projects: [
@@ -25,7 +28,8 @@ export default {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/**/*.test.ts'],
-      testTimeout: 180000,
     },
   ],
+  // A per-project testTimeout is ignored by jest 30; end-to-end tests drive real compose.
+  testTimeout: 180000,
 };

@@ -133,7 +133,7 @@ describe.each(VARIANTS)('sync --once with %s', (_name, command) => {
 
     // A stack whose containers were made without stackd's labels (plain compose, same project).
     const plainProject = h.project('plain');
-    await h.commit({ 'plain/compose.yaml': composeFile({ solo: {} }) });
+    const head = await h.commit({ 'plain/compose.yaml': composeFile({ solo: {} }) });
     const plainDir = join(h.repo.workDir, h.prefix, 'plain');
     await execa(
       command.split(' ')[0] ?? 'docker',
@@ -152,7 +152,10 @@ describe.each(VARIANTS)('sync --once with %s', (_name, command) => {
     const { exitCode, response } = await h.sync();
     expect(exitCode).toBe(0);
     expect(stackOf(response, h.id('plain')).status).toBe('synced');
-    expect(stackOf(response, h.id('web'))).toMatchObject({ status: 'synced', synced: { revision: newer } });
+    // Applied at `newer`; the commit after it (adding `plain`) does not touch `web`.
+    expect(stackOf(response, h.id('web'))).toMatchObject({ status: 'synced', synced: { revision: head } });
+    const api = (await h.containers('web')).find((c) => c.Labels['com.docker.compose.service'] === 'worker');
+    expect(api?.Labels['io.stackd.revision']).toBe(newer);
     const relabelled = await h.containers('plain');
     expect(relabelled[0]?.Id).not.toBe(unlabelled['solo']);
     expect(relabelled[0]?.Labels['io.stackd.managed-by']).toBe(h.instance);

@@ -134,7 +134,11 @@ export class Harness {
       const p = c.Labels['com.docker.compose.project'];
       if (p !== undefined) this.#projects.add(p);
     }
-    await cleanupProjects(this.#projects);
+    // Retry once: a network can still have an endpoint for a moment after its container went.
+    await cleanupProjects(this.#projects).catch(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await cleanupProjects(this.#projects);
+    });
     await this.server.close();
     await removeDir(this.root);
   }
