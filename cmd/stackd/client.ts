@@ -9,7 +9,8 @@ export class ClientError extends Error {
 export function serverUrl(explicit: string | undefined, config: Config): string {
   if (explicit !== undefined) return explicit.replace(/\/+$/, '');
   const listen = parseListen(config.server.listen);
-  const host = listen === undefined || listen.host === '' || listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host;
+  const host =
+    listen === undefined || listen.host === '' || listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host;
   const shown = host.includes(':') ? `[${host}]` : host;
   return `http://${shown}:${listen?.port ?? 8700}`;
 }
@@ -33,7 +34,9 @@ export async function request(
     });
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-    throw new ClientError(`cannot reach stackd at ${base} (${cause}); is \`stackd run\` running? (--server URL)`);
+    throw new ClientError(
+      `cannot reach stackd at ${base} (${cause}); is \`stackd run\` running? (--server URL)`,
+    );
   }
   const text = await response.text();
   let body: unknown = text;

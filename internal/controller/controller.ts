@@ -110,8 +110,16 @@ export class Controller {
         revision: cached.revision,
       });
     }
-    this.#unsubscribe.push(this.#o.source.subscribe((snapshot) => { this.#onSnapshot(snapshot); }));
-    this.#unsubscribe.push(this.#o.informer.onChange((project) => { this.#onProject(project); }));
+    this.#unsubscribe.push(
+      this.#o.source.subscribe((snapshot) => {
+        this.#onSnapshot(snapshot);
+      }),
+    );
+    this.#unsubscribe.push(
+      this.#o.informer.onChange((project) => {
+        this.#onProject(project);
+      }),
+    );
     await this.#o.informer.start();
     this.#workers = runWorkers(this.queue, {
       handler: async (key, signal) => {

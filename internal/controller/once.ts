@@ -16,7 +16,11 @@ async function prepare(runtime: Runtime): Promise<string | null> {
     await runtime.source.refresh();
   } catch (error) {
     fetchError = (error as Error).message;
-    runtime.logger.error(`fetch failed: ${fetchError}`, { event: 'source.fetch', result: 'failure', reason: fetchError });
+    runtime.logger.error(`fetch failed: ${fetchError}`, {
+      event: 'source.fetch',
+      result: 'failure',
+      reason: fetchError,
+    });
   }
   await runtime.informer.start();
   return fetchError;
@@ -43,7 +47,12 @@ export async function syncOnce(runtime: Runtime): Promise<OnceResult> {
         // recorded in the state store as `failed` with its message
       }
     }
-    const response = stacksResponse(ids(runtime), runtime.state.data.stacks, runtime.source.current(), runtime.settings().enabled);
+    const response = stacksResponse(
+      ids(runtime),
+      runtime.state.data.stacks,
+      runtime.source.current(),
+      runtime.settings().enabled,
+    );
     return { response, fetchError };
   } finally {
     await runtime.informer.stop();
@@ -62,10 +71,13 @@ export async function planOnce(runtime: Runtime): Promise<PlanResult> {
   const fetchError = await prepare(runtime);
   try {
     const snapshot = runtime.source.current();
-    if (snapshot === undefined) return { revision: null, stacks: [], fetchError: fetchError ?? 'no desired state' };
+    if (snapshot === undefined)
+      return { revision: null, stacks: [], fetchError: fetchError ?? 'no desired state' };
     const observation = runtime.informer.current();
     if (!observation.up) throw new Error(`Docker engine unreachable: ${observation.error ?? 'no answer'}`);
-    const stacks = ids(runtime).map((id) => preview(id, snapshot, observation, runtime.settings(), runtime.config.instance));
+    const stacks = ids(runtime).map((id) =>
+      preview(id, snapshot, observation, runtime.settings(), runtime.config.instance),
+    );
     return { revision: snapshot.revision, stacks, fetchError };
   } finally {
     await runtime.informer.stop();

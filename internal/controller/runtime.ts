@@ -5,7 +5,12 @@ import type { Config } from '../config/index.js';
 import { createInformer } from '../informer/index.js';
 import type { Informer } from '../informer/types.js';
 import type { Logger } from '../log/index.js';
-import { type Reconciler, type ReconcileHooks, type ReconcileSettings, createReconciler } from '../reconciler/index.js';
+import {
+  type Reconciler,
+  type ReconcileHooks,
+  type ReconcileSettings,
+  createReconciler,
+} from '../reconciler/index.js';
 import { createGitSource, createScope, type GitSource } from '../source/index.js';
 import { StateStore } from '../state/index.js';
 
@@ -22,7 +27,11 @@ export interface Runtime {
   readonly settings: () => ReconcileSettings;
 }
 
-export async function createRuntime(config: Config, logger: Logger, hooks?: ReconcileHooks): Promise<Runtime> {
+export async function createRuntime(
+  config: Config,
+  logger: Logger,
+  hooks?: ReconcileHooks,
+): Promise<Runtime> {
   const state = await StateStore.open({ dataDir: config.dataDir, logger });
   const inScope = createScope({ include: config.scope.include, exclude: config.scope.exclude });
   const source = createGitSource({
@@ -58,4 +67,3 @@ export async function createRuntime(config: Config, logger: Logger, hooks?: Reco
   });
   return { config, logger, source, informer, compose, state, reconciler, inScope, settings };
 }
-

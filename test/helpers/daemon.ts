@@ -23,7 +23,7 @@ export async function startDaemon(h: Harness, env: Readonly<Record<string, strin
   const proc = h.daemon([], { STACKD_LISTEN: '127.0.0.1:0', STACKD_LOG_LEVEL: 'debug', ...env });
   const logs: Record<string, unknown>[] = [];
   let buffer = '';
-  proc.stderr?.on('data', (chunk: Buffer) => {
+  proc.stderr.on('data', (chunk: Buffer) => {
     buffer += chunk.toString();
     let nl: number;
     while ((nl = buffer.indexOf('\n')) >= 0) {

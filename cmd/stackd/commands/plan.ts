@@ -20,7 +20,10 @@ export async function runPlan(argv: readonly string[], io: Io): Promise<number> 
       s.services.map((v) => `${v.change} ${v.name}`).join(', ') || '-',
       s.reason,
     ]);
-    write(io.stdout, `revision ${shortRev(result.revision)}\n${table(['STACK', 'ACTION', 'SERVICES', 'WHY'], rows)}`);
+    write(
+      io.stdout,
+      `revision ${shortRev(result.revision)}\n${table(['STACK', 'ACTION', 'SERVICES', 'WHY'], rows)}`,
+    );
   }
   if (result.fetchError !== null) write(io.stderr, `stackd plan: fetch failed: ${result.fetchError}`);
   return result.fetchError !== null && result.revision === null ? 1 : 0;

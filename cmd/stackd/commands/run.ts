@@ -12,16 +12,16 @@ export async function runDaemon(argv: readonly string[], io: Io): Promise<number
   const { values } = parse(argv, { ...CONFIG_FLAGS });
   const config = configFrom(values, io, true);
   const logger = loggerFor(config, io);
-  let controller: Controller | undefined;
+  // Read at scrape time, which only happens once the server listens, after both exist.
   const metrics = createMetrics({
-    runtimeUp: () => controller !== undefined && runtime.informer.current().up,
-    longestRunningSeconds: () => controller?.queue.longestRunningSeconds() ?? 0,
+    runtimeUp: () => runtime.informer.current().up,
+    longestRunningSeconds: () => controller.queue.longestRunningSeconds(),
   });
   const runtime = await createRuntime(config, logger, {
     onRecord: (id, record) => metrics.hooks.stackRecord?.(id, record),
     onResult: (id, outcome, ms) => metrics.hooks.reconcile?.(id, outcome, ms / 1000),
   });
-  controller = new Controller({
+  const controller = new Controller({
     source: runtime.source,
     informer: runtime.informer,
     reconciler: runtime.reconciler,
@@ -34,7 +34,8 @@ export async function runDaemon(argv: readonly string[], io: Io): Promise<number
     resyncIntervalMs: config.reconcile.resyncInterval,
     hooks: metrics.hooks,
   });
-  for (const [id, record] of Object.entries(runtime.state.data.stacks)) metrics.hooks.stackRecord?.(id, record);
+  for (const [id, record] of Object.entries(runtime.state.data.stacks))
+    metrics.hooks.stackRecord?.(id, record);
   const server = createServer({
     controller,
     logger,
@@ -53,17 +54,20 @@ export async function runDaemon(argv: readonly string[], io: Io): Promise<number
     dataDir: config.dataDir,
     compose: await runtime.compose.describe().catch((e: unknown) => `unavailable: ${(e as Error).message}`),
   });
-  const running = controller;
-  await running.start();
+  await controller.start();
 
   const stopped = new Promise<string>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => {
+      resolve('SIGTERM');
+    });
+    process.once('SIGINT', () => {
+      resolve('SIGINT');
+    });
   });
   const signal = await stopped;
   logger.info(`${signal}: finishing the running reconcile, then exiting`, { event: 'daemon.stop', signal });
   await server.close();
-  await running.stop();
+  await controller.stop();
   logger.info('stopped', { event: 'daemon.stopped' });
   return 0;
 }

@@ -1,7 +1,16 @@
 /** `stackd sync --once [--output json]`: one pass, the stack table, exit 1 if any stack failed. */
 import { syncOnce } from '../../../internal/controller/once.js';
 import { createRuntime } from '../../../internal/controller/runtime.js';
-import { CONFIG_FLAGS, type Io, OUTPUT_FLAG, UsageError, configFrom, outputOf, parse, write } from '../cli.js';
+import {
+  CONFIG_FLAGS,
+  type Io,
+  OUTPUT_FLAG,
+  UsageError,
+  configFrom,
+  outputOf,
+  parse,
+  write,
+} from '../cli.js';
 import { loggerFor } from '../logger.js';
 import { stacksTable } from '../table.js';
 

@@ -1,6 +1,15 @@
 /** `stackd validate [DIR] [--output json]`: check a stacks checkout without Docker, for users' CI. */
 import { formatValidateReport, validateDirectory } from '../../../internal/source/index.js';
-import { CONFIG_FLAGS, type Io, OUTPUT_FLAG, UsageError, configFrom, outputOf, parse, write } from '../cli.js';
+import {
+  CONFIG_FLAGS,
+  type Io,
+  OUTPUT_FLAG,
+  UsageError,
+  configFrom,
+  outputOf,
+  parse,
+  write,
+} from '../cli.js';
 
 export async function runValidate(argv: readonly string[], io: Io): Promise<number> {
   const { values, positionals } = parse(argv, { ...CONFIG_FLAGS, ...OUTPUT_FLAG }, true);
