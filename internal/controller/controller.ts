@@ -103,13 +103,8 @@ export class Controller {
   }
 
   async start(): Promise<void> {
-    const cached = await this.#o.source.loadCached?.();
-    if (cached !== undefined) {
-      this.#o.logger.info(`desired state restored from the local object store at ${cached.revision}`, {
-        event: 'source.cached',
-        revision: cached.revision,
-      });
-    }
+    // The desired state kept locally (the source logs `source.cached`): usable with Git down.
+    await this.#o.source.loadCached?.();
     this.#unsubscribe.push(
       this.#o.source.subscribe((snapshot) => {
         this.#onSnapshot(snapshot);
@@ -214,39 +209,26 @@ export class Controller {
     const started = performance.now();
     const before = this.#o.source.current()?.revision;
     try {
-      const snapshot = await this.#o.source.refresh();
-      const seconds = (performance.now() - started) / 1000;
-      this.#o.hooks?.fetch?.('success', seconds);
+      // The source logs the fetch itself (`source.fetch`: changed, unchanged or failed).
+      await this.#o.source.refresh();
+      this.#o.hooks?.fetch?.('success', (performance.now() - started) / 1000);
       this.#fetchFailures = 0;
       this.#lastFetchError = null;
-      this.#o.logger.info(
-        snapshot.revision === before
-          ? `fetched: no change at ${snapshot.revision}`
-          : `fetched: ${snapshot.revision}`,
-        {
-          event: 'source.fetch',
-          result: 'success',
-          revision: snapshot.revision,
-          changed: snapshot.revision !== before,
-          durationMs: Math.round(seconds * 1000),
-          trigger: this.#trigger,
-        },
-      );
     } catch (error) {
-      const seconds = (performance.now() - started) / 1000;
-      this.#o.hooks?.fetch?.('failure', seconds);
+      this.#o.hooks?.fetch?.('failure', (performance.now() - started) / 1000);
       this.#fetchFailures++;
       this.#lastFetchError = (error as Error).message;
       const retryMs = Math.min(FETCH_RETRY_MAX_MS, FETCH_RETRY_BASE_MS * 2 ** (this.#fetchFailures - 1));
-      this.#o.logger.error(`fetch failed, keeping the last good desired state: ${(error as Error).message}`, {
-        event: 'source.fetch',
-        result: 'failure',
-        reason: (error as Error).message,
-        durationMs: Math.round(seconds * 1000),
-        retryInMs: retryMs,
-        trigger: this.#trigger,
-        revision: before ?? null,
-      });
+      this.#o.logger.info(
+        `keeping the last good desired state; next fetch in ${Math.round(retryMs / 1000)}s`,
+        {
+          event: 'source.retry',
+          reason: (error as Error).message,
+          retryInMs: retryMs,
+          trigger: this.#trigger,
+          revision: before ?? null,
+        },
+      );
       if (!this.#stopping) {
         if (this.#retryTimer) clearTimeout(this.#retryTimer);
         this.#retryTimer = setTimeout(() => void this.refresh('retry').catch(() => undefined), retryMs);
