@@ -1,0 +1,45 @@
+/** Errors of the compose runner: one class per concern, the original failure as `cause`. */
+
+export interface ComposeErrorDetails {
+  /** The full argv, joined with spaces: `docker compose -p web ... up -d --remove-orphans`. */
+  readonly command: string;
+  /** Exit code, or null when the process was killed or never ran. */
+  readonly exitCode: number | null;
+  /** The last lines of stderr (at most 20 lines / 4 KB), ANSI codes removed. */
+  readonly stderrTail: string;
+  /** Killed because `timeoutMs` passed. */
+  readonly timedOut: boolean;
+  /** Killed because the caller's signal was aborted. */
+  readonly aborted: boolean;
+}
+
+/** A compose command ran and failed (non-zero exit, timeout or abort). */
+export class ComposeError extends Error implements ComposeErrorDetails {
+  override readonly name = 'ComposeError';
+  readonly command: string;
+  readonly exitCode: number | null;
+  readonly stderrTail: string;
+  readonly timedOut: boolean;
+  readonly aborted: boolean;
+
+  constructor(message: string, details: ComposeErrorDetails, options?: { cause?: unknown }) {
+    super(message, options);
+    this.command = details.command;
+    this.exitCode = details.exitCode;
+    this.stderrTail = details.stderrTail;
+    this.timedOut = details.timedOut;
+    this.aborted = details.aborted;
+  }
+}
+
+/** Neither the configured compose command nor (for `auto`) any fallback can be run. */
+export class ComposeUnavailableError extends Error {
+  override readonly name = 'ComposeUnavailableError';
+  /** The command that was tried (for `auto`: every candidate, joined with ` | `). */
+  readonly command: string;
+
+  constructor(message: string, command: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.command = command;
+  }
+}

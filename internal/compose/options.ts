@@ -1,0 +1,35 @@
+/** Options of the compose runner. */
+
+/** The part of a winston logger the runner uses. */
+export interface ComposeLogger {
+  debug(message: string, meta?: Record<string, unknown>): unknown;
+  warn(message: string, meta?: Record<string, unknown>): unknown;
+}
+
+export interface ComposeRunnerOptions {
+  /**
+   * `auto`, or the command to run, split into words: `docker compose`, `docker-compose`,
+   * `/usr/local/bin/docker-compose`. `auto` uses `docker compose` when `docker compose version`
+   * works, else `docker-compose`; decided on first use and remembered.
+   * @default 'auto'
+   */
+  readonly command?: string;
+  /**
+   * Environment added to `process.env` for every compose process (`DOCKER_HOST` and friends are
+   * inherited from `process.env` anyway).
+   * @default {}
+   */
+  readonly env?: Readonly<Record<string, string>>;
+  /** @default a logger that discards everything */
+  readonly logger?: ComposeLogger;
+  /**
+   * Timeout of the `version` probes (`auto` detection, `describe()`), in ms.
+   * @default 15000
+   */
+  readonly probeTimeoutMs?: number;
+}
+
+export const silentLogger: ComposeLogger = {
+  debug: () => undefined,
+  warn: () => undefined,
+};

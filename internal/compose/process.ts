@@ -1,0 +1,84 @@
+/**
+ * Running one compose process in its own process group, so that a timeout or an abort kills the
+ * compose v2 plugin and everything it spawned, not just the `docker` front end.
+ */
+import { execa, type ExecaError } from 'execa';
+
+export interface ProcessOptions {
+  readonly cwd?: string;
+  /** Added to `process.env`. */
+  readonly env?: Readonly<Record<string, string>>;
+  readonly signal?: AbortSignal;
+  readonly timeoutMs?: number;
+}
+
+export type ProcessResult =
+  | { readonly ok: true; readonly stdout: string; readonly stderr: string; readonly durationMs: number }
+  | {
+      readonly ok: false;
+      readonly error: ExecaError;
+      readonly timedOut: boolean;
+      readonly aborted: boolean;
+      readonly durationMs: number;
+    };
+
+/** SIGKILL the whole process group led by `pid`; a group that is already gone is fine. */
+export function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
+
+export async function runProcess(argv: readonly string[], options: ProcessOptions): Promise<ProcessResult> {
+  const [file, ...args] = argv;
+  if (file === undefined) throw new Error('Expected a command to run, got an empty argv');
+  const started = performance.now();
+  const subprocess = execa(file, args, {
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    env: { ...options.env },
+    extendEnv: true,
+    detached: true,
+    stdin: 'ignore',
+    reject: true,
+  });
+  let timedOut = false;
+  let aborted = false;
+  const kill = (): void => {
+    if (subprocess.pid !== undefined) killGroup(subprocess.pid);
+  };
+  const timer =
+    options.timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          timedOut = true;
+          kill();
+        }, options.timeoutMs);
+  const onAbort = (): void => {
+    aborted = true;
+    kill();
+  };
+  if (options.signal?.aborted === true) onAbort();
+  else options.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const result = await subprocess;
+    return {
+      ok: true,
+      stdout: result.stdout,
+      stderr: result.stderr,
+      durationMs: performance.now() - started,
+    };
+  } catch (error) {
+    return {
+      ok: false,
+      error: error as ExecaError,
+      timedOut,
+      aborted,
+      durationMs: performance.now() - started,
+    };
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+}

@@ -1,0 +1,80 @@
+/** Options of the informer, with their defaults. */
+import type Dockerode from 'dockerode';
+
+/** The part of a winston logger the informer uses. */
+export interface InformerLogger {
+  debug(message: string, meta?: Record<string, unknown>): unknown;
+  info(message: string, meta?: Record<string, unknown>): unknown;
+  warn(message: string, meta?: Record<string, unknown>): unknown;
+}
+
+/** Time and timers, injectable for tests. */
+export interface InformerClock {
+  now(): Date;
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export interface ReconnectOptions {
+  /**
+   * First delay after the engine stops answering, in ms; doubled on every failed attempt.
+   * @default 1000
+   */
+  readonly baseMs?: number;
+  /**
+   * Longest delay between attempts, in ms.
+   * @default 30000
+   */
+  readonly maxMs?: number;
+}
+
+export interface InformerOptions {
+  /** @default new Dockerode(): `DOCKER_HOST` when set, else `/var/run/docker.sock` */
+  readonly docker?: Dockerode;
+  /** @default a logger that discards everything */
+  readonly logger?: InformerLogger;
+  /** @default { baseMs: 1000, maxMs: 30000 } */
+  readonly reconnect?: ReconnectOptions;
+  /** @default the real clock */
+  readonly clock?: InformerClock;
+  /**
+   * Re-list the projects that had events once events have been quiet this many ms: a burst
+   * (`compose up` of many containers) causes one list per project, not one per event.
+   * @default 100
+   */
+  readonly coalesceMs?: number;
+  /**
+   * Longest wait from the first event of a burst to the re-list, however long the burst goes on.
+   * @default 1000
+   */
+  readonly coalesceMaxMs?: number;
+  /**
+   * How the engine is named in messages.
+   * @default derived from the client: `unix:///var/run/docker.sock`, `tcp://host:2376`
+   */
+  readonly endpoint?: string;
+}
+
+export const silentLogger: InformerLogger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+};
+
+export const systemClock: InformerClock = {
+  now: () => new Date(),
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => {
+    clearTimeout(handle as ReturnType<typeof setTimeout>);
+  },
+};
+
+/** Validate one non-negative number option with the package's one message pattern. */
+export function checkMs(name: string, value: number, min: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
+    throw new TypeError(
+      `Expected \`${name}\` to be a number from ${min} and up, got \`${String(value)}\` (${typeof value})`,
+    );
+  }
+  return value;
+}
