@@ -41,6 +41,22 @@ describe('stackd run', () => {
     expect(all.revision).toBe(await h.repo.head());
   });
 
+  it('`stackd status` prints the table and JSON; `stackd refresh` asks for a fetch', async () => {
+    const table = await h.cli(['status', '--server', d.url]);
+    expect(table.exitCode).toBe(0);
+    expect(table.stdout).toMatch(/STACK\s+STATUS\s+SYNCED\s+LAST RESULT\s+AGE\s+MESSAGE/);
+    expect(table.stdout).toMatch(new RegExp(`${h.id('web')}\\s+synced`));
+    const json = await h.cli(['status', '--server', d.url, '--output', 'json']);
+    expect(JSON.parse(json.stdout)).toEqual(await d.stacks());
+    const before = await d.metric('stackd_source_fetch_total');
+    const refresh = await h.cli(['refresh', '--server', d.url]);
+    expect(refresh.exitCode).toBe(0);
+    await waitFor('a fetch', async () => (await d.metric('stackd_source_fetch_total')) > before, 10_000);
+    const nobody = await h.cli(['status', '--server', 'http://127.0.0.1:9']);
+    expect(nobody.exitCode).toBe(1);
+    expect(nobody.stderr).toContain('cannot reach stackd at http://127.0.0.1:9');
+  });
+
   it('a commit plus a signed GitHub webhook: `syncing` is visible, then `synced` at the new revision', async () => {
     const rev = await h.commit({ 'slow/compose.yaml': slow(2) });
     const answer = await githubPush(d.url, SECRET, 'refs/heads/main');

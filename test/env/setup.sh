@@ -26,20 +26,18 @@ apt_install() {
 
 engine_up() { timeout 5 docker info >/dev/null 2>&1; }
 
-# 1. Packages: the engine (docker.io), compose v1, busybox for test images, promtool, iproute2.
+# 1. Packages. The engine (docker.io) only when this machine has no Docker at all; compose v1,
+#    busybox (test images) and git are test tools. Nothing is installed when all are present.
 need=()
-command -v docker >/dev/null && { engine_up || command -v dockerd >/dev/null; } || need+=(docker.io)
-command -v dockerd >/dev/null || engine_up || need+=(docker.io)
+if ! command -v dockerd >/dev/null && ! engine_up; then need+=(docker.io); fi
 command -v docker-compose >/dev/null || need+=(docker-compose)
-[ -x /bin/busybox ] || command -v busybox >/dev/null || need+=(busybox-static)
-command -v promtool >/dev/null || need+=(prometheus)
+command -v busybox >/dev/null || [ -x /bin/busybox ] || need+=(busybox-static)
 command -v git >/dev/null || need+=(git)
 if [ ${#need[@]} -gt 0 ]; then
-  mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)
   apt_install "${need[@]}"
 fi
 
-# 2. Compose v2 as a CLI plugin, from the next Debian release's docker-compose package.
+# 2. Compose v2 as a CLI plugin (only when `docker compose` does not work already), from the next Debian release's docker-compose package.
 if ! docker compose version >/dev/null 2>&1; then
   command -v apt-get >/dev/null || die "compose v2 is missing and this is not Debian; install the docker compose plugin"
   src=/etc/apt/sources.list.d/debian.sources
@@ -51,7 +49,6 @@ if ! docker compose version >/dev/null 2>&1; then
   fi
   [ -n "$uri" ] || die "cannot find a Debian mirror in the apt sources"
   work=$(mktemp -d)
-  trap 'rm -rf "$work"' EXIT
   mkdir -p "$work/lists/partial" "$work/archives/partial"
   echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri trixie main" >"$work/sources.list"
   log "fetching compose v2 from the trixie docker-compose package"
@@ -63,7 +60,22 @@ if ! docker compose version >/dev/null 2>&1; then
   dpkg -x "$deb" "$work/x"
   mkdir -p "$PLUGIN_DIR"
   install -m 0755 "$work/x/usr/libexec/docker/cli-plugins/docker-compose" "$PLUGIN_DIR/docker-compose"
+  rm -rf "$work"
   docker compose version >/dev/null || die "compose v2 plugin installed but 'docker compose version' fails"
+fi
+
+# 2b. promtool (alert rule tests), taken out of Debian's prometheus package without installing
+#     the Prometheus server itself (which would start a service on a real host).
+if ! command -v promtool >/dev/null; then
+  command -v apt-get >/dev/null || die "promtool is missing; install it (Debian/Ubuntu package prometheus)"
+  work=$(mktemp -d)
+  [ "$apt_updated" -eq 1 ] || { $SUDO apt-get update -qq >/dev/null; apt_updated=1; }
+  log "fetching promtool from the prometheus package"
+  (cd "$work" && apt-get download prometheus >/dev/null 2>&1)
+  dpkg -x "$(ls "$work"/prometheus_*.deb | head -n1)" "$work/x"
+  $SUDO install -m 0755 "$work/x/usr/bin/promtool" /usr/local/bin/promtool
+  rm -rf "$work"
+  promtool --version >/dev/null || die "promtool installed but does not run"
 fi
 
 # 3. The engine: start dockerd in the background if none answers.
