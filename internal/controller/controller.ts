@@ -127,7 +127,12 @@ export class Controller {
       },
       concurrency: 1,
     });
-    if (this.#o.source.current() !== undefined) this.enqueueAll('startup');
+    // A snapshot restored by loadCached() was published before we subscribed.
+    const restored = this.#o.source.current();
+    if (restored !== undefined) {
+      this.#o.hooks?.revision?.(restored.revision);
+      this.enqueueAll('startup');
+    }
     void this.refresh('startup').catch(() => undefined);
     this.#schedulePoll();
     this.#scheduleResync();
