@@ -4,9 +4,8 @@
  * project label), never anything else on the engine.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
 import { execa } from 'execa';
@@ -25,13 +24,8 @@ export function uniqueProject(name: string): string {
   return `stackdt_${name.toLowerCase().replace(/[^a-z0-9_-]/g, '_')}_${RUN_ID}_${counter}`;
 }
 
-export async function makeTempDir(prefix = 'stackd-test-'): Promise<string> {
-  return mkdtemp(join(tmpdir(), prefix));
-}
-
-export async function removeDir(dir: string): Promise<void> {
-  await rm(dir, { recursive: true, force: true });
-}
+/** Temporary directories: one implementation for every helper. */
+export { makeTempDir, removeDir } from './git-fixtures.js';
 
 /** Write `compose.yaml` (or `name`) into `dir` and return its path. */
 export async function writeCompose(dir: string, yaml: string, name = 'compose.yaml'): Promise<string> {
