@@ -382,6 +382,8 @@ class StackReconciler implements Reconciler {
       history: previous?.history ?? [],
       ...patch,
     };
+    // A no-op check of an in-sync stack changes nothing: no state write, no metric update.
+    if (previous !== undefined && JSON.stringify(previous) === JSON.stringify(record)) return;
     this.#o.state.setStack(id, record);
     this.#o.hooks?.onRecord?.(id, record);
   }
