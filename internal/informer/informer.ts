@@ -33,6 +33,8 @@ class DockerInformer implements Informer {
   readonly #maxMs: number;
   readonly #coalesceMs: number;
   readonly #coalesceMaxMs: number;
+  /** Longest wait for one answer of the engine (see InformerOptions.requestTimeoutMs). */
+  readonly #requestTimeoutMs: number;
   /** Set when the caller named the endpoint; else derived from the client on every use. */
   readonly #endpointOption: string | undefined;
   readonly #listeners = new Set<ProjectListener>();
@@ -72,6 +74,7 @@ class DockerInformer implements Informer {
     this.#maxMs = checkMs('reconnect.maxMs', options.reconnect?.maxMs ?? 30_000, this.#baseMs);
     this.#coalesceMs = checkMs('coalesceMs', options.coalesceMs ?? 100, 0);
     this.#coalesceMaxMs = checkMs('coalesceMaxMs', options.coalesceMaxMs ?? 1000, this.#coalesceMs);
+    this.#requestTimeoutMs = checkMs('requestTimeoutMs', options.requestTimeoutMs ?? 30_000, 1);
     this.#endpointOption = options.endpoint;
     this.#lag = new LagTracker(this.#clock, (project) => {
       this.#schedule(project);
@@ -127,9 +130,9 @@ class DockerInformer implements Informer {
       result = await this.#list(project, combined);
     } catch (error) {
       if (combined.aborted) throw error;
-      throw new EngineUnreachableError(engineErrorMessage(this.#endpoint, error), this.#endpoint, {
-        cause: error,
-      });
+      const message = engineErrorMessage(this.#endpoint, error);
+      this.#lost(message);
+      throw new EngineUnreachableError(message, this.#endpoint, { cause: error });
     }
     const observed = result.projects.get(project);
     this.#apply(result.seq, new Map([[project, observed]]), false);
@@ -149,14 +152,16 @@ class DockerInformer implements Informer {
   async #attemptConnect(): Promise<void> {
     const wasDown = this.#attempt > 0;
     try {
-      const stream = await followEvents(this.#docker, this.#lifetime.signal, {
-        onEvent: (event) => {
-          this.#onEvent(event);
-        },
-        onEnd: (error) => {
-          this.#lost(streamLostMessage(this.#endpoint, error));
-        },
-      });
+      const stream = await this.#answerWithin((signal) =>
+        followEvents(this.#docker, signal, {
+          onEvent: (event) => {
+            this.#onEvent(event);
+          },
+          onEnd: (error) => {
+            this.#lost(streamLostMessage(this.#endpoint, error));
+          },
+        }),
+      );
       if (this.#stopped) {
         stream.close();
         return;
@@ -293,12 +298,36 @@ class DockerInformer implements Informer {
     this.#seq += 1;
     const seq = this.#seq;
     const label = project === undefined ? COMPOSE_PROJECT : `${COMPOSE_PROJECT}=${project}`;
-    const infos = await this.#docker.listContainers({
-      all: true,
-      filters: { label: [label] },
-      abortSignal: signal,
-    });
+    const infos = await this.#answerWithin((deadline) =>
+      this.#docker.listContainers({
+        all: true,
+        filters: { label: [label] },
+        abortSignal: AbortSignal.any([signal, deadline]),
+      }),
+    );
     return { seq, projects: groupByProject(infos) };
+  }
+
+  /**
+   * Run `request` with a signal that aborts (with the lifetime, or) when the engine has not
+   * answered within requestTimeoutMs; a timeout is reported as such, not as a bare abort.
+   * The signal given to `request` is only a deadline for its answer: it is never aborted later.
+   */
+  async #answerWithin<T>(request: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const deadline = new AbortController();
+    const timer = setTimeout(() => {
+      deadline.abort();
+    }, this.#requestTimeoutMs);
+    try {
+      return await request(AbortSignal.any([this.#lifetime.signal, deadline.signal]));
+    } catch (error) {
+      if (deadline.signal.aborted && !this.#lifetime.signal.aborted) {
+        throw new Error(`no answer within ${this.#requestTimeoutMs} ms`, { cause: error });
+      }
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Put list results into the cache (undefined = the project has no containers any more). */

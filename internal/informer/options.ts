@@ -49,6 +49,13 @@ export interface InformerOptions {
    */
   readonly coalesceMaxMs?: number;
   /**
+   * Longest wait for one answer of the engine (a container list, or the response that opens the
+   * event stream), in ms. An engine that accepts connections but never answers (hung, or a
+   * black-holed TCP `DOCKER_HOST`) then counts as unreachable instead of blocking forever.
+   * @default 30000
+   */
+  readonly requestTimeoutMs?: number;
+  /**
    * How the engine is named in messages.
    * @default derived from the client: `unix:///var/run/docker.sock`, `tcp://host:2376`
    */

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import git from 'isomorphic-git';
-import http from 'isomorphic-git/http/node';
+import type http from 'isomorphic-git/http/node';
+import { boundedClient } from './git_http.js';
 import type { Credentials } from './location.js';
 
 /** One conversation with an http(s) remote: URL without credentials, credentials, abort signal. */
@@ -11,9 +12,9 @@ export interface Remote {
   readonly signal: AbortSignal;
 }
 
-/** isomorphic-git's node client, with the remote's signal on every request. */
+/** isomorphic-git's node client, with the remote's signal on every request and error bodies bounded. */
 function client(remote: Remote): typeof http {
-  return { request: (request) => http.request({ ...request, signal: remote.signal }) };
+  return boundedClient(remote.signal);
 }
 
 /** Credentials are only ever handed over when the server asks (401), never put in a URL or config. */
