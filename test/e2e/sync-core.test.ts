@@ -152,10 +152,14 @@ describe.each(VARIANTS)('sync --once with %s', (_name, command) => {
     const { exitCode, response } = await h.sync();
     expect(exitCode).toBe(0);
     expect(stackOf(response, h.id('plain')).status).toBe('synced');
-    // Applied at `newer`; the commit after it (adding `plain`) does not touch `web`.
-    expect(stackOf(response, h.id('web'))).toMatchObject({ status: 'synced', synced: { revision: head } });
-    const api = (await h.containers('web')).find((c) => c.Labels['com.docker.compose.service'] === 'worker');
-    expect(api?.Labels['io.stackd.revision']).toBe(newer);
+    // `newer` was never applied (paused); the apply happens at the head, which adds `plain`.
+    const webNow = stackOf(response, h.id('web'));
+    expect(webNow).toMatchObject({ status: 'synced', synced: { revision: head } });
+    const worker = (await h.containers('web')).find(
+      (c) => c.Labels['com.docker.compose.service'] === 'worker',
+    );
+    expect(worker?.Labels['io.stackd.revision']).toBe(head);
+    expect(worker?.Labels['io.stackd.compose-hash']).toBe(webNow.synced?.composeHash);
     const relabelled = await h.containers('plain');
     expect(relabelled[0]?.Id).not.toBe(unlabelled['solo']);
     expect(relabelled[0]?.Labels['io.stackd.managed-by']).toBe(h.instance);
