@@ -1,25 +1,45 @@
 #!/usr/bin/env node
 /** stackd's entry point: picks the command, runs it, maps errors to exit codes. Wiring only. */
 import { type Io, UsageError, write } from './cli.js';
-import { runConfig } from './commands/config.js';
-import { runPlan } from './commands/plan.js';
-import { runDaemon } from './commands/run.js';
-import { runRefresh } from './commands/refresh.js';
-import { runStatus } from './commands/status.js';
-import { runSync } from './commands/sync.js';
-import { runValidate } from './commands/validate.js';
-import { runVersion } from './commands/version.js';
-
 type Command = (argv: readonly string[], io: Io) => Promise<number>;
 
+/** Commands load their modules on use: `status` need not load Docker or Git clients. */
+const lazy =
+  <K extends string>(load: () => Promise<Record<K, Command>>, name: K): Command =>
+  async (argv, io) =>
+    (await load())[name](argv, io);
+
+const runVersion = lazy(() => import('./commands/version.js'), 'runVersion');
+
 const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
-  run: { run: runDaemon, summary: 'the daemon: poll, webhooks, reconcile, HTTP API and metrics' },
-  sync: { run: runSync, summary: '--once: fetch, reconcile every stack once, print the result' },
-  plan: { run: runPlan, summary: 'show what a pass would do to each stack, and why; changes nothing' },
-  status: { run: runStatus, summary: "show a running daemon's stacks (--server URL, --watch)" },
-  refresh: { run: runRefresh, summary: 'ask a running daemon to fetch now' },
-  validate: { run: runValidate, summary: 'check a local stacks checkout (no Docker), for CI' },
-  config: { run: runConfig, summary: 'print the effective configuration (secrets redacted)' },
+  run: {
+    run: lazy(() => import('./commands/run.js'), 'runDaemon'),
+    summary: 'the daemon: poll, webhooks, reconcile, HTTP API and metrics',
+  },
+  sync: {
+    run: lazy(() => import('./commands/sync.js'), 'runSync'),
+    summary: '--once: fetch, reconcile every stack once, print the result',
+  },
+  plan: {
+    run: lazy(() => import('./commands/plan.js'), 'runPlan'),
+    summary: 'show what a pass would do to each stack, and why; changes nothing',
+  },
+  status: {
+    run: lazy(() => import('./commands/status.js'), 'runStatus'),
+    summary: "show a running daemon's stacks (--server URL, --watch)",
+  },
+  refresh: {
+    run: lazy(() => import('./commands/refresh.js'), 'runRefresh'),
+    summary: 'ask a running daemon to fetch now',
+  },
+  validate: {
+    run: lazy(() => import('./commands/validate.js'), 'runValidate'),
+    summary: 'check a local stacks checkout (no Docker), for CI',
+  },
+  config: {
+    run: lazy(() => import('./commands/config.js'), 'runConfig'),
+    summary: 'print the effective configuration (secrets redacted)',
+  },
   version: { run: runVersion, summary: 'print the version' },
 };
 

@@ -22,6 +22,7 @@ import type { RunRecord, StateStore } from '../state/index.js';
 import type { HistoryEntry, StackStatus, StacksResponse } from '../status/index.js';
 import type { ControllerHooks } from './hooks.js';
 import { Coalescer } from './refresher.js';
+import { RunLog } from './runs.js';
 
 export interface ControllerOptions {
   readonly source: Source & { loadCached?: () => Promise<Snapshot | undefined> };
@@ -50,7 +51,6 @@ export interface StackDetail extends StackStatus {
 
 const FETCH_RETRY_BASE_MS = 5_000;
 const FETCH_RETRY_MAX_MS = 300_000;
-const RUNS_OPEN_LIMIT = 50;
 
 export class Controller {
   readonly #o: ControllerOptions;
@@ -66,9 +66,7 @@ export class Controller {
   #lastFetchError: string | null = null;
   #stopping = false;
   #unsubscribe: (() => void)[] = [];
-  #runSeq = 0;
-  /** Runs whose stacks have not all finished, by id. */
-  readonly #openRuns = new Map<number, RunRecord>();
+  readonly #runs: RunLog;
   #trigger = 'startup';
 
   constructor(options: ControllerOptions) {
@@ -86,7 +84,7 @@ export class Controller {
       ...(options.hooks?.queue ? { metrics: options.hooks.queue } : {}),
     });
     this.#refresh = new Coalescer(() => this.#doRefresh());
-    this.#runSeq = options.state.data.runs[0]?.id ?? 0;
+    this.#runs = new RunLog(options.state);
   }
 
   get reconcileEnabled(): boolean {
@@ -122,7 +120,8 @@ export class Controller {
         try {
           await this.#o.reconciler.reconcile({ stack: key, force }, signal);
         } finally {
-          this.#finishInRuns(key);
+          const record = this.#o.state.stack(key);
+          this.#runs.finish(key, record?.status ?? 'unknown', record?.message ?? '');
         }
       },
       concurrency: 1,
@@ -149,7 +148,7 @@ export class Controller {
   sync(id: string): boolean {
     if (!this.knownIds().includes(id)) return false;
     this.#forced.add(id);
-    this.#openRun('manual', [id]);
+    this.#runs.open('manual', this.#o.source.current()?.revision ?? null, [id]);
     this.queue.add(id);
     return true;
   }
@@ -174,7 +173,7 @@ export class Controller {
 
   enqueueAll(trigger: string): void {
     const ids = this.knownIds();
-    this.#openRun(trigger, ids);
+    this.#runs.open(trigger, this.#o.source.current()?.revision ?? null, ids);
     for (const id of ids) this.queue.add(id);
   }
 
@@ -194,7 +193,7 @@ export class Controller {
   }
 
   runs(): readonly RunRecord[] {
-    return this.#o.state.data.runs;
+    return this.#runs.list();
   }
 
   /** Stop taking work, let the running reconcile finish, flush state. */
@@ -294,39 +293,5 @@ export class Controller {
       this.#scheduleResync();
     }, this.#o.resyncIntervalMs);
     this.#resyncTimer.unref();
-  }
-
-  #openRun(trigger: string, ids: readonly string[]): void {
-    if (ids.length === 0) return;
-    const run: RunRecord = {
-      id: ++this.#runSeq,
-      trigger,
-      revision: this.#o.source.current()?.revision ?? null,
-      startedAt: new Date().toISOString(),
-      finishedAt: null,
-      stacks: ids.map((id) => ({ id, outcome: 'pending', message: '' })),
-    };
-    this.#openRuns.set(run.id, run);
-    if (this.#openRuns.size > RUNS_OPEN_LIMIT) {
-      const oldest = Math.min(...this.#openRuns.keys());
-      this.#openRuns.delete(oldest);
-    }
-    this.#o.state.putRun(run);
-  }
-
-  #finishInRuns(id: string): void {
-    const record = this.#o.state.stack(id);
-    for (const run of [...this.#openRuns.values()]) {
-      const entry = run.stacks.find((s) => s.id === id && s.outcome === 'pending');
-      if (entry === undefined) continue;
-      const stacks = run.stacks.map((s) =>
-        s === entry ? { id, outcome: record?.status ?? 'unknown', message: record?.message ?? '' } : s,
-      );
-      const done = stacks.every((s) => s.outcome !== 'pending');
-      const next: RunRecord = { ...run, stacks, finishedAt: done ? new Date().toISOString() : null };
-      if (done) this.#openRuns.delete(run.id);
-      else this.#openRuns.set(run.id, next);
-      this.#o.state.putRun(next);
-    }
   }
 }

@@ -10,8 +10,8 @@ import type {
 export const STATE_VERSION = 1;
 /** History entries kept per stack. */
 export const HISTORY_LIMIT = 20;
-/** Reconciliation runs kept. */
-export const RUNS_LIMIT = 50;
+/** Finished reconciliation runs kept (each lists its stacks, so the file stays small). */
+export const RUNS_LIMIT = 20;
 
 export interface StackRecord {
   readonly project: string;

@@ -52,9 +52,16 @@ export async function runDaemon(argv: readonly string[], io: Io): Promise<number
     listen: address.url,
     instance: config.instance,
     dataDir: config.dataDir,
-    compose: await runtime.compose.describe().catch((e: unknown) => `unavailable: ${(e as Error).message}`),
   });
   await controller.start();
+  // Which compose runs is worth a log line, not a delay before the first reconcile.
+  runtime.compose.describe().then(
+    (compose) => logger.info(`using ${compose}`, { event: 'compose.detected', compose }),
+    (error: unknown) =>
+      logger.error(`no usable compose command: ${(error as Error).message}`, {
+        event: 'compose.unavailable',
+      }),
+  );
 
   const stopped = new Promise<string>((resolve) => {
     process.once('SIGTERM', () => {
