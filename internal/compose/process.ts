@@ -31,14 +31,23 @@ export function killGroup(pid: number): void {
   }
 }
 
+/** stackd's own settings (tokens, secrets) never reach compose or the stacks it interpolates. */
+function childEnvironment(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value !== undefined && !key.startsWith('STACKD_')) out[key] = value;
+  }
+  return out;
+}
+
 export async function runProcess(argv: readonly string[], options: ProcessOptions): Promise<ProcessResult> {
   const [file, ...args] = argv;
   if (file === undefined) throw new Error('Expected a command to run, got an empty argv');
   const started = performance.now();
   const subprocess = execa(file, args, {
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
-    env: { ...options.env },
-    extendEnv: true,
+    env: { ...childEnvironment(), ...options.env },
+    extendEnv: false,
     detached: true,
     stdin: 'ignore',
     reject: true,

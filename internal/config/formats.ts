@@ -63,6 +63,16 @@ export const durationFormat = {
   },
 };
 
+/** A duration that must be above zero (timeouts: `0` would fail every fetch or apply). */
+export const positiveDurationFormat = {
+  name: 'positive-duration',
+  validate(value: unknown): void {
+    durationFormat.validate(value);
+    if (value === 0) throw new TypeError('expected a duration above 0 such as 60s or 3m');
+  },
+  coerce: (value: unknown): unknown => durationFormat.coerce(value),
+};
+
 const TRUE_WORDS = new Set(['true', 'yes', 'on', '1']);
 const FALSE_WORDS = new Set(['false', 'no', 'off', '0']);
 const BOOLEAN_EXPECTED = 'expected true or false (also yes/no, on/off, 1/0)';

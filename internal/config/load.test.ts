@@ -130,8 +130,19 @@ describe('environment', () => {
     ['0', 0],
     ['250ms', 250],
   ])('reads the duration %j as %d ms', (text, ms) => {
-    expect(load({ env: { STACKD_RECONCILE_TIMEOUT: text } }).reconcile.timeout).toBe(ms);
     expect(load({ env: { STACKD_SOURCE_POLL_INTERVAL: text } }).source.pollInterval).toBe(ms);
+    if (ms > 0) expect(load({ env: { STACKD_RECONCILE_TIMEOUT: text } }).reconcile.timeout).toBe(ms);
+  });
+
+  it.each(['STACKD_RECONCILE_TIMEOUT', 'STACKD_SOURCE_FETCH_TIMEOUT'])(
+    'refuses a zero timeout in %s',
+    (name) => {
+      expect(() => load({ env: { [name]: '0' } })).toThrow(/timeout \(STACKD_[A-Z_]+\): expected a duration above 0/i);
+    },
+  );
+
+  it('makes a relative data directory absolute', () => {
+    expect(load({ env: { STACKD_DATA_DIR: 'rel/data' } }).dataDir).toBe(`${process.cwd()}/rel/data`);
   });
 
   it.each([
@@ -340,10 +351,10 @@ reconcile:
   });
 
   it('a bare number for a duration in a file means seconds, as in the environment', async () => {
-    const configFile = await file('c.yaml', 'source:\n  pollInterval: 90\nreconcile:\n  timeout: 0\n');
+    const configFile = await file('c.yaml', 'source:\n  pollInterval: 90\nreconcile:\n  timeout: 5\n');
     const config = load({ configFile });
     expect(config.source.pollInterval).toBe(90_000);
-    expect(config.reconcile.timeout).toBe(0);
+    expect(config.reconcile.timeout).toBe(5000);
     expect(load({ env: { STACKD_SOURCE_POLL_INTERVAL: '90' } }).source.pollInterval).toBe(90_000);
   });
 

@@ -1,10 +1,17 @@
 /** Loads the effective configuration: defaults < `--config` file < environment < flags. */
 import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
+import { extname, resolve } from 'node:path';
 import convict from 'convict';
 import { loadAll as loadYamlDocuments } from 'js-yaml';
 import { redactUrl } from '../log/redact.js';
-import { booleanFormat, durationFormat, globListFormat, listenFormat, sourceUrlFormat } from './formats.js';
+import {
+  booleanFormat,
+  durationFormat,
+  globListFormat,
+  listenFormat,
+  sourceUrlFormat,
+  positiveDurationFormat,
+} from './formats.js';
 import { FILE_ENV_VARS, schema } from './schema.js';
 
 export interface Config {
@@ -60,6 +67,7 @@ function addFormats(): void {
   formatsAdded = true;
   convict.addFormats({
     'stackd-duration': durationFormat,
+    'positive-duration': positiveDurationFormat,
     'stackd-boolean': booleanFormat,
     'glob-list': globListFormat,
     'listen-address': listenFormat,
@@ -73,6 +81,9 @@ function addFormats(): void {
         if (typeof value !== 'string' || value.trim() === '')
           throw new TypeError('expected a non-empty path');
       },
+      // A relative data directory is taken from the working directory at start-up.
+      coerce: (value: unknown): unknown =>
+        typeof value === 'string' && value.trim() !== '' ? resolve(value) : value,
     },
     'instance-name': {
       validate(value: unknown): void {
@@ -143,7 +154,11 @@ function normalizeFile(data: Record<string, unknown>, node: SchemaNode, prefix: 
       );
     }
     if (isLeaf(child)) {
-      out[key] = child.format === 'stackd-duration' && typeof value === 'number' ? String(value) : value;
+      out[key] =
+        (child.format === 'stackd-duration' || child.format === 'positive-duration') &&
+        typeof value === 'number'
+          ? String(value)
+          : value;
     } else if (value === null) {
       continue; // `source:` with every child commented out
     } else if (!isMapping(value)) {

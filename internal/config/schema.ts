@@ -33,7 +33,7 @@ export const schema = {
     },
     fetchTimeout: {
       doc: 'Give up a fetch after this long (the last good snapshot is kept)',
-      format: 'stackd-duration',
+      format: 'positive-duration',
       default: 60_000,
       env: 'STACKD_SOURCE_FETCH_TIMEOUT',
     },
@@ -95,7 +95,7 @@ export const schema = {
     },
     timeout: {
       doc: 'Longest a stack apply may take, waiting for containers included',
-      format: 'stackd-duration',
+      format: 'positive-duration',
       default: 180_000,
       env: 'STACKD_RECONCILE_TIMEOUT',
     },

@@ -258,18 +258,23 @@ export class Controller {
 
   #onProject(project: string): void {
     if (this.#stopping) return;
+    const add = (id: string): void => {
+      // A stack waiting out its backoff is retried by the queue; events (often caused by the
+      // failing apply itself, or a crash-looping container) must not re-run it sooner.
+      if (this.queue.numRequeues(id) === 0) this.queue.add(id);
+    };
     const snapshot = this.#o.source.current();
     for (const stack of snapshot?.stacks.values() ?? []) {
       if (stack.project === project) {
-        this.queue.add(stack.id);
+        add(stack.id);
         return;
       }
     }
     for (const [id, observed] of runtimeStacks(this.#o.informer.current(), this.#o.instance)) {
-      if (observed.project === project && this.#o.inScope(id)) this.queue.add(id);
+      if (observed.project === project && this.#o.inScope(id)) add(id);
     }
     for (const [id, record] of Object.entries(this.#o.state.data.stacks)) {
-      if (record.project === project && this.#o.inScope(id)) this.queue.add(id);
+      if (record.project === project && this.#o.inScope(id)) add(id);
     }
   }
 

@@ -38,7 +38,10 @@ export async function createRuntime(
     url: config.source.url,
     branch: config.source.branch,
     path: config.source.path,
-    auth: { username: config.source.auth.username, token: config.source.auth.token },
+    auth: {
+      ...(config.source.auth.username !== '' ? { username: config.source.auth.username } : {}),
+      ...(config.source.auth.token !== '' ? { token: config.source.auth.token } : {}),
+    },
     dataDir: config.dataDir,
     include: config.scope.include,
     exclude: config.scope.exclude,

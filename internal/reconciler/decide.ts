@@ -52,6 +52,19 @@ export function decide(input: DecisionInput): Decision {
         message: `project ${desired.project} is managed by stackd instance ${other.labels[LABEL_MANAGED_BY] ?? ''}; leaving it alone`,
       };
     }
+    const strays = [
+      ...new Set(
+        (observed === undefined ? [] : foreignContainers(observed, instance))
+          .filter((c) => !desired.services.has(c.service))
+          .map((c) => c.service),
+      ),
+    ];
+    if (strays.length > 0) {
+      return {
+        kind: 'foreign',
+        message: `project ${desired.project} has containers stackd did not create for services not in Git (${strays.join(', ')}); remove them or add the services, stackd will not`,
+      };
+    }
     const plan = planDesired(desired, observed, { instance });
     if (plan.action === 'none' && !force) return { kind: 'in_sync', plan };
     if (!settings.enabled) return { kind: 'hold', message: `reconciliation disabled; ${plan.reason}`, plan };

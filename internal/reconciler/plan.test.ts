@@ -135,6 +135,19 @@ describe('decide', () => {
     expect(decide({ ...base, ...input }).kind).toBe(kind);
   });
 
+  it('refuses to adopt a project whose unlabelled containers include services not in Git', () => {
+    const adopted = project('web', [
+      container('web', 'app', { managedBy: null }),
+      container('web', 'extra', { managedBy: null }),
+    ]);
+    expect(decide({ ...base, desired: stack, observed: adopted })).toMatchObject({
+      kind: 'foreign',
+      message: expect.stringContaining('services not in Git (extra)'),
+    });
+    const onlyKnown = project('web', [container('web', 'app', { managedBy: null })]);
+    expect(decide({ ...base, desired: stack, observed: onlyKnown }).kind).toBe('apply');
+  });
+
   it('explains why a removal is held', () => {
     const d = decide({ ...base, desired: undefined, observed: running, settings: { ...ON, prune: false } });
     expect(d).toMatchObject({ message: expect.stringContaining('reconcile.prune=false') });

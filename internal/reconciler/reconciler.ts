@@ -1,6 +1,6 @@
 /** reconcile(stack): read the latest snapshot and observation, decide, act, record. */
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeOverride } from '../compose/override.js';
 import type { ComposeRunner, ComposeTarget } from '../compose/types.js';
@@ -310,6 +310,7 @@ class StackReconciler implements Reconciler {
     this.#log('info', 'reconcile.start', id, { project, action: 'remove', reason: plan.reason });
     const workDir = this.#workDir(id);
     try {
+      await mkdir(workDir, { recursive: true }); // compose runs there, even if dataDir was wiped
       await this.#o.compose.down(
         { project, dir: workDir, files: composeFilesIn(workDir) },
         { timeoutMs: settings.timeoutMs, ...(signal ? { signal } : {}) },
@@ -321,7 +322,7 @@ class StackReconciler implements Reconciler {
           `containers still present after compose down: ${after.containers.map((c) => c.name).join(', ')}`,
         );
       }
-      await rm(workDir, { recursive: true, force: true });
+      // The working directory stays: it may hold data containers wrote into bind mounts.
       await rm(join(this.#o.dataDir, 'overrides', `${project}.yaml`), { force: true });
       const durationMs = this.#now() - started;
       this.#finish(

@@ -2,6 +2,7 @@
  * Issue 4, scenarios 5–10 (compose v2): removal and its guards, per-stack failures, self-heal,
  * an unreachable engine, reconciliation disabled, untracked files.
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -54,6 +55,8 @@ describe('sync --once: removal, failures, drift, engine, pause, untracked files'
       const pruned = await h.sync({ STACKD_RECONCILE_PRUNE: 'true' });
       expect(pruned.exitCode).toBe(0);
       expect(stackOf(pruned.response, h.id('gone')).status).toBe('missing');
+      // The working directory (data written into bind mounts) is kept.
+      expect(existsSync(join(h.dataDir, 'work', h.id('gone'), 'compose.yaml'))).toBe(true);
       expect(await h.containers('gone')).toHaveLength(0);
       const networks = await engine.listNetworks({
         filters: { label: [`com.docker.compose.project=${h.project('gone')}`] },
