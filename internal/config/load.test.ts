@@ -137,7 +137,9 @@ describe('environment', () => {
   it.each(['STACKD_RECONCILE_TIMEOUT', 'STACKD_SOURCE_FETCH_TIMEOUT'])(
     'refuses a zero timeout in %s',
     (name) => {
-      expect(() => load({ env: { [name]: '0' } })).toThrow(/timeout \(STACKD_[A-Z_]+\): expected a duration above 0/i);
+      expect(() => load({ env: { [name]: '0' } })).toThrow(
+        /timeout \(STACKD_[A-Z_]+\): expected a duration above 0/i,
+      );
     },
   );
 
