@@ -27,12 +27,14 @@ apt_install() {
 engine_up() { timeout 5 docker info >/dev/null 2>&1; }
 
 # 1. Packages. The engine (docker.io) only when this machine has no Docker at all; compose v1,
-#    busybox (test images) and git are test tools. Nothing is installed when all are present.
+#    busybox (test images), git and shellcheck (the demo script's lint) are test tools. Nothing
+#    is installed when all are present.
 need=()
 if ! command -v dockerd >/dev/null && ! engine_up; then need+=(docker.io); fi
 command -v docker-compose >/dev/null || need+=(docker-compose)
 command -v busybox >/dev/null || [ -x /bin/busybox ] || need+=(busybox-static)
 command -v git >/dev/null || need+=(git)
+command -v shellcheck >/dev/null || need+=(shellcheck)
 if [ ${#need[@]} -gt 0 ]; then
   apt_install "${need[@]}"
 fi
