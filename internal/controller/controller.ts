@@ -43,6 +43,8 @@ export interface ControllerOptions {
   readonly backoff?: { readonly baseMs: number; readonly maxMs: number };
   /** @default Math.random */
   readonly random?: () => number;
+  /** The least time between two refreshes. @default REFRESH_MIN_GAP_MS */
+  readonly refreshMinGapMs?: number;
 }
 
 export interface StackDetail extends StackStatus {
@@ -50,6 +52,8 @@ export interface StackDetail extends StackStatus {
 }
 
 const FETCH_RETRY_BASE_MS = 5_000;
+/** Refreshes start at least this far apart: a flood of webhooks costs about one fetch a second. */
+export const REFRESH_MIN_GAP_MS = 1_000;
 const FETCH_RETRY_MAX_MS = 300_000;
 
 export class Controller {
@@ -83,7 +87,9 @@ export class Controller {
         : createDefaultControllerRateLimiter(),
       ...(options.hooks?.queue ? { metrics: options.hooks.queue } : {}),
     });
-    this.#refresh = new Coalescer(() => this.#doRefresh());
+    this.#refresh = new Coalescer(() => this.#doRefresh(), {
+      minGapMs: options.refreshMinGapMs ?? REFRESH_MIN_GAP_MS,
+    });
     this.#runs = new RunLog(options.state);
   }
 
@@ -137,9 +143,26 @@ export class Controller {
     this.#scheduleResync();
   }
 
-  /** A refresh (fetch + enqueue what changed), coalesced with any other in flight. */
-  refresh(trigger: string): Promise<void> {
+  /**
+   * A refresh (fetch + enqueue what changed), coalesced with any other in flight. `revision`, when
+   * the trigger names one (a webhook's `after`), skips the fetch if the desired state is already
+   * at that commit: a redelivered or duplicated push costs nothing.
+   */
+  refresh(trigger: string, revision?: string): Promise<void> {
     if (this.#stopping) return Promise.resolve();
+    if (
+      revision !== undefined &&
+      this.#lastFetchError === null &&
+      revision === this.#o.source.current()?.revision
+    ) {
+      this.#o.logger.debug(`desired state already at ${revision.slice(0, 12)}; nothing to fetch`, {
+        event: 'source.fetch',
+        result: 'current',
+        trigger,
+        revision,
+      });
+      return Promise.resolve();
+    }
     this.#trigger = trigger;
     return this.#refresh.trigger();
   }

@@ -1,29 +1,59 @@
 /**
- * Refresh coalescing: however many triggers arrive, at most one refresh runs and one waits.
- * Every caller gets the outcome of a refresh that started after it called.
+ * Refresh coalescing: however many triggers arrive, at most one refresh runs and one waits, and
+ * refreshes start at least `minGapMs` apart. Every caller gets the outcome of a refresh that
+ * started after it called, so no trigger is lost; a burst of triggers costs one refresh per gap.
  */
+export interface CoalescerOptions {
+  /** The least time between the starts of two refreshes (0: back to back). */
+  readonly minGapMs?: number;
+  /** Injected for tests. */
+  readonly now?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+const realSleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => {
+    setTimeout(resolve, ms).unref();
+  });
+
 export class Coalescer {
   readonly #run: () => Promise<void>;
+  readonly #minGapMs: number;
+  readonly #now: () => number;
+  readonly #sleep: (ms: number) => Promise<void>;
   /** The refresh in flight. */
   #running: Promise<void> | undefined;
-  /** The refresh queued behind it, shared by every caller that arrived meanwhile. */
+  /** The refresh queued behind it (or behind the gap), shared by every caller that arrived meanwhile. */
   #pending: Promise<void> | undefined;
+  #lastStart = Number.NEGATIVE_INFINITY;
 
-  constructor(run: () => Promise<void>) {
+  constructor(run: () => Promise<void>, options: CoalescerOptions = {}) {
     this.#run = run;
+    this.#minGapMs = options.minGapMs ?? 0;
+    this.#now = options.now ?? (() => performance.now());
+    this.#sleep = options.sleep ?? realSleep;
   }
 
   trigger(): Promise<void> {
-    if (this.#running === undefined) return this.#start();
-    this.#pending ??= this.#running.then(
-      () => this.#start(),
-      () => this.#start(),
-    );
-    return this.#pending;
+    if (this.#pending !== undefined) return this.#pending;
+    if (this.#running === undefined && this.#wait() <= 0) return this.#start();
+    const pending = (async () => {
+      await this.#running?.catch(() => undefined);
+      const wait = this.#wait();
+      if (wait > 0) await this.#sleep(wait);
+      return this.#start();
+    })();
+    this.#pending = pending;
+    return pending;
+  }
+
+  #wait(): number {
+    return this.#lastStart + this.#minGapMs - this.#now();
   }
 
   #start(): Promise<void> {
     this.#pending = undefined;
+    this.#lastStart = this.#now();
     const run = this.#run().finally(() => {
       if (this.#running === run) this.#running = undefined;
     });

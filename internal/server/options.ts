@@ -14,7 +14,7 @@ export interface ServerController {
   stack(id: string): StackDetail | undefined;
   runs(): readonly RunRecord[];
   /** A refresh, coalesced with any other in flight; rejects when the fetch fails. */
-  refresh(trigger: string): Promise<void>;
+  refresh(trigger: string, revision?: string): Promise<void>;
   /** Reconcile one stack now, even if it looks in sync; false when no such stack is known. */
   sync(id: string): boolean;
   setReconcileEnabled(enabled: boolean): void;

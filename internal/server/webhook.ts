@@ -102,6 +102,6 @@ function handleWebhook(o: WebhookOptions, request: FastifyRequest, reply: Fastif
     revision: after ?? null,
   });
   // Not awaited: a burst of pushes coalesces into one refresh in the controller, which logs the outcome.
-  o.controller.refresh('webhook').catch(() => undefined);
+  o.controller.refresh('webhook', after).catch(() => undefined);
   return reply.code(202).send({ accepted: true });
 }

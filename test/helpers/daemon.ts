@@ -86,9 +86,10 @@ export function githubPush(
   url: string,
   secret: string,
   ref: string,
-  options: { badSignature?: boolean } = {},
+  options: { badSignature?: boolean; after?: string } = {},
 ): Promise<Response> {
-  const body = JSON.stringify({ ref, after: '0'.repeat(40), repository: { full_name: 'test/stacks' } });
+  const after = options.after ?? '0'.repeat(40);
+  const body = JSON.stringify({ ref, after, repository: { full_name: 'test/stacks' } });
   const signature = createHmac('sha256', options.badSignature === true ? `${secret}-wrong` : secret)
     .update(body)
     .digest('hex');

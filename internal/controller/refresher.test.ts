@@ -1,0 +1,151 @@
+import { describe, expect, it } from '@jest/globals';
+import { Coalescer } from './refresher.js';
+
+/** A clock the test moves by hand; sleepers wake when it passes their deadline. */
+function fakeClock() {
+  let now = 0;
+  const sleepers: { until: number; wake: () => void }[] = [];
+  return {
+    now: () => now,
+    sleep: (ms: number) =>
+      new Promise<void>((resolve) => {
+        sleepers.push({ until: now + ms, wake: resolve });
+      }),
+    sleeping: () => sleepers.length,
+    async advance(ms: number) {
+      now += ms;
+      for (const s of sleepers.splice(0)) {
+        if (s.until <= now) s.wake();
+        else sleepers.push(s);
+      }
+      await flush();
+    },
+  };
+}
+
+const flush = async (): Promise<void> => {
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+};
+
+/** A refresh the test finishes by hand. */
+function manualRuns() {
+  const finishers: (() => void)[] = [];
+  let started = 0;
+  return {
+    run: () =>
+      new Promise<void>((resolve) => {
+        started++;
+        finishers.push(resolve);
+      }),
+    started: () => started,
+    async finish() {
+      finishers.shift()?.();
+      await flush();
+    },
+  };
+}
+
+describe('Coalescer', () => {
+  it('starts at once when idle, and a burst during a run shares one pending run', async () => {
+    const runs = manualRuns();
+    const c = new Coalescer(runs.run);
+    const first = c.trigger();
+    expect(runs.started()).toBe(1);
+    const burst = Array.from({ length: 50 }, () => c.trigger());
+    expect(new Set(burst).size).toBe(1);
+    await runs.finish();
+    await first;
+    expect(runs.started()).toBe(2);
+    await runs.finish();
+    await Promise.all(burst);
+    expect(runs.started()).toBe(2);
+  });
+
+  it('a trigger after the pending run started gets a run of its own', async () => {
+    const runs = manualRuns();
+    const c = new Coalescer(runs.run);
+    void c.trigger();
+    const second = c.trigger();
+    await runs.finish();
+    expect(runs.started()).toBe(2);
+    const third = c.trigger();
+    expect(third).not.toBe(second);
+    await runs.finish();
+    await runs.finish();
+    await third;
+    expect(runs.started()).toBe(3);
+  });
+
+  it('keeps runs at least minGapMs apart, so a flood costs one run per gap', async () => {
+    const clock = fakeClock();
+    let runs = 0;
+    const c = new Coalescer(
+      () => {
+        runs++;
+        return Promise.resolve();
+      },
+      { minGapMs: 1000, now: clock.now, sleep: clock.sleep },
+    );
+    // Two seconds of triggers every 10 ms, each run finishing at once.
+    for (let t = 0; t < 2000; t += 10) {
+      void c.trigger();
+      await clock.advance(10);
+    }
+    await clock.advance(1000);
+    await c.idle();
+    expect(runs).toBe(3); // at 0, 1000 and 2000 ms
+  });
+
+  it('a trigger after a quiet gap starts at once; one within the gap waits for it', async () => {
+    const clock = fakeClock();
+    let runs = 0;
+    const c = new Coalescer(
+      () => {
+        runs++;
+        return Promise.resolve();
+      },
+      { minGapMs: 1000, now: clock.now, sleep: clock.sleep },
+    );
+    await c.trigger();
+    expect(runs).toBe(1);
+    await clock.advance(300);
+    const waiting = c.trigger();
+    await flush();
+    expect(runs).toBe(1);
+    expect(clock.sleeping()).toBe(1);
+    await clock.advance(699);
+    expect(runs).toBe(1);
+    await clock.advance(1);
+    await waiting;
+    expect(runs).toBe(2);
+    await clock.advance(5000);
+    void c.trigger();
+    expect(runs).toBe(3);
+  });
+
+  it('a failed run rejects its callers and does not block the next one', async () => {
+    let fail = true;
+    let runs = 0;
+    const c = new Coalescer(() => {
+      runs++;
+      return fail ? Promise.reject(new Error('fetch failed')) : Promise.resolve();
+    });
+    await expect(c.trigger()).rejects.toThrow('fetch failed');
+    fail = false;
+    await expect(c.trigger()).resolves.toBeUndefined();
+    expect(runs).toBe(2);
+  });
+
+  it('idle() waits for the running and the pending run', async () => {
+    const runs = manualRuns();
+    const c = new Coalescer(runs.run);
+    void c.trigger();
+    void c.trigger();
+    let idle = false;
+    void c.idle().then(() => (idle = true));
+    await runs.finish();
+    expect(idle).toBe(false);
+    await runs.finish();
+    expect(idle).toBe(true);
+  });
+});
