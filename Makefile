@@ -12,9 +12,10 @@ $(NODE_MODULES): package.json package-lock.json
 	@touch $@
 
 build: $(NODE_MODULES)
-	rm -rf dist
-	npx tsc -p tsconfig.build.json
-	chmod +x dist/cmd/stackd/main.js
+	rm -rf dist.new
+	npx tsc -p tsconfig.build.json --outDir dist.new
+	chmod +x dist.new/cmd/stackd/main.js
+	rm -rf dist && mv dist.new dist
 
 typecheck: $(NODE_MODULES)
 	npx tsc --noEmit

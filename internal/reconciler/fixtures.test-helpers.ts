@@ -19,7 +19,14 @@ export function desiredStack(
   const map = new Map<string, DesiredService>();
   for (const [name, s] of Object.entries(services)) {
     const fields = typeof s === 'string' ? { hash: s } : s;
-    map.set(name, { name, hash: `sha256:${name}`, oneShot: false, healthcheck: false, ...fields });
+    map.set(name, {
+      name,
+      hash: `sha256:${name}`,
+      oneShot: false,
+      healthcheck: false,
+      replicas: 1,
+      ...fields,
+    });
   }
   return {
     id,

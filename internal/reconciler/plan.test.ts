@@ -69,6 +69,34 @@ describe('planDesired', () => {
     expect(planDesired(oneShot, bad, ctx).action).toBe('update');
   });
 
+  it('counts replicas: fewer or more containers than wanted is drift; an unknown count wants one', () => {
+    const scaled = desiredStack('s', { app: { hash: 'sha256:a', replicas: 3 } });
+    const two = project('s', [
+      container('s', 'app', { hash: 'sha256:a' }),
+      container('s', 'app', { hash: 'sha256:a' }),
+    ]);
+    expect(planDesired(scaled, two, ctx)).toMatchObject({
+      action: 'update',
+      driftOnly: true,
+      services: [{ name: 'app', change: 'create', why: '2 containers, 3 wanted' }],
+    });
+    const four = project(
+      's',
+      [1, 2, 3, 4].map(() => container('s', 'app', { hash: 'sha256:a' })),
+    );
+    expect(planDesired(scaled, four, ctx).services).toEqual([
+      { name: 'app', change: 'remove', why: '4 containers, 3 wanted' },
+    ]);
+    const three = project(
+      's',
+      [1, 2, 3].map(() => container('s', 'app', { hash: 'sha256:a' })),
+    );
+    expect(planDesired(scaled, three, ctx).action).toBe('none');
+    const unknown = desiredStack('s', { app: { hash: 'sha256:a', replicas: null } });
+    expect(planDesired(unknown, two, ctx).action).toBe('none');
+    expect(planDesired(unknown, project('s', []), ctx).action).toBe('deploy');
+  });
+
   it('removes orphan services', () => {
     const obs = project('web', [
       container('web', 'app', { hash: 'sha256:a' }),
@@ -245,5 +273,15 @@ describe('readiness', () => {
     );
     const look = assess(stack, obs);
     expect(look === 'ready' ? 'ready' : 'pending' in look ? 'pending' : 'failed').toBe(expected);
+  });
+});
+
+describe('assess with replicas', () => {
+  it('waits until every replica has a container', () => {
+    const stack = desiredStack('r', { app: { hash: 'sha256:a', replicas: 2 } });
+    expect(assess(stack, project('r', [container('r', 'app')]))).toEqual({
+      pending: 'app (1 of 2 containers)',
+    });
+    expect(assess(stack, project('r', [container('r', 'app'), container('r', 'app')]))).toBe('ready');
   });
 });

@@ -83,6 +83,13 @@ export function planDesired(
         down.state === 'running' ? `container ${down.health ?? 'not ready'}` : `container ${down.state}`;
       services.push({ name, change: 'start', why });
       drift++;
+      continue;
+    }
+    const want = desired.replicas;
+    if (want !== null && containers.length !== want) {
+      const why = `${containers.length} containers, ${want} wanted`;
+      services.push({ name, change: containers.length < want ? 'create' : 'remove', why });
+      drift++;
     }
   }
   for (const [name] of byService) {

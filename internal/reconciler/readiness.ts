@@ -37,6 +37,9 @@ export function assess(stack: DesiredStack, observed: ObservedProject | undefine
       if (typeof verdict === 'object') return verdict;
       if (verdict === 'pending') waiting.push(`${name} (${c.health ?? c.state})`);
     }
+    if (service.replicas !== null && containers.length < service.replicas) {
+      waiting.push(`${name} (${containers.length} of ${service.replicas} containers)`);
+    }
   }
   return waiting.length === 0 ? 'ready' : { pending: waiting.join(', ') };
 }

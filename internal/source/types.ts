@@ -8,6 +8,11 @@ export interface DesiredService {
   readonly oneShot: boolean;
   /** The compose file defines a healthcheck (not `disable: true`): wait for `healthy`. */
   readonly healthcheck: boolean;
+  /**
+   * Containers `compose up` keeps: `deploy.replicas` or `scale` (default 1); null when not a plain
+   * number (interpolated), meaning at least one. Services scaled to 0 are not in `services`.
+   */
+  readonly replicas: number | null;
 }
 
 export interface DesiredStack {
@@ -21,7 +26,7 @@ export interface DesiredStack {
   readonly composeFiles: readonly string[];
   /** `sha256:<64 hex>`, or null when the stack is invalid. */
   readonly composeHash: string | null;
-  /** Services that `compose up` starts (services with `profiles` are left out), by name. */
+  /** Services that `compose up` starts (services with `profiles` or 0 replicas are left out), by name. */
   readonly services: ReadonlyMap<string, DesiredService>;
   /** Why the stack is invalid (names the file and line where known), or null. */
   readonly error: string | null;

@@ -10,6 +10,8 @@ export interface ServiceSummary {
   readonly oneShot: boolean;
   /** A healthcheck is defined and not disabled. */
   readonly healthcheck: boolean;
+  /** Containers `compose up` keeps (`deploy.replicas` or `scale`); null when not a plain number. */
+  readonly replicas: number | null;
 }
 
 /** A file of the stack directory as the hashes see it. */
@@ -21,7 +23,7 @@ export interface StackFile {
 }
 
 /** Top-level keys every service can depend on (the `x-*` extensions are added to these). */
-const SHARED_SECTIONS = ['networks', 'volumes', 'configs', 'secrets', 'include'];
+const SHARED_SECTIONS = ['networks', 'volumes', 'configs', 'secrets'];
 
 export function sharedSections(doc: JsonObject): JsonObject {
   const out: JsonObject = {};
@@ -35,6 +37,20 @@ export function sharedSections(doc: JsonObject): JsonObject {
 export function hasProfiles(service: JsonObject): boolean {
   const profiles = service['profiles'];
   return Array.isArray(profiles) ? profiles.length > 0 : profiles !== undefined && profiles !== null;
+}
+
+/**
+ * How many containers `compose up` keeps for the service: `deploy.replicas`, else `scale`, else 1.
+ * Null when the value is not a plain number (an interpolated `${N}`): at least one is expected.
+ */
+export function replicasOf(service: JsonObject): number | null {
+  const deploy = service['deploy'];
+  const fromDeploy = isObject(deploy) ? deploy['replicas'] : undefined;
+  const value = fromDeploy ?? service['scale'];
+  if (value === undefined || value === null) return 1;
+  if (typeof value === 'number') return Number.isInteger(value) && value >= 0 ? value : null;
+  if (typeof value === 'string' && /^\d+$/.test(value)) return Number(value);
+  return null;
 }
 
 export function isOneShot(service: JsonObject): boolean {

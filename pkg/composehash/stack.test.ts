@@ -207,6 +207,39 @@ describe('hashStack: override, profiles, flags, project', () => {
     });
   });
 
+  it('reads replicas from deploy.replicas or scale, and leaves services scaled to 0 out', () => {
+    const result = hash({
+      'compose.yaml': `services:
+  plain: {image: x}
+  three: {image: x, deploy: {replicas: 3}}
+  scaled: {image: x, scale: 2}
+  quoted: {image: x, deploy: {replicas: "2"}}
+  templated: {image: x, deploy: {replicas: "\${N:-2}"}}
+  off: {image: x, deploy: {replicas: 0}}
+  off2: {image: x, scale: 0}
+`,
+    });
+    expect(Object.fromEntries([...result.services].map(([name, s]) => [name, s.replicas]))).toEqual({
+      plain: 1,
+      three: 3,
+      scaled: 2,
+      quoted: 2,
+      templated: null,
+    });
+  });
+
+  it('refuses top-level include:, naming the file', () => {
+    expect(() =>
+      hash({ 'compose.yaml': 'include: [db.yaml]\nservices:\n  web: {image: x}\n', 'db.yaml': 'x' }),
+    ).toThrow(/^compose\.yaml: top-level `include:` is not supported/);
+    expect(() =>
+      hash({
+        'compose.yaml': 'services:\n  web: {image: x}\n',
+        'compose.override.yaml': 'include: [db.yaml]\n',
+      }),
+    ).toThrow(/^compose\.override\.yaml: top-level `include:`/);
+  });
+
   it('takes the project from name: or derives it from the id', () => {
     expect(hash({ 'compose.yaml': 'name: shop\nservices: {}\n' }).project).toBe('shop');
     expect(hash({ 'compose.yaml': 'services: {}\n' }, 'Apps/Web.1').project).toBe('apps_web_1');

@@ -9,6 +9,7 @@ import { serviceReferences } from './references.js';
 import {
   hasHealthcheck,
   hasProfiles,
+  replicasOf,
   isOneShot,
   serviceHash,
   sharedSections,
@@ -37,7 +38,7 @@ export interface StackHashes {
   readonly project: string;
   /** `sha256:<64 hex>` over the merged compose document and every other file of the stack. */
   readonly composeHash: string;
-  /** Services `compose up` starts (no `profiles`), by name. */
+  /** Services `compose up` starts (no `profiles`, not scaled to 0), by name. */
   readonly services: ReadonlyMap<string, ServiceSummary>;
   /** The merged compose document, main file and override. */
   readonly document: JsonObject;
@@ -51,19 +52,24 @@ export interface StackHashes {
  *   serviceReferences); a directory reference covers every file under it;
  * - every file of the stack (compose files aside) when the service refers to a path that
  *   cannot be attributed statically — one built by `${VAR}` interpolation — since it could be
- *   any of them, and for every service when the stack uses top-level `include:`, whose
- *   included files can define or change any service.
+ *   any of them.
  * Files no service can reach (a README) change only the stack's compose hash.
  */
 export function hashStack(input: StackInput): StackHashes {
   const limits = resolveLimits(input.limits);
   const [main, ...overrides] = input.composeFiles;
   if (main === undefined) throw new TypeError('Expected `composeFiles` to hold at least the main file');
-  let doc = parseComposeFile(main.path, main.content, limits, { requireServices: true });
+  let doc = refuseInclude(
+    main.path,
+    parseComposeFile(main.path, main.content, limits, { requireServices: true }),
+  );
   for (const override of overrides) {
     doc = mergeCompose(
       doc,
-      parseComposeFile(override.path, override.content, limits, { requireServices: false }),
+      refuseInclude(
+        override.path,
+        parseComposeFile(override.path, override.content, limits, { requireServices: false }),
+      ),
     );
   }
   const project = projectOf(input.id, doc, main.path);
@@ -79,15 +85,16 @@ export function hashStack(input: StackInput): StackHashes {
   );
 
   const shared = sharedSections(doc);
-  const everyFile = doc['include'] !== undefined;
   const services = new Map<string, ServiceSummary>();
   const definitions = doc['services'];
   for (const [name, service] of Object.entries(isObject(definitions) ? definitions : {})) {
     if (!isObject(service) || hasProfiles(service)) continue;
+    const replicas = replicasOf(service);
+    if (replicas === 0) continue;
     const refs = serviceReferences(service, doc);
     const files = new Map<string, StackFile>();
     for (const [path, file] of otherFiles) {
-      if (path === '.env' || everyFile || refs.unresolved || covers(refs.paths, path)) files.set(path, file);
+      if (path === '.env' || refs.unresolved || covers(refs.paths, path)) files.set(path, file);
     }
     // A service that mounts the whole directory (or builds from it) sees the compose files too.
     for (const path of composePaths) {
@@ -99,9 +106,24 @@ export function hashStack(input: StackInput): StackHashes {
       hash: serviceHash({ name, service, shared, files }),
       oneShot: isOneShot(service),
       healthcheck: hasHealthcheck(service),
+      replicas,
     });
   }
   return { project, composeHash, services, document: doc };
+}
+
+/**
+ * Top-level `include:` makes the stack invalid: the included files' services would run without
+ * stackd's labels and hashes (compose v2 does not let an override file label imported services),
+ * so stackd could neither track nor update them. A clear error now beats a stack that looks foreign.
+ */
+function refuseInclude(path: string, doc: JsonObject): JsonObject {
+  if (doc['include'] === undefined) return doc;
+  throw new ComposeFileError(
+    path,
+    null,
+    "top-level `include:` is not supported: stackd labels and tracks every service, and cannot do that for services of included files; move them into the stack's compose files",
+  );
 }
 
 function projectOf(id: string, doc: JsonObject, mainFile: string): string {

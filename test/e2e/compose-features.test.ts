@@ -1,0 +1,86 @@
+/**
+ * Compose features that change which containers `compose up` keeps (compose v2): `deploy.replicas`
+ * and `scale` (including 0), `profiles`, and top-level `include:` (refused, for that stack only).
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { engine } from '../helpers/docker.js';
+import { Harness, composeFile, stackOf } from '../helpers/stackd.js';
+
+const replicated = (n: number): string =>
+  composeFile({
+    web: { extra: `deploy:\n  replicas: ${n}` },
+    keep: {},
+    zero: { extra: 'deploy:\n  replicas: 0' },
+    dbg: { extra: 'profiles: [debug]' },
+  });
+
+describe('sync --once: replicas, profiles, include', () => {
+  let h: Harness;
+
+  beforeAll(async () => {
+    h = await Harness.create('features');
+  });
+
+  afterAll(async () => {
+    await h.cleanup();
+  });
+
+  const ids = async (service: string): Promise<string[]> =>
+    (await h.containers('rep'))
+      .filter((c) => c.Labels['com.docker.compose.service'] === service)
+      .map((c) => c.Id)
+      .sort();
+
+  it('runs every replica, none of a service scaled to 0 or behind a profile; a second pass changes nothing', async () => {
+    await h.commit({
+      'rep/compose.yaml': replicated(2),
+      'inc/compose.yaml': `include: [db.yaml]\n${composeFile({ i: {} })}`,
+      'inc/db.yaml': composeFile({ db: {} }),
+      'plain/compose.yaml': composeFile({ p: {} }),
+    });
+    const first = await h.sync();
+    expect(first.exitCode).toBe(1); // the include stack failed
+    expect(stackOf(first.response, h.id('rep')).status).toBe('synced');
+    expect(stackOf(first.response, h.id('plain')).status).toBe('synced');
+    expect(stackOf(first.response, h.id('inc'))).toMatchObject({
+      status: 'failed',
+      message: expect.stringContaining('compose.yaml: top-level `include:` is not supported'),
+    });
+    expect(await h.containers('inc')).toHaveLength(0);
+    const web = await ids('web');
+    expect(web).toHaveLength(2);
+    expect(await ids('zero')).toHaveLength(0);
+    expect(await ids('dbg')).toHaveLength(0);
+
+    const second = await h.sync();
+    expect(stackOf(second.response, h.id('rep'))).toMatchObject({ status: 'synced' });
+    expect(await ids('web')).toEqual(web);
+  });
+
+  it('a replica removed by hand is recreated; the other keeps its container', async () => {
+    const [gone, kept] = await ids('web');
+    if (gone === undefined || kept === undefined) throw new Error('expected two replicas');
+    await engine.getContainer(gone).remove({ force: true });
+    const healed = await h.sync();
+    expect(stackOf(healed.response, h.id('rep')).status).toBe('synced');
+    const now = await ids('web');
+    expect(now).toHaveLength(2);
+    expect(now).toContain(kept);
+    expect(now).not.toContain(gone);
+  });
+
+  it('scaling a service up, then down to 0, in Git converges', async () => {
+    await h.commit({ 'rep/compose.yaml': replicated(3) });
+    const up = await h.sync();
+    expect(stackOf(up.response, h.id('rep')).status).toBe('synced');
+    expect(await ids('web')).toHaveLength(3);
+
+    await h.commit({ 'rep/compose.yaml': replicated(0) });
+    const down = await h.sync();
+    expect(stackOf(down.response, h.id('rep'))).toMatchObject({ status: 'synced', message: '' });
+    expect(await ids('web')).toHaveLength(0);
+    expect(await ids('keep')).toHaveLength(1);
+    const again = await h.sync();
+    expect(stackOf(again.response, h.id('rep')).status).toBe('synced');
+  });
+});
