@@ -18,7 +18,7 @@ import {
   stacksResponse,
 } from '../reconciler/index.js';
 import type { Snapshot, Source } from '../source/types.js';
-import type { RunRecord, StateStore } from '../state/index.js';
+import type { RunRecord, StackRecord, StateStore } from '../state/index.js';
 import type { HistoryEntry, StackStatus, StacksResponse } from '../status/index.js';
 import type { ControllerHooks } from './hooks.js';
 import { Coalescer } from './refresher.js';
@@ -56,6 +56,45 @@ const FETCH_RETRY_BASE_MS = 5_000;
 export const REFRESH_MIN_GAP_MS = 1_000;
 const FETCH_RETRY_MAX_MS = 300_000;
 
+/** What the hooks are told about a stack that is reported but has no record yet. */
+const UNKNOWN_RECORD: StackRecord = Object.freeze({
+  project: '',
+  status: 'unknown',
+  message: '',
+  synced: null,
+  lastResult: null,
+  services: Object.freeze([]),
+  history: Object.freeze([]),
+});
+
+/**
+ * Walks two lists sorted in code-unit order (`Array.prototype.sort`'s default) and calls `removed`
+ * for each id only in `before`, `added` for each only in `after`. Allocates nothing.
+ */
+export function diffSorted(
+  before: readonly string[],
+  after: readonly string[],
+  removed: (id: string) => void,
+  added: (id: string) => void,
+): void {
+  let i = 0;
+  let j = 0;
+  while (i < before.length || j < after.length) {
+    const b = before[i];
+    const a = after[j];
+    if (b === a) {
+      i++;
+      j++;
+    } else if (a === undefined || (b !== undefined && b < a)) {
+      removed(b as string);
+      i++;
+    } else {
+      added(a);
+      j++;
+    }
+  }
+}
+
 export class Controller {
   readonly #o: ControllerOptions;
   readonly queue: RateLimitingQueue;
@@ -72,6 +111,11 @@ export class Controller {
   #unsubscribe: (() => void)[] = [];
   readonly #runs: RunLog;
   #trigger = 'startup';
+  /**
+   * The stack ids last reported (sorted as `knownIds()` sorts): the hooks have been told about
+   * these, and are told when one leaves (`stackGone`) or a new one has no record yet (`unknown`).
+   */
+  #reported: readonly string[] = [];
 
   constructor(options: ControllerOptions) {
     this.#o = options;
@@ -107,6 +151,10 @@ export class Controller {
   }
 
   async start(): Promise<void> {
+    // Whoever wired the hooks may have told them about every recorded stack, in scope or not
+    // (`stackd run` does, and already serves /metrics): take out-of-scope ones away at once.
+    this.#reported = Object.keys(this.#o.state.data.stacks).sort();
+    this.#report(this.knownIds());
     // The desired state kept locally (the source logs `source.cached`): usable with Git down.
     await this.#o.source.loadCached?.();
     this.#unsubscribe.push(
@@ -120,13 +168,20 @@ export class Controller {
       }),
     );
     await this.#o.informer.start();
+    // Stacks the engine runs as ours, not recorded yet, are reported (as `unknown`) from now on.
+    this.#report(this.knownIds());
     this.#workers = runWorkers(this.queue, {
       handler: async (key, signal) => {
         const force = this.#forced.delete(key);
+        const before = this.#o.state.stack(key);
         try {
           await this.#o.reconciler.reconcile({ stack: key, force }, signal);
         } finally {
-          const record = this.#o.state.stack(key);
+          const after = this.#o.state.stack(key);
+          // No record after a reconcile: it was dropped (a `missing` stack forgotten) or never
+          // made; either way the stack may have left the known set. Rare, so recomputing is cheap.
+          if (after === undefined) this.#report(this.knownIds());
+          const record = after ?? before;
           this.#runs.finish(key, record?.status ?? 'unknown', record?.message ?? '');
         }
       },
@@ -196,6 +251,7 @@ export class Controller {
 
   enqueueAll(trigger: string): void {
     const ids = this.knownIds();
+    this.#report(ids);
     this.#runs.open(trigger, this.#o.source.current()?.revision ?? null, ids);
     for (const id of ids) this.queue.add(id);
   }
@@ -277,6 +333,26 @@ export class Controller {
     // Every stack is looked at: changed ones are applied, unchanged ones advance their synced
     // revision from the caches without touching the runtime.
     this.enqueueAll(this.#trigger);
+  }
+
+  /**
+   * `ids` (sorted, from `knownIds()`) is now the set of stacks reported: the hooks learn which left
+   * it (`stackGone`: their series go) and which joined it without a record yet (reported `unknown`,
+   * as the API does). One merge walk over two sorted lists: nothing allocated.
+   */
+  #report(ids: readonly string[]): void {
+    const hooks = this.#o.hooks;
+    if (hooks?.stackGone !== undefined || hooks?.stackRecord !== undefined) {
+      diffSorted(
+        this.#reported,
+        ids,
+        (id) => hooks.stackGone?.(id),
+        (id) => {
+          if (this.#o.state.stack(id) === undefined) hooks.stackRecord?.(id, UNKNOWN_RECORD);
+        },
+      );
+    }
+    this.#reported = ids;
   }
 
   #onProject(project: string): void {

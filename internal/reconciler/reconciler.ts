@@ -159,11 +159,22 @@ class StackReconciler implements Reconciler {
         return;
       case 'gone': {
         const previous = this.#o.state.stack(id);
-        if (previous !== undefined && previous.status !== 'missing') {
+        if (previous === undefined) return;
+        if (previous.status !== 'missing') {
           this.#record(id, previous.project, {
             status: 'missing',
             message: 'not in the desired state and not running',
             services: [],
+            missingAt: snapshot.revision,
+          });
+        } else if (previous.missingAt !== snapshot.revision) {
+          // Reported `missing` while the desired state stays at the revision that lacked it; once
+          // it has moved on, the stack is forgotten: no longer in the API nor in /metrics.
+          this.#o.state.deleteStack(id);
+          this.#log('info', 'stack.forgotten', id, {
+            project: previous.project,
+            revision: snapshot.revision,
+            reason: `missing since ${previous.missingAt?.slice(0, 12) ?? 'an earlier revision'}; record dropped`,
           });
         }
         return;
@@ -181,7 +192,7 @@ class StackReconciler implements Reconciler {
         return;
       case 'remove':
         if (observed !== undefined)
-          await this.#remove(id, observed, decision.plan, services, settings, signal);
+          await this.#remove(id, observed, decision.plan, services, settings, snapshot.revision, signal);
         return;
     }
   }
@@ -297,6 +308,7 @@ class StackReconciler implements Reconciler {
     plan: StackPlan,
     services: readonly ServiceStatus[],
     settings: ReconcileSettings,
+    revision: string,
     signal: AbortSignal | undefined,
   ): Promise<void> {
     const project = runtime.project;
@@ -335,6 +347,7 @@ class StackReconciler implements Reconciler {
           status: 'missing',
           message: 'removed: not in the desired state',
           services: [],
+          missingAt: revision,
         },
       );
       this.#log('info', 'reconcile.success', id, {

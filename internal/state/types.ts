@@ -21,6 +21,12 @@ export interface StackRecord {
   readonly lastResult: LastResult | null;
   readonly services: readonly ServiceStatus[];
   readonly history: readonly HistoryEntry[];
+  /**
+   * With status `missing`: the desired revision at which the stack was found neither desired nor
+   * running (or was removed). The record is dropped, and the stack forgotten, by the first
+   * reconcile at another revision that still finds it gone. Absent in older files: forgotten then.
+   */
+  readonly missingAt?: string;
 }
 
 export interface RunRecord {
