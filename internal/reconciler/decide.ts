@@ -22,6 +22,11 @@ export interface DecisionInput {
   readonly instance: string;
   /** A manual sync: apply even if in sync, self-heal even if off. */
   readonly force: boolean;
+  /**
+   * Other projects running as this stack (ours, labelled with its id): left behind when its
+   * project name changed in Git (`name:`). See renamedProjects().
+   */
+  readonly renamedFrom?: readonly string[];
 }
 
 export type Decision =
@@ -32,7 +37,8 @@ export type Decision =
   | { readonly kind: 'in_sync'; readonly plan: StackPlan }
   /** Out of sync but not to be acted on (paused, self-heal or prune off, empty desired state). */
   | { readonly kind: 'hold'; readonly message: string; readonly plan: StackPlan }
-  | { readonly kind: 'apply'; readonly plan: StackPlan }
+  /** `removeFirst`: projects the stack ran as before a rename, taken down before the apply. */
+  | { readonly kind: 'apply'; readonly plan: StackPlan; readonly removeFirst?: readonly string[] }
   | { readonly kind: 'remove'; readonly plan: StackPlan }
   /** Neither desired nor running. */
   | { readonly kind: 'gone' };
@@ -66,6 +72,27 @@ export function decide(input: DecisionInput): Decision {
       };
     }
     const plan = planDesired(desired, observed, { instance });
+    const renamed = input.renamedFrom ?? [];
+    if (renamed.length > 0) {
+      const old = renamed.join(', ');
+      if (!settings.prune || !settings.enabled) {
+        const why = settings.enabled
+          ? 'removal is disabled (reconcile.prune=false)'
+          : 'reconciliation disabled';
+        return {
+          kind: 'hold',
+          message: `project renamed to ${desired.project} in Git, but this stack still runs as ${old}; ${why}: take it down (docker compose -p ${renamed[0] ?? ''} down) and stackd deploys ${desired.project}`,
+          plan,
+        };
+      }
+      // Take the old project down first: the two would share ports and bind-mounted data.
+      const reason = `project renamed from ${old}: removing it, then ${plan.action === 'none' ? 'up' : plan.reason}`;
+      return {
+        kind: 'apply',
+        plan: { ...plan, action: plan.action === 'none' ? 'update' : plan.action, reason },
+        removeFirst: renamed,
+      };
+    }
     if (plan.action === 'none' && !force) return { kind: 'in_sync', plan };
     if (!settings.enabled) return { kind: 'hold', message: `reconciliation disabled; ${plan.reason}`, plan };
     if (plan.driftOnly && !settings.selfHeal && !force) {

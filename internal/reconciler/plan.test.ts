@@ -5,6 +5,8 @@ import { decide, type DecisionSettings } from './decide.js';
 import { INSTANCE, container, desiredStack, project } from './fixtures.test-helpers.js';
 import { planDesired } from './plan.js';
 import { assess } from './readiness.js';
+import { renamedProjects } from './universe.js';
+import type { Observation } from '../informer/types.js';
 
 const ON: DecisionSettings = { enabled: true, prune: true, allowEmpty: false, selfHeal: true };
 
@@ -174,6 +176,44 @@ describe('decide', () => {
     });
     const onlyKnown = project('web', [container('web', 'app', { managedBy: null })]);
     expect(decide({ ...base, desired: stack, observed: onlyKnown }).kind).toBe('apply');
+  });
+
+  it('a renamed project: prune on removes the old one first, prune off or paused holds', () => {
+    const renamed = { ...base, desired: stack, observed: undefined, renamedFrom: ['old_web'] };
+    const apply = decide(renamed);
+    expect(apply).toMatchObject({ kind: 'apply', removeFirst: ['old_web'], plan: { action: 'deploy' } });
+    expect(decide({ ...renamed, observed: running })).toMatchObject({
+      kind: 'apply',
+      removeFirst: ['old_web'],
+      plan: { action: 'update', reason: 'project renamed from old_web: removing it, then up' },
+    });
+    expect(decide({ ...renamed, settings: { ...ON, prune: false } })).toMatchObject({
+      kind: 'hold',
+      message: expect.stringContaining('still runs as old_web; removal is disabled'),
+    });
+    expect(decide({ ...renamed, settings: { ...ON, enabled: false } })).toMatchObject({ kind: 'hold' });
+  });
+
+  it('finds the projects a stack ran as before a rename: ours, labelled with its id, entirely', () => {
+    const observation: Observation = {
+      up: true,
+      error: null,
+      stale: false,
+      at: new Date(0),
+      projects: new Map(
+        [
+          project('new', [container('new', 'app', { stack: 'apps/web' })]),
+          project('old', [container('old', 'app', { stack: 'apps/web' })]),
+          project('other', [container('other', 'app', { stack: 'apps/api' })]),
+          project('theirs', [container('theirs', 'app', { stack: 'apps/web', managedBy: 'x' })]),
+          project('mixed', [
+            container('mixed', 'app', { stack: 'apps/web' }),
+            container('mixed', 'y', { managedBy: null }),
+          ]),
+        ].map((p) => [p.project, p]),
+      ),
+    };
+    expect(renamedProjects(observation, 'apps/web', 'new', INSTANCE)).toEqual(['old']);
   });
 
   it('explains why a removal is held', () => {

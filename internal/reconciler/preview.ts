@@ -3,7 +3,7 @@ import type { Observation } from '../informer/types.js';
 import type { Snapshot } from '../source/types.js';
 import { type DecisionSettings, decide } from './decide.js';
 import type { Action, ServicePlan } from './plan.js';
-import { runtimeStacks } from './universe.js';
+import { renamedProjects, runtimeStacks } from './universe.js';
 
 export interface StackPreview {
   readonly id: string;
@@ -38,6 +38,9 @@ export function preview(
     settings,
     instance,
     force: false,
+    ...(desired !== undefined
+      ? { renamedFrom: renamedProjects(observation, id, desired.project, instance) }
+      : {}),
   });
   switch (decision.kind) {
     case 'invalid':

@@ -14,7 +14,7 @@ import { ReconcileError, TerminalReconcileError } from './errors.js';
 import { type Decision, decide } from './decide.js';
 import { type StackPlan, planDesired } from './plan.js';
 import { waitReady } from './readiness.js';
-import { runtimeStacks } from './universe.js';
+import { renamedProjects, runtimeStacks } from './universe.js';
 import { serviceStatuses } from './services.js';
 
 export interface ReconcileSettings {
@@ -91,6 +91,8 @@ class StackReconciler implements Reconciler {
     }
     const settings = this.#o.settings();
     const force = request.force === true;
+    const renamedFrom =
+      desired === undefined ? [] : renamedProjects(observation, id, desired.project, this.#o.instance);
     const decideWith = (observed: ObservedProject | undefined): Decision =>
       decide({
         desired,
@@ -99,6 +101,7 @@ class StackReconciler implements Reconciler {
         settings,
         instance: this.#o.instance,
         force,
+        renamedFrom,
       });
     // The informer's cache (kept fresh by events) decides "in sync" without a Docker API call;
     // anything else is re-checked against the engine before acting on it.
@@ -188,6 +191,7 @@ class StackReconciler implements Reconciler {
           observed,
           settings,
           signal,
+          decision.removeFirst ?? [],
         );
         return;
       case 'remove':
@@ -211,6 +215,7 @@ class StackReconciler implements Reconciler {
     observed: ObservedProject | undefined,
     settings: ReconcileSettings,
     signal: AbortSignal | undefined,
+    removeFirst: readonly string[],
   ): Promise<void> {
     const id = stack.id;
     const started = this.#now();
@@ -224,6 +229,8 @@ class StackReconciler implements Reconciler {
     this.#log('info', 'reconcile.start', id, { ...fields, action: plan.action, reason: plan.reason });
     const workDir = this.#workDir(id);
     try {
+      // A renamed project: the old one goes first, with the files it was started from.
+      for (const old of removeFirst) await this.#downRenamed(id, old, workDir, deadline, signal);
       await this.#o.source.materialize(stack, workDir);
       const overridePath = join(this.#o.dataDir, 'overrides', `${stack.project}.yaml`);
       await writeOverride(overridePath, serviceLabels(stack, observed, target, this.#o.instance));
@@ -374,6 +381,40 @@ class StackReconciler implements Reconciler {
       this.#log('error', 'reconcile.failure', id, { project, durationMs, action: 'remove', reason: message });
       throw new ReconcileError(id, message, { cause: error });
     }
+  }
+
+  async #downRenamed(
+    id: string,
+    project: string,
+    workDir: string,
+    deadline: number,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    this.#log('info', 'reconcile.start', id, { project, action: 'remove', reason: 'project renamed in Git' });
+    await mkdir(workDir, { recursive: true });
+    try {
+      await this.#o.compose.down(
+        { project, dir: workDir, files: composeFilesIn(workDir) },
+        { timeoutMs: Math.max(1000, deadline - this.#now()), ...(signal ? { signal } : {}) },
+      );
+    } catch (error) {
+      throw new ReconcileError(id, `removing the old project ${project} failed: ${describe(error)}`, {
+        cause: error,
+      });
+    }
+    const after = await this.#o.informer.observeProject(project, signal);
+    if (after !== undefined && after.containers.length > 0) {
+      throw new ReconcileError(
+        id,
+        `containers of the old project ${project} still present after compose down: ${after.containers.map((c) => c.name).join(', ')}`,
+      );
+    }
+    await rm(join(this.#o.dataDir, 'overrides', `${project}.yaml`), { force: true });
+    this.#log('info', 'reconcile.success', id, {
+      project,
+      action: 'remove',
+      reason: 'project renamed in Git',
+    });
   }
 
   /** A stack's working directory: by id, so a removed stack's files are found again. */

@@ -1,7 +1,7 @@
 /** Which stacks exist: desired ones, ones running here under our instance label, recorded ones. */
 import type { Observation, ObservedProject } from '../informer/types.js';
 import type { Snapshot } from '../source/types.js';
-import { ownedStackId } from './plan.js';
+import { foreignContainers, ownedStackId } from './plan.js';
 
 /** Projects on the engine whose containers carry our instance label, by the stack id they carry. */
 export function runtimeStacks(observation: Observation, instance: string): Map<string, ObservedProject> {
@@ -25,4 +25,22 @@ export function stackIds(
   for (const id of runtimeStacks(observation, instance).keys()) ids.add(id);
   for (const id of recorded) ids.add(id);
   return [...ids].filter(inScope).sort();
+}
+
+/**
+ * Projects other than `project` that run as stack `id` and are entirely ours: what a change of the
+ * stack's project name (`name:`) in Git leaves behind.
+ */
+export function renamedProjects(
+  observation: Observation,
+  id: string,
+  project: string,
+  instance: string,
+): string[] {
+  const out: string[] = [];
+  for (const p of observation.projects.values()) {
+    if (p.project === project || p.containers.length === 0) continue;
+    if (ownedStackId(p, instance) === id && foreignContainers(p, instance).length === 0) out.push(p.project);
+  }
+  return out.sort();
 }

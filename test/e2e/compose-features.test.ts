@@ -1,6 +1,7 @@
 /**
  * Compose features that change which containers `compose up` keeps (compose v2): `deploy.replicas`
- * and `scale` (including 0), `profiles`, and top-level `include:` (refused, for that stack only).
+ * and `scale` (including 0), `profiles`, top-level `include:` (refused, for that stack only), and
+ * a project renamed with `name:`.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { engine } from '../helpers/docker.js';
@@ -14,7 +15,7 @@ const replicated = (n: number): string =>
     dbg: { extra: 'profiles: [debug]' },
   });
 
-describe('sync --once: replicas, profiles, include', () => {
+describe('sync --once: replicas, profiles, include, renamed projects', () => {
   let h: Harness;
 
   beforeAll(async () => {
@@ -82,5 +83,34 @@ describe('sync --once: replicas, profiles, include', () => {
     expect(await ids('keep')).toHaveLength(1);
     const again = await h.sync();
     expect(stackOf(again.response, h.id('rep')).status).toBe('synced');
+  });
+
+  it('a project renamed in Git: held with prune off; with prune on the old project goes first', async () => {
+    await h.commit({ 'ren/compose.yaml': composeFile({ r: {} }) });
+    expect(stackOf((await h.sync()).response, h.id('ren')).status).toBe('synced');
+    const oldProject = h.project('ren');
+    const newProject = `${h.prefix}-renamed`;
+    const inProject = async (p: string) =>
+      engine.listContainers({ all: true, filters: { label: [`com.docker.compose.project=${p}`] } });
+    expect(await inProject(oldProject)).toHaveLength(1);
+
+    await h.commit({ 'ren/compose.yaml': `name: ${newProject}\n${composeFile({ r: {} })}` });
+    const held = await h.sync();
+    expect(stackOf(held.response, h.id('ren'))).toMatchObject({
+      status: 'out_of_sync',
+      project: newProject,
+      message: expect.stringContaining(`still runs as ${oldProject}; removal is disabled`),
+    });
+    expect(await inProject(oldProject)).toHaveLength(1);
+    expect(await inProject(newProject)).toHaveLength(0);
+
+    const moved = await h.sync({ STACKD_RECONCILE_PRUNE: 'true' });
+    expect(stackOf(moved.response, h.id('ren'))).toMatchObject({ status: 'synced', project: newProject });
+    expect(await inProject(oldProject)).toHaveLength(0);
+    const now = await inProject(newProject);
+    expect(now.map((c) => [c.State, c.Labels['io.stackd.stack']])).toEqual([['running', h.id('ren')]]);
+    const again = await h.sync({ STACKD_RECONCILE_PRUNE: 'true' });
+    expect(stackOf(again.response, h.id('ren')).status).toBe('synced');
+    expect((await inProject(newProject)).map((c) => c.Id)).toEqual(now.map((c) => c.Id));
   });
 });
