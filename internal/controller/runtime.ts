@@ -12,7 +12,7 @@ import {
   createReconciler,
 } from '../reconciler/index.js';
 import { createGitSource, createScope, type GitSource } from '../source/index.js';
-import { StateStore } from '../state/index.js';
+import { StateStore, acquireDataDirLock } from '../state/index.js';
 
 export interface Runtime {
   readonly config: Config;
@@ -27,11 +27,27 @@ export interface Runtime {
   readonly settings: () => ReconcileSettings;
 }
 
+export interface RuntimeOptions {
+  /**
+   * Take `dataDir/stackd.lock` for the life of the process (released on exit), so that no two
+   * stackds reconcile one dataDir at once: DataDirLockedError if another holds it. Off only for
+   * commands that change nothing (`plan`). @default true
+   */
+  readonly lock?: boolean;
+}
+
 export async function createRuntime(
   config: Config,
   logger: Logger,
   hooks?: ReconcileHooks,
+  options: RuntimeOptions = {},
 ): Promise<Runtime> {
+  if (options.lock !== false) {
+    const lock = await acquireDataDirLock({ dataDir: config.dataDir, logger });
+    process.once('exit', () => {
+      lock.releaseSync();
+    });
+  }
   const state = await StateStore.open({ dataDir: config.dataDir, logger });
   const inScope = createScope({ include: config.scope.include, exclude: config.scope.exclude });
   const source = createGitSource({

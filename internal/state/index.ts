@@ -5,4 +5,5 @@
  */
 export { StateStore, type StateStoreOptions } from './store.js';
 export { loadStateFile, writeStateFile, type LoadOutcome } from './file.js';
+export { acquireDataDirLock, DataDirLockedError, LockError, LOCK_FILE, type DataDirLock } from './lock.js';
 export * from './types.js';

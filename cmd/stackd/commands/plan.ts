@@ -9,7 +9,7 @@ export async function runPlan(argv: readonly string[], io: Io): Promise<number> 
   const { values } = parse(argv, { ...CONFIG_FLAGS, ...OUTPUT_FLAG });
   const output = outputOf(values);
   const config = configFrom(values, io, true);
-  const runtime = await createRuntime(config, loggerFor(config, io));
+  const runtime = await createRuntime(config, loggerFor(config, io), undefined, { lock: false });
   const result = await planOnce(runtime);
   if (output === 'json') {
     write(io.stdout, JSON.stringify(result, null, 2));
