@@ -112,6 +112,21 @@ describe('the dataDir lock', () => {
     expect(await d.stop()).toBe(0);
     d = undefined;
   });
+
+  it('SIGTERM during startup: a clean exit 0 once startup is done, and the lock goes', async () => {
+    const child = h.daemon([], {
+      STACKD_LISTEN: '127.0.0.1:0',
+      STACKD_SOURCE_POLL_INTERVAL: '0',
+      STACKD_LOG_LEVEL: 'info',
+    });
+    // The lock is taken after the signal handlers are installed and before the controller starts.
+    await waitFor('the lock', () => existsSync(lockPath()), 30_000);
+    child.kill('SIGTERM');
+    const result = await child;
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).toContain('daemon.stopped');
+    expect(existsSync(lockPath())).toBe(false);
+  });
 });
 
 /** Until the daemon has started its controller (and handles SIGTERM): it logs the compose command then. */

@@ -12,6 +12,16 @@ export async function runDaemon(argv: readonly string[], io: Io): Promise<number
   const { values } = parse(argv, { ...CONFIG_FLAGS });
   const config = configFrom(values, io, true);
   const logger = loggerFor(config, io);
+  // Listening from the start: a SIGTERM during startup stops cleanly once startup is done, instead
+  // of killing the process mid-way (Node's default) with the lock and state left behind.
+  const stopped = new Promise<string>((resolve) => {
+    process.once('SIGTERM', () => {
+      resolve('SIGTERM');
+    });
+    process.once('SIGINT', () => {
+      resolve('SIGINT');
+    });
+  });
   // Read at scrape time, which only happens once the server listens, after both exist.
   const metrics = createMetrics({
     runtimeUp: () => runtime.informer.current().up,
@@ -63,14 +73,6 @@ export async function runDaemon(argv: readonly string[], io: Io): Promise<number
       }),
   );
 
-  const stopped = new Promise<string>((resolve) => {
-    process.once('SIGTERM', () => {
-      resolve('SIGTERM');
-    });
-    process.once('SIGINT', () => {
-      resolve('SIGINT');
-    });
-  });
   const signal = await stopped;
   logger.info(`${signal}: finishing the running reconcile, then exiting`, { event: 'daemon.stop', signal });
   await server.close();
