@@ -210,7 +210,11 @@ describe('stackd run', () => {
     const rev = await h.commit({ 'slow/compose.yaml': slow(1) });
     await githubPush(d.url, SECRET, 'refs/heads/main');
     await waitForStack(d, h.id('slow'), 'syncing', (s) => s.status === 'syncing', 20_000);
-    expect(await d.stop('SIGTERM')).toBe(0);
+    const code = await d.stop('SIGTERM');
+    if (code !== 0) {
+      const last = d.logs.slice(-10).map((l) => JSON.stringify(l));
+      throw new Error(`stackd exited ${String(code)} after SIGTERM; last log lines:\n${last.join('\n')}`);
+    }
     expect(d.logs.some((l) => l['event'] === 'daemon.stopped')).toBe(true);
 
     d = await startDaemon(h, { STACKD_WEBHOOK_SECRET: SECRET, STACKD_SOURCE_POLL_INTERVAL: '0' });

@@ -91,9 +91,16 @@ export class Harness {
     }).then((r) => ({ exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr }));
   }
 
-  /** Start `stackd run` in the background. */
+  /**
+   * Start `stackd run` in the background. `forceKillAfterDelay: false`: execa would otherwise
+   * follow a SIGTERM with a SIGKILL after 5 s — shorter than a reconcile stackd lets finish.
+   */
   daemon(args: readonly string[] = [], env: Readonly<Record<string, string>> = {}) {
-    return execa('node', [CLI, 'run', ...args], { env: { ...this.env, ...env }, reject: false });
+    return execa('node', [CLI, 'run', ...args], {
+      env: { ...this.env, ...env },
+      reject: false,
+      forceKillAfterDelay: false,
+    });
   }
 
   /** `stackd sync --once --output json`: the exit code and the parsed stacks. */
