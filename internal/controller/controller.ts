@@ -116,6 +116,8 @@ export class Controller {
    * these, and are told when one leaves (`stackGone`) or a new one has no record yet (`unknown`).
    */
   #reported: readonly string[] = [];
+  /** Project → the stack id its containers carried when last seen (see #onProject). */
+  readonly #projectOwners = new Map<string, string>();
 
   constructor(options: ControllerOptions) {
     this.#o = options;
@@ -131,7 +133,8 @@ export class Controller {
         : createDefaultControllerRateLimiter(),
       ...(options.hooks?.queue ? { metrics: options.hooks.queue } : {}),
     });
-    this.#refresh = new Coalescer(() => this.#doRefresh(), {
+    // A refresh that waited out the gap while stop() began does not fetch.
+    this.#refresh = new Coalescer(() => (this.#stopping ? Promise.resolve() : this.#doRefresh()), {
       minGapMs: options.refreshMinGapMs ?? REFRESH_MIN_GAP_MS,
     });
     this.#runs = new RunLog(options.state);
@@ -201,13 +204,16 @@ export class Controller {
   /**
    * A refresh (fetch + enqueue what changed), coalesced with any other in flight. `revision`, when
    * the trigger names one (a webhook's `after`), skips the fetch if the desired state is already
-   * at that commit: a redelivered or duplicated push costs nothing.
+   * at that commit and no refresh is under way: a redelivered or duplicated push costs nothing.
    */
   refresh(trigger: string, revision?: string): Promise<void> {
     if (this.#stopping) return Promise.resolve();
     if (
       revision !== undefined &&
       this.#lastFetchError === null &&
+      // A refresh in flight may be about to publish another revision (a force-push back to this
+      // one, say): then the named revision must be fetched again, so the short-cut waits its turn.
+      !this.#refresh.busy() &&
       revision === this.#o.source.current()?.revision
     ) {
       this.#o.logger.debug(`desired state already at ${revision.slice(0, 12)}; nothing to fetch`, {
@@ -362,6 +368,11 @@ export class Controller {
       // failing apply itself, or a crash-looping container) must not re-run it sooner.
       if (this.queue.numRequeues(id) === 0) this.queue.add(id);
     };
+    // The stack a project last ran as: once its containers are gone (a renamed stack's old project
+    // taken down by hand), nothing else links the project to the stack waiting for it to go.
+    const owner = this.#projectOwners.get(project);
+    if (owner !== undefined && this.#o.inScope(owner)) add(owner);
+    if (!this.#o.informer.current().projects.has(project)) this.#projectOwners.delete(project);
     const snapshot = this.#o.source.current();
     for (const stack of snapshot?.stacks.values() ?? []) {
       if (stack.project === project) {
@@ -370,7 +381,9 @@ export class Controller {
       }
     }
     for (const [id, observed] of runtimeStacks(this.#o.informer.current(), this.#o.instance)) {
-      if (observed.project === project && this.#o.inScope(id)) add(id);
+      if (observed.project !== project) continue;
+      this.#projectOwners.set(project, id);
+      if (this.#o.inScope(id)) add(id);
     }
     for (const [id, record] of Object.entries(this.#o.state.data.stacks)) {
       if (record.project === project && this.#o.inScope(id)) add(id);

@@ -61,6 +61,11 @@ export class Coalescer {
     return run;
   }
 
+  /** A refresh is running or waiting to. */
+  busy(): boolean {
+    return this.#running !== undefined || this.#pending !== undefined;
+  }
+
   /** Resolves when nothing is running or pending. */
   async idle(): Promise<void> {
     while (this.#running !== undefined || this.#pending !== undefined) {

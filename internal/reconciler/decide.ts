@@ -26,7 +26,7 @@ export interface DecisionInput {
    * Other projects running as this stack (ours, labelled with its id): left behind when its
    * project name changed in Git (`name:`). See renamedProjects().
    */
-  readonly renamedFrom?: readonly string[];
+  readonly renamedFrom?: readonly ObservedProject[];
 }
 
 export type Decision =
@@ -74,23 +74,30 @@ export function decide(input: DecisionInput): Decision {
     const plan = planDesired(desired, observed, { instance });
     const renamed = input.renamedFrom ?? [];
     if (renamed.length > 0) {
-      const old = renamed.join(', ');
-      if (!settings.prune || !settings.enabled) {
-        const why = settings.enabled
-          ? 'removal is disabled (reconcile.prune=false)'
-          : 'reconciliation disabled';
+      const names = renamed.map((p) => p.project);
+      const old = names.join(', ');
+      const mixed = renamed.find((p) => foreignContainers(p, instance).length > 0);
+      const why =
+        mixed !== undefined
+          ? `project ${mixed.project} also has containers stackd did not create, so stackd will not remove it`
+          : !settings.enabled
+            ? 'reconciliation disabled'
+            : !settings.prune
+              ? 'removal is disabled (reconcile.prune=false)'
+              : undefined;
+      if (why !== undefined) {
+        // Not both at once: the two would share ports and bind-mounted data.
         return {
           kind: 'hold',
-          message: `project renamed to ${desired.project} in Git, but this stack still runs as ${old}; ${why}: take it down (docker compose -p ${renamed[0] ?? ''} down) and stackd deploys ${desired.project}`,
+          message: `project renamed to ${desired.project} in Git, but this stack still runs as ${old}; ${why}: take it down (docker compose -p ${mixed?.project ?? names[0] ?? ''} down) and stackd deploys ${desired.project}`,
           plan,
         };
       }
-      // Take the old project down first: the two would share ports and bind-mounted data.
       const reason = `project renamed from ${old}: removing it, then ${plan.action === 'none' ? 'up' : plan.reason}`;
       return {
         kind: 'apply',
         plan: { ...plan, action: plan.action === 'none' ? 'update' : plan.action, reason },
-        removeFirst: renamed,
+        removeFirst: names,
       };
     }
     if (plan.action === 'none' && !force) return { kind: 'in_sync', plan };

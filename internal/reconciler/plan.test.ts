@@ -4,9 +4,10 @@ import { serviceLabels, syncedFromLabels } from './carry_forward.js';
 import { decide, type DecisionSettings } from './decide.js';
 import { INSTANCE, container, desiredStack, project } from './fixtures.test-helpers.js';
 import { planDesired } from './plan.js';
-import { assess } from './readiness.js';
-import { renamedProjects } from './universe.js';
-import type { Observation } from '../informer/types.js';
+import { assess, waitReady } from './readiness.js';
+import { leftoverProject, renamedProjects } from './universe.js';
+import type { Observation, ObservedProject } from '../informer/types.js';
+import type { Snapshot } from '../source/types.js';
 
 const ON: DecisionSettings = { enabled: true, prune: true, allowEmpty: false, selfHeal: true };
 
@@ -178,10 +179,14 @@ describe('decide', () => {
     expect(decide({ ...base, desired: stack, observed: onlyKnown }).kind).toBe('apply');
   });
 
-  it('a renamed project: prune on removes the old one first, prune off or paused holds', () => {
-    const renamed = { ...base, desired: stack, observed: undefined, renamedFrom: ['old_web'] };
-    const apply = decide(renamed);
-    expect(apply).toMatchObject({ kind: 'apply', removeFirst: ['old_web'], plan: { action: 'deploy' } });
+  it('a renamed project: prune on removes the old one first; prune off, paused or not all ours holds', () => {
+    const old = project('old_web', [container('old_web', 'app', { stack: 'web' })]);
+    const renamed = { ...base, desired: stack, observed: undefined, renamedFrom: [old] };
+    expect(decide(renamed)).toMatchObject({
+      kind: 'apply',
+      removeFirst: ['old_web'],
+      plan: { action: 'deploy' },
+    });
     expect(decide({ ...renamed, observed: running })).toMatchObject({
       kind: 'apply',
       removeFirst: ['old_web'],
@@ -192,9 +197,21 @@ describe('decide', () => {
       message: expect.stringContaining('still runs as old_web; removal is disabled'),
     });
     expect(decide({ ...renamed, settings: { ...ON, enabled: false } })).toMatchObject({ kind: 'hold' });
+    const mixed = project('old_web', [...old.containers, container('old_web', 'x', { managedBy: null })]);
+    expect(decide({ ...renamed, renamedFrom: [mixed] })).toMatchObject({
+      kind: 'hold',
+      message: expect.stringContaining('project old_web also has containers stackd did not create'),
+    });
   });
 
-  it('finds the projects a stack ran as before a rename: ours, labelled with its id, entirely', () => {
+  it('a container labelled for another stack id is recreated with this one', () => {
+    const moved = project('web', [container('web', 'app', { hash: 'sha256:a', stack: 'old/web' })]);
+    expect(planDesired(stack, moved, { instance: INSTANCE }).services).toEqual([
+      { name: 'app', change: 'recreate', why: 'labelled for stack old/web' },
+    ]);
+  });
+
+  it('finds what a stack leaves behind: ours, labelled with its id, not wanted by a stack in Git', () => {
     const observation: Observation = {
       up: true,
       error: null,
@@ -204,6 +221,7 @@ describe('decide', () => {
         [
           project('new', [container('new', 'app', { stack: 'apps/web' })]),
           project('old', [container('old', 'app', { stack: 'apps/web' })]),
+          project('taken', [container('taken', 'app', { stack: 'apps/web' })]),
           project('other', [container('other', 'app', { stack: 'apps/api' })]),
           project('theirs', [container('theirs', 'app', { stack: 'apps/web', managedBy: 'x' })]),
           project('mixed', [
@@ -213,7 +231,32 @@ describe('decide', () => {
         ].map((p) => [p.project, p]),
       ),
     };
-    expect(renamedProjects(observation, 'apps/web', 'new', INSTANCE)).toEqual(['old']);
+    const snapshot: Snapshot = {
+      revision: 'r',
+      fetchedAt: new Date(0),
+      stacks: new Map([
+        ['apps/web', desiredStack('apps/web', { app: 'sha256:a' }, { project: 'new' })],
+        ['moved/here', desiredStack('moved/here', { app: 'sha256:a' }, { project: 'taken' })],
+      ]),
+    };
+    const names = (ps: readonly ObservedProject[]) => ps.map((p) => p.project);
+    expect(names(renamedProjects(observation, snapshot, 'apps/web', 'new', INSTANCE))).toEqual([
+      'mixed',
+      'old',
+    ]);
+    // Removed from Git: its leftover is a project no stack in Git wants; never `taken`.
+    const without: Snapshot = {
+      ...snapshot,
+      stacks: new Map([...snapshot.stacks].filter(([id]) => id !== 'apps/web')),
+    };
+    expect(['mixed', 'new', 'old']).toContain(
+      leftoverProject(observation, without, 'apps/web', INSTANCE)?.project,
+    );
+    const onlyTaken: Observation = {
+      ...observation,
+      projects: new Map([['taken', observation.projects.get('taken')!]]),
+    };
+    expect(leftoverProject(onlyTaken, without, 'apps/web', INSTANCE)).toBeUndefined();
   });
 
   it('explains why a removal is held', () => {
@@ -321,7 +364,31 @@ describe('assess with replicas', () => {
     const stack = desiredStack('r', { app: { hash: 'sha256:a', replicas: 2 } });
     expect(assess(stack, project('r', [container('r', 'app')]))).toEqual({
       pending: 'app (1 of 2 containers)',
+      missing: [],
     });
     expect(assess(stack, project('r', [container('r', 'app'), container('r', 'app')]))).toBe('ready');
+  });
+
+  it('fails fast when compose made no container for a service, instead of waiting for the timeout', async () => {
+    const stack = desiredStack('r', { app: { hash: 'sha256:a', replicas: null }, db: 'sha256:d' });
+    let now = 0;
+    const looks: number[] = [];
+    const result = await waitReady(stack, {
+      observe: () => {
+        looks.push(now);
+        return Promise.resolve(project('r', [container('r', 'db', { state: 'created' })]));
+      },
+      deadline: 180_000,
+      now: () => now,
+      sleep: (ms) => {
+        now += ms;
+        return Promise.resolve();
+      },
+    });
+    expect(result).toEqual({
+      ok: false,
+      message: expect.stringContaining('compose created no container for app') as unknown as string,
+    });
+    expect(looks).toEqual([0, 300]);
   });
 });

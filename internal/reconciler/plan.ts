@@ -64,7 +64,10 @@ export function planDesired(
       continue;
     }
     const stale = containers.find(
-      (c) => c.labels[LABEL_SERVICE_HASH] !== desired.hash || c.labels[LABEL_MANAGED_BY] !== context.instance,
+      (c) =>
+        c.labels[LABEL_SERVICE_HASH] !== desired.hash ||
+        c.labels[LABEL_MANAGED_BY] !== context.instance ||
+        c.labels[LABEL_STACK] !== stack.id,
     );
     if (stale !== undefined) {
       const label = stale.labels[LABEL_SERVICE_HASH];
@@ -73,7 +76,9 @@ export function planDesired(
           ? 'no stackd labels'
           : stale.labels[LABEL_MANAGED_BY] !== context.instance
             ? `managed by instance ${stale.labels[LABEL_MANAGED_BY] ?? ''}`
-            : `service hash ${short(label)} → ${short(desired.hash)}`;
+            : stale.labels[LABEL_STACK] !== stack.id
+              ? `labelled for stack ${stale.labels[LABEL_STACK] ?? ''}`
+              : `service hash ${short(label)} → ${short(desired.hash)}`;
       services.push({ name, change: 'recreate', why });
       continue;
     }

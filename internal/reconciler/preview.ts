@@ -3,7 +3,7 @@ import type { Observation } from '../informer/types.js';
 import type { Snapshot } from '../source/types.js';
 import { type DecisionSettings, decide } from './decide.js';
 import type { Action, ServicePlan } from './plan.js';
-import { renamedProjects, runtimeStacks } from './universe.js';
+import { leftoverProject, renamedProjects } from './universe.js';
 
 export interface StackPreview {
   readonly id: string;
@@ -25,7 +25,7 @@ export function preview(
   const observed =
     desired !== undefined
       ? observation.projects.get(desired.project)
-      : runtimeStacks(observation, instance).get(id);
+      : leftoverProject(observation, snapshot, id, instance);
   const base = {
     id,
     project: desired?.project ?? observed?.project ?? '',
@@ -39,7 +39,7 @@ export function preview(
     instance,
     force: false,
     ...(desired !== undefined
-      ? { renamedFrom: renamedProjects(observation, id, desired.project, instance) }
+      ? { renamedFrom: renamedProjects(observation, snapshot, id, desired.project, instance) }
       : {}),
   });
   switch (decision.kind) {

@@ -5,7 +5,9 @@ import type { DesiredStack } from '../source/types.js';
 export type Readiness = { readonly ok: true } | { readonly ok: false; readonly message: string };
 
 type Verdict = 'ready' | 'pending' | { readonly failed: string };
-type Look = 'ready' | { readonly pending: string } | { readonly failed: string };
+/** `missing`: services without any container, which `compose up -d` would have created. */
+type Look =
+  'ready' | { readonly pending: string; readonly missing: readonly string[] } | { readonly failed: string };
 
 function judge(name: string, c: ObservedContainer, oneShot: boolean): Verdict {
   switch (c.state) {
@@ -26,10 +28,12 @@ function judge(name: string, c: ObservedContainer, oneShot: boolean): Verdict {
 /** One look: ready, pending (with what is awaited), or failed (with why). */
 export function assess(stack: DesiredStack, observed: ObservedProject | undefined): Look {
   const waiting: string[] = [];
+  const missing: string[] = [];
   for (const [name, service] of stack.services) {
     const containers = observed?.containers.filter((c) => c.service === name) ?? [];
     if (containers.length === 0) {
       waiting.push(`${name} (no container)`);
+      missing.push(name);
       continue;
     }
     for (const c of containers) {
@@ -41,7 +45,7 @@ export function assess(stack: DesiredStack, observed: ObservedProject | undefine
       waiting.push(`${name} (${containers.length} of ${service.replicas} containers)`);
     }
   }
-  return waiting.length === 0 ? 'ready' : { pending: waiting.join(', ') };
+  return waiting.length === 0 ? 'ready' : { pending: waiting.join(', '), missing };
 }
 
 export interface WaitOptions {
@@ -58,6 +62,7 @@ export async function waitReady(stack: DesiredStack, options: WaitOptions): Prom
   const settle = options.settleLooks ?? 2;
   const interval = options.intervalMs ?? 300;
   let readyLooks = 0;
+  let missingLooks = 0;
   let last = 'no container observed';
   for (;;) {
     const verdict = assess(stack, await options.observe());
@@ -69,6 +74,15 @@ export async function waitReady(stack: DesiredStack, options: WaitOptions): Prom
     } else {
       readyLooks = 0;
       last = verdict.pending;
+      // `compose up -d` returns once every container exists: a service still without one on
+      // `settle` looks will not get one (compose scaled it to 0), so fail now, not at the timeout.
+      missingLooks = verdict.missing.length > 0 ? missingLooks + 1 : 0;
+      if (missingLooks >= settle) {
+        return {
+          ok: false,
+          message: `compose created no container for ${verdict.missing.join(', ')} (an interpolated deploy.replicas or scale that is 0? write the count as a number)`,
+        };
+      }
     }
     if (options.now() + interval > options.deadline) {
       return { ok: false, message: `timed out waiting for ${last}` };

@@ -14,7 +14,7 @@ import { ReconcileError, TerminalReconcileError } from './errors.js';
 import { type Decision, decide } from './decide.js';
 import { type StackPlan, planDesired } from './plan.js';
 import { waitReady } from './readiness.js';
-import { renamedProjects, runtimeStacks } from './universe.js';
+import { leftoverProject, renamedProjects } from './universe.js';
 import { serviceStatuses } from './services.js';
 
 export interface ReconcileSettings {
@@ -92,7 +92,9 @@ class StackReconciler implements Reconciler {
     const settings = this.#o.settings();
     const force = request.force === true;
     const renamedFrom =
-      desired === undefined ? [] : renamedProjects(observation, id, desired.project, this.#o.instance);
+      desired === undefined
+        ? []
+        : renamedProjects(observation, snapshot, id, desired.project, this.#o.instance);
     const decideWith = (observed: ObservedProject | undefined): Decision =>
       decide({
         desired,
@@ -105,7 +107,7 @@ class StackReconciler implements Reconciler {
       });
     // The informer's cache (kept fresh by events) decides "in sync" without a Docker API call;
     // anything else is re-checked against the engine before acting on it.
-    const project = desired?.project ?? runtimeStacks(observation, this.#o.instance).get(id)?.project;
+    const project = desired?.project ?? leftoverProject(observation, snapshot, id, this.#o.instance)?.project;
     let observed = project === undefined ? undefined : observation.projects.get(project);
     let decision = decideWith(observed);
     if (
@@ -229,8 +231,6 @@ class StackReconciler implements Reconciler {
     this.#log('info', 'reconcile.start', id, { ...fields, action: plan.action, reason: plan.reason });
     const workDir = this.#workDir(id);
     try {
-      // A renamed project: the old one goes first, with the files it was started from.
-      for (const old of removeFirst) await this.#downRenamed(id, old, workDir, deadline, signal);
       await this.#o.source.materialize(stack, workDir);
       const overridePath = join(this.#o.dataDir, 'overrides', `${stack.project}.yaml`);
       await writeOverride(overridePath, serviceLabels(stack, observed, target, this.#o.instance));
@@ -252,6 +252,10 @@ class StackReconciler implements Reconciler {
           cause: error,
         });
       }
+      // A renamed project: the old one goes once the new files are known good, right before `up`
+      // (`-p OLD` with the new files: down finds the old project's containers by its label).
+      const userFiles = stack.composeFiles.map((f) => join(workDir, f));
+      for (const old of removeFirst) await this.#downRenamed(id, old, userFiles, deadline, signal);
       await this.#o.compose.up(compose, run());
       const ready = await waitReady(stack, {
         observe: () => this.#o.informer.observeProject(stack.project, signal),
@@ -386,15 +390,14 @@ class StackReconciler implements Reconciler {
   async #downRenamed(
     id: string,
     project: string,
-    workDir: string,
+    files: readonly string[],
     deadline: number,
     signal: AbortSignal | undefined,
   ): Promise<void> {
     this.#log('info', 'reconcile.start', id, { project, action: 'remove', reason: 'project renamed in Git' });
-    await mkdir(workDir, { recursive: true });
     try {
       await this.#o.compose.down(
-        { project, dir: workDir, files: composeFilesIn(workDir) },
+        { project, dir: this.#workDir(id), files },
         { timeoutMs: Math.max(1000, deadline - this.#now()), ...(signal ? { signal } : {}) },
       );
     } catch (error) {

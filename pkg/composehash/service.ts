@@ -45,6 +45,13 @@ export function hasProfiles(service: JsonObject): boolean {
  */
 export function replicasOf(service: JsonObject): number | null {
   const deploy = service['deploy'];
+  if (isObject(deploy)) {
+    // `global` is one container per node: one here. A per-node cap, which compose v1 applies and
+    // v2 does not, leaves the count open.
+    if (deploy['mode'] === 'global') return 1;
+    const placement = deploy['placement'];
+    if (isObject(placement) && placement['max_replicas_per_node'] !== undefined) return null;
+  }
   const fromDeploy = isObject(deploy) ? deploy['replicas'] : undefined;
   const value = fromDeploy ?? service['scale'];
   if (value === undefined || value === null) return 1;

@@ -217,6 +217,8 @@ describe('hashStack: override, profiles, flags, project', () => {
   templated: {image: x, deploy: {replicas: "\${N:-2}"}}
   off: {image: x, deploy: {replicas: 0}}
   off2: {image: x, scale: 0}
+  global: {image: x, deploy: {mode: global, replicas: 3}}
+  capped: {image: x, deploy: {replicas: 3, placement: {max_replicas_per_node: 1}}}
 `,
     });
     expect(Object.fromEntries([...result.services].map(([name, s]) => [name, s.replicas]))).toEqual({
@@ -225,6 +227,8 @@ describe('hashStack: override, profiles, flags, project', () => {
       scaled: 2,
       quoted: 2,
       templated: null,
+      global: 1,
+      capped: null,
     });
   });
 

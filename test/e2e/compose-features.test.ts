@@ -113,4 +113,34 @@ describe('sync --once: replicas, profiles, include, renamed projects', () => {
     expect(stackOf(again.response, h.id('ren')).status).toBe('synced');
     expect((await inProject(newProject)).map((c) => c.Id)).toEqual(now.map((c) => c.Id));
   });
+
+  it('a rename in a commit compose rejects leaves the old project running', async () => {
+    await h.commit({ 'bad/compose.yaml': composeFile({ b: {} }) });
+    expect(stackOf((await h.sync()).response, h.id('bad')).status).toBe('synced');
+    const before = await h.ids('bad');
+    await h.commit({
+      'bad/compose.yaml': `name: ${h.prefix}-badnew\n${composeFile({ b: { extra: 'no_such_key: 1' } })}`,
+    });
+    const failed = await h.sync({ STACKD_RECONCILE_PRUNE: 'true' });
+    expect(stackOf(failed.response, h.id('bad'))).toMatchObject({
+      status: 'failed',
+      message: expect.stringContaining('compose rejected the stack'),
+    });
+    expect(await h.ids('bad')).toEqual(before);
+  });
+
+  it('a stack directory moved with its name: kept: the new id takes the project over, nothing is removed', async () => {
+    const named = `name: ${h.prefix}-keep\n${composeFile({ m: {} })}`;
+    await h.commit({ 'mv1/compose.yaml': named });
+    expect(stackOf((await h.sync()).response, h.id('mv1')).status).toBe('synced');
+    await h.commit({ 'mv1/compose.yaml': null, 'mv2/compose.yaml': named });
+    const moved = await h.sync({ STACKD_RECONCILE_PRUNE: 'true' });
+    expect(stackOf(moved.response, h.id('mv2')).status).toBe('synced');
+    expect(stackOf(moved.response, h.id('mv1')).status).toBe('missing');
+    const containers = await engine.listContainers({
+      all: true,
+      filters: { label: [`com.docker.compose.project=${h.prefix}-keep`] },
+    });
+    expect(containers.map((c) => [c.State, c.Labels['io.stackd.stack']])).toEqual([['running', h.id('mv2')]]);
+  });
 });

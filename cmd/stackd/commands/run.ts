@@ -14,13 +14,14 @@ export async function runDaemon(argv: readonly string[], io: Io): Promise<number
   const logger = loggerFor(config, io);
   // Listening from the start: a SIGTERM during startup stops cleanly once startup is done, instead
   // of killing the process mid-way (Node's default) with the lock and state left behind.
+  let signalled: string | undefined;
   const stopped = new Promise<string>((resolve) => {
-    process.once('SIGTERM', () => {
-      resolve('SIGTERM');
-    });
-    process.once('SIGINT', () => {
-      resolve('SIGINT');
-    });
+    const on = (name: string) => () => {
+      signalled = name;
+      resolve(name);
+    };
+    process.once('SIGTERM', on('SIGTERM'));
+    process.once('SIGINT', on('SIGINT'));
   });
   // Read at scrape time, which only happens once the server listens, after both exist.
   const metrics = createMetrics({
@@ -63,7 +64,8 @@ export async function runDaemon(argv: readonly string[], io: Io): Promise<number
     instance: config.instance,
     dataDir: config.dataDir,
   });
-  await controller.start();
+  // Stopped while starting: no reconcile is begun (no worker, no refresh), the server closes.
+  if (signalled === undefined) await controller.start();
   // Which compose runs is worth a log line, not a delay before the first reconcile.
   runtime.compose.describe().then(
     (compose) => logger.info(`using ${compose}`, { event: 'compose.detected', compose }),
