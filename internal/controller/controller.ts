@@ -171,6 +171,8 @@ export class Controller {
       }),
     );
     await this.#o.informer.start();
+    for (const [id, observed] of runtimeStacks(this.#o.informer.current(), this.#o.instance))
+      this.#projectOwners.set(observed.project, id);
     // Stacks the engine runs as ours, not recorded yet, are reported (as `unknown`) from now on.
     this.#report(this.knownIds());
     this.#workers = runWorkers(this.queue, {
@@ -376,6 +378,7 @@ export class Controller {
     const snapshot = this.#o.source.current();
     for (const stack of snapshot?.stacks.values() ?? []) {
       if (stack.project === project) {
+        this.#projectOwners.set(project, stack.id);
         add(stack.id);
         return;
       }
