@@ -43,7 +43,7 @@ export interface ControllerOptions {
   readonly backoff?: { readonly baseMs: number; readonly maxMs: number };
   /** @default Math.random */
   readonly random?: () => number;
-  /** The least time between two refreshes. @default REFRESH_MIN_GAP_MS */
+  /** The least time from a refresh's start to one queued behind it. @default REFRESH_MIN_GAP_MS */
   readonly refreshMinGapMs?: number;
 }
 
@@ -52,7 +52,7 @@ export interface StackDetail extends StackStatus {
 }
 
 const FETCH_RETRY_BASE_MS = 5_000;
-/** Refreshes start at least this far apart: a flood of webhooks costs about one fetch a second. */
+/** A refresh queued behind a running one starts this long after it: a flood costs ~1 fetch a second. */
 export const REFRESH_MIN_GAP_MS = 1_000;
 const FETCH_RETRY_MAX_MS = 300_000;
 

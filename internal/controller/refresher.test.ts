@@ -76,51 +76,54 @@ describe('Coalescer', () => {
     expect(runs.started()).toBe(3);
   });
 
-  it('keeps runs at least minGapMs apart, so a flood costs one run per gap', async () => {
+  it('a flood that keeps refreshes busy costs one run per gap', async () => {
     const clock = fakeClock();
-    let runs = 0;
+    const starts: number[] = [];
     const c = new Coalescer(
       () => {
-        runs++;
-        return Promise.resolve();
+        starts.push(clock.now());
+        return clock.sleep(100); // a fetch takes 100 ms
       },
       { minGapMs: 1000, now: clock.now, sleep: clock.sleep },
     );
-    // Two seconds of triggers every 10 ms, each run finishing at once.
+    // Two seconds of triggers every 10 ms.
     for (let t = 0; t < 2000; t += 10) {
       void c.trigger();
       await clock.advance(10);
     }
     await clock.advance(1000);
+    await clock.advance(100);
     await c.idle();
-    expect(runs).toBe(3); // at 0, 1000 and 2000 ms
+    expect(starts).toEqual([0, 1000, 2000]);
   });
 
-  it('a trigger after a quiet gap starts at once; one within the gap waits for it', async () => {
+  it('a trigger while idle starts at once, even right after a run; one during a run waits out the gap', async () => {
     const clock = fakeClock();
-    let runs = 0;
+    const starts: number[] = [];
     const c = new Coalescer(
       () => {
-        runs++;
-        return Promise.resolve();
+        starts.push(clock.now());
+        return clock.sleep(100);
       },
       { minGapMs: 1000, now: clock.now, sleep: clock.sleep },
     );
-    await c.trigger();
-    expect(runs).toBe(1);
-    await clock.advance(300);
-    const waiting = c.trigger();
-    await flush();
-    expect(runs).toBe(1);
+    const first = c.trigger();
+    await clock.advance(100);
+    await first;
+    await clock.advance(50);
+    const second = c.trigger(); // idle, 150 ms after the last start
+    expect(starts).toEqual([0, 150]);
+    await clock.advance(50);
+    const third = c.trigger(); // during the second run: waits until 1150
+    await clock.advance(50);
+    await second;
     expect(clock.sleeping()).toBe(1);
-    await clock.advance(699);
-    expect(runs).toBe(1);
+    await clock.advance(899);
+    expect(starts).toEqual([0, 150]);
     await clock.advance(1);
-    await waiting;
-    expect(runs).toBe(2);
-    await clock.advance(5000);
-    void c.trigger();
-    expect(runs).toBe(3);
+    expect(starts).toEqual([0, 150, 1150]);
+    await clock.advance(100);
+    await third;
   });
 
   it('a failed run rejects its callers and does not block the next one', async () => {

@@ -1,10 +1,12 @@
 /**
- * Refresh coalescing: however many triggers arrive, at most one refresh runs and one waits, and
- * refreshes start at least `minGapMs` apart. Every caller gets the outcome of a refresh that
- * started after it called, so no trigger is lost; a burst of triggers costs one refresh per gap.
+ * Refresh coalescing: however many triggers arrive, at most one refresh runs and one waits. A
+ * trigger while nothing runs starts a refresh at once; one that arrives while a refresh runs waits
+ * for it, and then until `minGapMs` after its start. Every caller gets the outcome of a refresh
+ * that started after it called, so no trigger is lost; a burst that keeps a refresh busy costs one
+ * refresh per gap, and sparse triggers (one push at a time) are never delayed.
  */
 export interface CoalescerOptions {
-  /** The least time between the starts of two refreshes (0: back to back). */
+  /** The least time between the start of a refresh and one queued behind it (0: back to back). */
   readonly minGapMs?: number;
   /** Injected for tests. */
   readonly now?: () => number;
@@ -36,7 +38,7 @@ export class Coalescer {
 
   trigger(): Promise<void> {
     if (this.#pending !== undefined) return this.#pending;
-    if (this.#running === undefined && this.#wait() <= 0) return this.#start();
+    if (this.#running === undefined) return this.#start();
     const pending = (async () => {
       await this.#running?.catch(() => undefined);
       const wait = this.#wait();
