@@ -17,6 +17,99 @@ function client(remote: Remote): typeof http {
   return boundedClient(remote.signal);
 }
 
+type HttpResponse = Awaited<ReturnType<typeof http.request>>;
+
+/**
+ * A ref advertisement (`GET info/refs?service=git-upload-pack`, 200) as received: handed to the
+ * fetch that follows, so a changed commit costs one discovery, not two.
+ */
+export interface Advertisement {
+  readonly url: string;
+  readonly response: Omit<HttpResponse, 'body'>;
+  readonly chunks: readonly Uint8Array[];
+  /** The Authorization header the server accepted (it asked for credentials), if any. */
+  readonly authorization: string | undefined;
+}
+
+/** Advertisements larger than this (a repository with very many refs) are not kept. */
+const MAX_ADVERTISEMENT_BYTES = 4 * 1024 * 1024;
+
+const isAdvertisementRequest = (method: string | undefined, url: string): boolean =>
+  (method ?? 'GET') === 'GET' && url.endsWith('/info/refs?service=git-upload-pack');
+
+function chunksOf(chunks: readonly Uint8Array[]): AsyncIterableIterator<Uint8Array> {
+  const rest = chunks[Symbol.iterator]();
+  return {
+    next: () => Promise.resolve(rest.next()),
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
+/** The client, keeping the successful ref advertisement it receives. */
+function recordingClient(remote: Remote, keep: (a: Advertisement) => void): typeof http {
+  const inner = client(remote);
+  return {
+    request: async (request) => {
+      const response = await inner.request(request);
+      const type = response.headers?.['content-type'] ?? '';
+      if (
+        !isAdvertisementRequest(request.method, request.url) ||
+        response.statusCode !== 200 ||
+        !type.startsWith('application/x-git-upload-pack-advertisement') ||
+        response.body === undefined
+      )
+        return response;
+      const chunks: Uint8Array[] = [];
+      let size = 0;
+      for await (const chunk of response.body) {
+        chunks.push(chunk);
+        size += chunk.byteLength;
+      }
+      const rest: Omit<HttpResponse, 'body'> = {
+        url: response.url,
+        method: response.method,
+        statusCode: response.statusCode,
+        statusMessage: response.statusMessage,
+        headers: response.headers,
+      };
+      if (size <= MAX_ADVERTISEMENT_BYTES) {
+        keep({ url: request.url, response: rest, chunks, authorization: request.headers?.['Authorization'] });
+      }
+      return { ...rest, body: chunksOf(chunks) };
+    },
+  };
+}
+
+/**
+ * The client, answering the first discovery of `advertisement.url` with the kept advertisement.
+ * isomorphic-git sends credentials after the discovery only if the discovery asked for them, so the
+ * header the server accepted for it goes on the requests that follow (the pack request).
+ */
+function replayingClient(remote: Remote, advertisement: Advertisement | undefined): typeof http {
+  const inner = client(remote);
+  let unused = advertisement;
+  const authorization = advertisement?.authorization;
+  return {
+    request: (request) => {
+      if (authorization !== undefined && request.headers?.['Authorization'] === undefined) {
+        request = { ...request, headers: { ...request.headers, Authorization: authorization } };
+      }
+      if (
+        unused !== undefined &&
+        isAdvertisementRequest(request.method, request.url) &&
+        request.url === unused.url
+      ) {
+        const { response, chunks } = unused;
+        unused = undefined;
+        return Promise.resolve({ ...response, body: chunksOf(chunks) });
+      }
+      return inner.request(request);
+    },
+  };
+}
+
 /** Credentials are only ever handed over when the server asks (401), never put in a URL or config. */
 function authOptions(remote: Remote): Pick<Parameters<typeof git.fetch>[0], 'onAuth'> {
   const { credentials } = remote;
@@ -29,24 +122,34 @@ function authOptions(remote: Remote): Pick<Parameters<typeof git.fetch>[0], 'onA
  * The commit the remote branch points at, from one ref advertisement (protocol v1: a single
  * `GET info/refs`, no pack), or undefined when the remote has no such branch.
  */
-export async function remoteBranchHead(remote: Remote, branch: string): Promise<string | undefined> {
+export async function remoteBranchHead(
+  remote: Remote,
+  branch: string,
+): Promise<{ head: string | undefined; advertisement: Advertisement | undefined }> {
+  let advertisement: Advertisement | undefined;
   const info = await git.getRemoteInfo2({
-    http: client(remote),
+    http: recordingClient(remote, (a) => (advertisement = a)),
     url: remote.url,
     protocolVersion: 1,
     ...authOptions(remote),
   });
-  return info.refs?.find((ref) => ref.ref === `refs/heads/${branch}`)?.oid;
+  return { head: info.refs?.find((ref) => ref.ref === `refs/heads/${branch}`)?.oid, advertisement };
 }
 
 /**
- * Fetch one branch into the bare `gitdir` and point `refs/heads/<branch>` at what was fetched,
+ * Fetch one branch into the bare `gitdir` (answering its ref discovery with `advertisement`, when
+ * the caller has just received one from remoteBranchHead) and point `refs/heads/<branch>` at what was fetched,
  * whether or not it descends from what was there (a force-push is followed). Returns the commit.
  */
-export async function fetchBranch(remote: Remote, gitdir: string, branch: string): Promise<string> {
+export async function fetchBranch(
+  remote: Remote,
+  gitdir: string,
+  branch: string,
+  advertisement?: Advertisement,
+): Promise<string> {
   const result = await git.fetch({
     fs,
-    http: client(remote),
+    http: replayingClient(remote, advertisement),
     gitdir,
     url: remote.url,
     ref: branch,

@@ -190,11 +190,11 @@ class GitSourceImpl implements GitSource {
     };
     try {
       await ensureBareRepo(gitdir, branch);
-      const head = await remoteBranchHead(remote, branch);
+      const { head, advertisement } = await remoteBranchHead(remote, branch);
       if (head === undefined) throw new SourceError(`branch \`${branch}\` not found on ${this.location}`);
       const local = await localBranchHead(gitdir, branch);
       if (local === head) return { gitdir, revision: head };
-      return { gitdir, revision: await fetchBranch(remote, gitdir, branch) };
+      return { gitdir, revision: await fetchBranch(remote, gitdir, branch, advertisement) };
     } catch (error) {
       if (error instanceof SourceError) throw error;
       const reason = timeout.aborted

@@ -61,7 +61,11 @@ describe('git source with basic auth', () => {
       auth: { username: 'deploy', token: TOKEN },
       dataDir,
     });
+    server.resetRequests();
     expect((await source.refresh()).revision).toBe(revision);
+    // The clone: one discovery (challenged, then answered), whose answer the fetch reuses, and
+    // the pack request with the credentials the server accepted.
+    expect(server.requests.map((r) => `${r.method} ${r.status}`)).toEqual(['GET 401', 'GET 200', 'POST 200']);
     expect(await readFile(join(dataDir, 'repo', 'config'), 'utf8')).not.toContain(TOKEN);
     expect(await readFile(join(dataDir, 'source.json'), 'utf8')).not.toContain(TOKEN);
     expect(await readdir(dataDir)).toEqual(expect.arrayContaining(['repo', 'source.json']));

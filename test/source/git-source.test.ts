@@ -56,6 +56,11 @@ describe('git source over http', () => {
     expect(two.stacks.get('apps/web')?.composeHash).not.toBe(one.stacks.get('apps/web')?.composeHash);
     // The unchanged stack is reused as it was.
     expect(two.stacks.get('db')).toBe(one.stacks.get('db'));
+    // One ref discovery (its answer reused by the fetch), one pack.
+    expect(server.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'GET /stacks.git/info/refs',
+      'POST /stacks.git/git-upload-pack',
+    ]);
     const pack = server.requests.find((r) => r.method === 'POST');
     expect(pack?.path).toBe('/stacks.git/git-upload-pack');
     // Incremental: the pack holds the new commit, not the whole history again.
