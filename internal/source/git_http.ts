@@ -36,7 +36,8 @@ async function preview(body: AsyncIterableIterator<Uint8Array>, max: number): Pr
   return chunks;
 }
 
-function replay(chunks: readonly Uint8Array[]): AsyncIterableIterator<Uint8Array> {
+/** A response body that yields `chunks` again. */
+export function replay(chunks: readonly Uint8Array[]): AsyncIterableIterator<Uint8Array> {
   const rest = chunks[Symbol.iterator]();
   return {
     next: () => Promise.resolve(rest.next()),

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import git from 'isomorphic-git';
 import type http from 'isomorphic-git/http/node';
-import { boundedClient } from './git_http.js';
+import { boundedClient, replay } from './git_http.js';
 import type { Credentials } from './location.js';
 
 /** One conversation with an http(s) remote: URL without credentials, credentials, abort signal. */
@@ -37,16 +37,6 @@ const MAX_ADVERTISEMENT_BYTES = 4 * 1024 * 1024;
 const isAdvertisementRequest = (method: string | undefined, url: string): boolean =>
   (method ?? 'GET') === 'GET' && url.endsWith('/info/refs?service=git-upload-pack');
 
-function chunksOf(chunks: readonly Uint8Array[]): AsyncIterableIterator<Uint8Array> {
-  const rest = chunks[Symbol.iterator]();
-  return {
-    next: () => Promise.resolve(rest.next()),
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
-}
-
 /** The client, keeping the successful ref advertisement it receives. */
 function recordingClient(remote: Remote, keep: (a: Advertisement) => void): typeof http {
   const inner = client(remote);
@@ -77,7 +67,7 @@ function recordingClient(remote: Remote, keep: (a: Advertisement) => void): type
       if (size <= MAX_ADVERTISEMENT_BYTES) {
         keep({ url: request.url, response: rest, chunks, authorization: request.headers?.['Authorization'] });
       }
-      return { ...rest, body: chunksOf(chunks) };
+      return { ...rest, body: replay(chunks) };
     },
   };
 }
@@ -103,7 +93,7 @@ function replayingClient(remote: Remote, advertisement: Advertisement | undefine
       ) {
         const { response, chunks } = unused;
         unused = undefined;
-        return Promise.resolve({ ...response, body: chunksOf(chunks) });
+        return Promise.resolve({ ...response, body: replay(chunks) });
       }
       return inner.request(request);
     },

@@ -3,9 +3,9 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
+import { memoryLogger } from '../log/memory.test-helpers.js';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { createLogger, type Logger } from '../log/index.js';
+import type { Logger } from '../log/index.js';
 import { DataDirLockedError, LOCK_FILE, LockError, acquireDataDirLock, type DataDirLock } from './index.js';
 
 let dir: string;
@@ -22,25 +22,6 @@ afterEach(async () => {
   for (const child of children.splice(0)) child.kill('SIGKILL');
   await rm(dir, { recursive: true, force: true });
 });
-
-/** A real logger writing JSON lines into memory. */
-function memoryLogger(): { logger: Logger; lines: () => Promise<Record<string, unknown>[]> } {
-  const stream = new PassThrough();
-  let text = '';
-  stream.on('data', (chunk: Buffer) => {
-    text += chunk.toString('utf8');
-  });
-  return {
-    logger: createLogger({ stream, level: 'debug' }),
-    async lines() {
-      for (let i = 0; i < 5; i += 1) await new Promise((resolve) => setImmediate(resolve));
-      return text
-        .split('\n')
-        .filter((l) => l !== '')
-        .map((l) => JSON.parse(l) as Record<string, unknown>);
-    },
-  };
-}
 
 async function acquire(
   options: { dataDir?: string; logger?: Logger; youngMs?: number } = {},

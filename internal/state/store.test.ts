@@ -1,10 +1,9 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { PassThrough } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { memoryLogger } from '../log/memory.test-helpers.js';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type { HistoryEntry } from '../status/index.js';
-import { createLogger, type Logger } from '../log/index.js';
 import {
   HISTORY_LIMIT,
   RUNS_LIMIT,
@@ -25,25 +24,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-/** A real logger writing JSON lines into memory. */
-function memoryLogger(): { logger: Logger; lines: () => Promise<Record<string, unknown>[]> } {
-  const stream = new PassThrough();
-  let text = '';
-  stream.on('data', (chunk: Buffer) => {
-    text += chunk.toString('utf8');
-  });
-  return {
-    logger: createLogger({ stream, level: 'debug' }),
-    async lines() {
-      for (let i = 0; i < 5; i += 1) await new Promise((resolve) => setImmediate(resolve));
-      return text
-        .split('\n')
-        .filter((l) => l !== '')
-        .map((l) => JSON.parse(l) as Record<string, unknown>);
-    },
-  };
-}
 
 function record(overrides: Partial<StackRecord> = {}): StackRecord {
   return {
