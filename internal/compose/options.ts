@@ -1,4 +1,5 @@
 /** Options of the compose runner. */
+import type { PinOptions } from './pin.js';
 
 /** The part of a winston logger the runner uses. */
 export interface ComposeLogger {
@@ -20,6 +21,12 @@ export interface ComposeRunnerOptions {
    * @default {}
    */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Where the command is pinned: the `DOCKER_CONFIG` directory stackd owns, and the directories
+   * nothing is run from. See pinComposeCommand.
+   * @default none (the command is still pinned to absolute paths; DOCKER_CONFIG is left alone)
+   */
+  readonly pin?: Omit<PinOptions, 'command'>;
   /** @default a logger that discards everything */
   readonly logger?: ComposeLogger;
   /**

@@ -1,13 +1,12 @@
 /** The compose runner: `validate`, `up`, `down` of one project with the configured compose command. */
-import { AUTO_CANDIDATES, displayCommand, splitCommand } from './command.js';
 import { ComposeError, ComposeUnavailableError } from './errors.js';
 import { silentLogger, type ComposeLogger, type ComposeRunnerOptions } from './options.js';
+import { pinComposeCommand, type PinnedCandidate, type PinnedCommand } from './pin.js';
 import { runProcess, type ProcessResult } from './process.js';
 import { failureReason, stderrTail } from './stderr.js';
 import type { ComposeRunOptions, ComposeRunner, ComposeTarget } from './types.js';
 
-interface ResolvedCommand {
-  readonly argv: readonly string[];
+interface ResolvedCommand extends PinnedCandidate {
   /** `version --short` output, when already known. */
   readonly version: string | undefined;
 }
@@ -16,9 +15,11 @@ interface ResolvedCommand {
 const NOT_A_DOCKER_COMMAND = /is not a docker command/;
 
 class Runner implements ComposeRunner {
-  /** `undefined` for `auto`; else the configured argv. */
-  readonly #configured: readonly string[] | undefined;
-  readonly #env: Readonly<Record<string, string>>;
+  readonly #options: ComposeRunnerOptions;
+  /** `auto`, or the configured command line. */
+  readonly #command: string;
+  /** The command pinned to absolute paths: once, on the first use (or `pin()` at start). */
+  #pinned: Promise<PinnedCommand> | undefined;
   readonly #logger: ComposeLogger;
   readonly #probeTimeoutMs: number;
   /** Settles once; a failed detection is forgotten so that the next call tries again. */
@@ -32,8 +33,8 @@ class Runner implements ComposeRunner {
         `Expected \`command\` to be \`auto\` or a command line, got \`${JSON.stringify(command)}\` (${typeof command})`,
       );
     }
-    this.#configured = command.trim() === 'auto' ? undefined : splitCommand(command);
-    this.#env = options.env ?? {};
+    this.#options = options;
+    this.#command = command;
     this.#logger = options.logger ?? silentLogger;
     this.#probeTimeoutMs = options.probeTimeoutMs ?? 15_000;
     if (!Number.isFinite(this.#probeTimeoutMs) || this.#probeTimeoutMs <= 0) {
@@ -41,6 +42,14 @@ class Runner implements ComposeRunner {
         `Expected \`probeTimeoutMs\` to be a number above 0, got \`${this.#probeTimeoutMs}\` (${typeof this.#probeTimeoutMs})`,
       );
     }
+  }
+
+  pin(): Promise<PinnedCommand> {
+    this.#pinned ??= pinComposeCommand({
+      command: this.#command,
+      ...(this.#options.pin ?? {}),
+    });
+    return this.#pinned;
   }
 
   async validate(target: ComposeTarget, options?: ComposeRunOptions): Promise<void> {
@@ -64,12 +73,12 @@ class Runner implements ComposeRunner {
   }
 
   async #describe(): Promise<string> {
-    const command = await this.#command();
-    const version = command.version ?? (await this.#probe(command.argv)).version;
-    return `${displayCommand(command.argv)} ${version}`;
+    const command = await this.#resolvedCommand();
+    const version = command.version ?? (await this.#probe(command)).version;
+    return `${command.shown} ${version}`;
   }
 
-  #command(): Promise<ResolvedCommand> {
+  #resolvedCommand(): Promise<ResolvedCommand> {
     this.#resolved ??= this.#resolve();
     this.#resolved.catch(() => {
       this.#resolved = undefined;
@@ -78,33 +87,43 @@ class Runner implements ComposeRunner {
   }
 
   async #resolve(): Promise<ResolvedCommand> {
-    if (this.#configured !== undefined) return { argv: this.#configured, version: undefined };
+    const pinned = await this.pin();
+    if (pinned.problem !== undefined) throw new ComposeUnavailableError(pinned.problem, pinned.tried);
+    const [only, ...more] = pinned.candidates;
+    if (only !== undefined && more.length === 0 && this.#command.trim() !== 'auto')
+      return { ...only, version: undefined };
     const failures: string[] = [];
-    for (const argv of AUTO_CANDIDATES) {
+    for (const candidate of pinned.candidates) {
       try {
-        const found = await this.#probe(argv);
+        const found = await this.#probe(candidate);
         this.#logger.debug('compose command detected', {
-          command: displayCommand(argv),
+          command: candidate.argv.join(' '),
           version: found.version,
         });
         return found;
       } catch (error) {
-        failures.push(`\`${displayCommand(argv)}\`: ${(error as Error).message}`);
+        failures.push(`\`${candidate.shown}\`: ${(error as Error).message}`);
       }
     }
     throw new ComposeUnavailableError(
-      `no compose command works (tried ${failures.join('; ')})`,
-      AUTO_CANDIDATES.map((argv) => displayCommand(argv)).join(' | '),
+      failures.length === 0
+        ? `no compose command found (tried ${pinned.tried}; neither the docker compose plugin nor docker-compose is installed where stackd looks)`
+        : `no compose command works (tried ${failures.join('; ')})`,
+      pinned.tried,
     );
   }
 
   /** `<argv> version --short`; throws ComposeUnavailableError or ComposeError. */
-  async #probe(argv: readonly string[]): Promise<ResolvedCommand> {
-    const full = [...argv, 'version', '--short'];
-    const result = await runProcess(full, { env: this.#env, timeoutMs: this.#probeTimeoutMs });
-    if (!result.ok) throw toError(argv, full, 'version', result, this.#probeTimeoutMs);
+  async #probe(candidate: PinnedCandidate): Promise<ResolvedCommand> {
+    const full = [...candidate.argv, 'version', '--short'];
+    const result = await runProcess(full, { env: await this.#env(), timeoutMs: this.#probeTimeoutMs });
+    if (!result.ok) throw toError(candidate.shown, full, 'version', result, this.#probeTimeoutMs);
     const version = result.stdout.trim().split('\n')[0]?.trim() ?? '';
-    return { argv, version: version === '' ? 'unknown' : version };
+    return { ...candidate, version: version === '' ? 'unknown' : version };
+  }
+
+  async #env(): Promise<Record<string, string>> {
+    return { ...(await this.pin()).env, ...this.#options.env };
   }
 
   async #run(
@@ -112,7 +131,7 @@ class Runner implements ComposeRunner {
     subcommand: readonly string[],
     options: ComposeRunOptions = {},
   ): Promise<void> {
-    const { argv } = await this.#command();
+    const { argv, shown } = await this.#resolvedCommand();
     const verb = subcommand[0] ?? '';
     const full = [
       ...argv,
@@ -120,19 +139,20 @@ class Runner implements ComposeRunner {
       target.project,
       '--project-directory',
       target.dir,
+      ...(target.envFile === undefined ? [] : ['--env-file', target.envFile]),
       ...target.files.flatMap((file) => ['-f', file]),
       ...subcommand,
     ];
     if (options.signal?.aborted === true) {
       throw new ComposeError(
-        `${displayCommand(argv)} ${verb} was aborted before it started`,
+        `${shown} ${verb} was aborted before it started`,
         { command: full.join(' '), exitCode: null, stderrTail: '', timedOut: false, aborted: true },
         { cause: options.signal.reason },
       );
     }
     const result = await runProcess(full, {
       cwd: target.dir,
-      env: this.#env,
+      env: await this.#env(),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
     });
@@ -141,7 +161,7 @@ class Runner implements ComposeRunner {
       this.#logger.debug('compose command succeeded', meta);
       return;
     }
-    const error = toError(argv, full, verb, result, options.timeoutMs);
+    const error = toError(shown, full, verb, result, options.timeoutMs);
     this.#logger.warn('compose command failed', { ...meta, error: error.message });
     throw error;
   }
@@ -149,14 +169,13 @@ class Runner implements ComposeRunner {
 
 /** Classify a failed process: command missing → ComposeUnavailableError, else ComposeError. */
 function toError(
-  base: readonly string[],
+  shown: string,
   full: readonly string[],
   verb: string,
   result: Extract<ProcessResult, { ok: false }>,
   timeoutMs: number | undefined,
 ): ComposeError | ComposeUnavailableError {
   const { error } = result;
-  const shown = displayCommand(base);
   const stderr = typeof error.stderr === 'string' ? error.stderr : '';
   if (error.code === 'ENOENT' || error.code === 'EACCES') {
     return new ComposeUnavailableError(

@@ -1,4 +1,5 @@
 /** The compose runner's face: validate, apply and remove one project (DESIGN.md §1). */
+import type { PinnedCommand } from './pin.js';
 
 export interface ComposeTarget {
   readonly project: string;
@@ -6,6 +7,11 @@ export interface ComposeTarget {
   readonly dir: string;
   /** `-f` files in order (absolute or relative to `dir`); the generated override comes last. */
   readonly files: readonly string[];
+  /**
+   * `--env-file`: the stack's tracked `.env`, or an empty file, so that an untracked `.env` in the
+   * work tree is never read. Unset: compose's default (`.env` in `dir`).
+   */
+  readonly envFile?: string;
 }
 
 export interface ComposeRunOptions {
@@ -23,4 +29,9 @@ export interface ComposeRunner {
   down(target: ComposeTarget, options?: ComposeRunOptions): Promise<void>;
   /** e.g. `docker compose` 2.26.1 or `docker-compose` 1.29.2. */
   describe(): Promise<string>;
+  /**
+   * Pin the command to absolute paths (once; later calls return the same answer): call at start,
+   * so nothing planted afterwards is ever run. Every other method pins first if needed.
+   */
+  pin(): Promise<PinnedCommand>;
 }

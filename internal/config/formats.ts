@@ -1,4 +1,5 @@
-/** Custom convict formats: durations (`60s`, `3m`, `1h30m`, `0`), glob lists, strict booleans. */
+/** Custom convict formats: durations (`60s`, `3m`, `1h30m`, `0`), sizes, glob lists, strict booleans, secrets, hosts. */
+import { isIP } from 'node:net';
 
 const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/;
@@ -149,4 +150,114 @@ export const sourceUrlFormat = {
       throw new TypeError(`${SOURCE_EXPECTED} (SSH remotes are not supported)`);
     }
   },
+};
+
+const SIZE_UNITS: Readonly<Record<string, number>> = {
+  '': 1,
+  b: 1,
+  kb: 1000,
+  mb: 1000 ** 2,
+  gb: 1000 ** 3,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+};
+const SIZE_EXPECTED = 'expected a size above 0 such as 16MiB, 512KiB, 1GiB or a number of bytes';
+
+/** `16MiB` → 16777216; `1.5GB` → 1500000000; `4096` → 4096 (bytes); a JavaScript number is bytes. */
+export function parseSize(value: unknown): number {
+  if (typeof value === 'number') return value;
+  if (typeof value !== 'string') throw new TypeError(SIZE_EXPECTED);
+  const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(value.trim());
+  const unit = SIZE_UNITS[(match?.[2] ?? '').toLowerCase()];
+  if (match === null || unit === undefined) throw new TypeError(SIZE_EXPECTED);
+  return Math.round(Number(match[1]) * unit);
+}
+
+export const sizeFormat = {
+  name: 'byte-size',
+  validate(value: unknown): void {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+      throw new TypeError(SIZE_EXPECTED);
+    }
+  },
+  coerce(value: unknown): unknown {
+    try {
+      return parseSize(value);
+    } catch {
+      return value;
+    }
+  },
+};
+
+export const positiveIntegerFormat = {
+  name: 'positive-integer',
+  validate(value: unknown): void {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+      throw new TypeError('expected a whole number from 1 and up');
+    }
+  },
+  coerce(value: unknown): unknown {
+    return typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
+  },
+};
+
+/** Shortest secret accepted: a guessable secret protects nothing. */
+export const MIN_SECRET_LENGTH = 16;
+
+/** A secret: empty (not set) or at least MIN_SECRET_LENGTH characters. The value never appears. */
+export const secretFormat = {
+  name: 'secret',
+  validate(value: unknown): void {
+    if (typeof value !== 'string') throw new TypeError('expected a string');
+    if (value !== '' && value.length < MIN_SECRET_LENGTH) {
+      throw new TypeError(
+        `expected at least ${MIN_SECRET_LENGTH} characters, got ${value.length} (generate one with: openssl rand -hex 32)`,
+      );
+    }
+  },
+};
+
+const HOST_NAME =
+  /^(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.?$/i;
+
+/** A list of host names or IP addresses (comma-separated in the environment), no ports. */
+export const hostListFormat = {
+  name: 'host-list',
+  validate(value: unknown): void {
+    globListFormat.validate(value);
+    for (const host of value as string[]) {
+      const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+      if (!HOST_NAME.test(bare) && !isIP(bare)) {
+        throw new TypeError(`expected host names or IP addresses without a port, got \`${host}\``);
+      }
+    }
+  },
+  coerce: (value: unknown): unknown => globListFormat.coerce(value),
+};
+
+/** A list of web origins, `scheme://host[:port]` (comma-separated in the environment). */
+export const originListFormat = {
+  name: 'origin-list',
+  validate(value: unknown): void {
+    globListFormat.validate(value);
+    for (const origin of value as string[]) {
+      let parsed: URL | undefined;
+      try {
+        parsed = new URL(origin);
+      } catch {
+        parsed = undefined;
+      }
+      if (
+        parsed === undefined ||
+        !/^https?:$/.test(parsed.protocol) ||
+        parsed.origin !== origin.replace(/\/$/, '')
+      ) {
+        throw new TypeError(
+          `expected origins such as https://grafana.example.com (scheme, host, optional port; no path), got \`${origin}\``,
+        );
+      }
+    }
+  },
+  coerce: (value: unknown): unknown => globListFormat.coerce(value),
 };

@@ -78,6 +78,9 @@ describe('environment', () => {
         STACKD_SOURCE_POLL_INTERVAL: '0',
         STACKD_SOURCE_USERNAME: 'bot',
         STACKD_SOURCE_TOKEN: 'tok-123',
+        STACKD_SOURCE_MAX_FILE_SIZE: '1MiB',
+        STACKD_SOURCE_MAX_STACK_SIZE: '1.5GB',
+        STACKD_SOURCE_MAX_STACK_FILES: '500',
         STACKD_SCOPE_INCLUDE: 'apps/*, infra/** ,',
         STACKD_SCOPE_EXCLUDE: 'apps/legacy',
         STACKD_RECONCILE_ENABLED: 'false',
@@ -90,8 +93,11 @@ describe('environment', () => {
         STACKD_INSTANCE: 'host-a',
         STACKD_DATA_DIR: '/srv/stackd',
         STACKD_LISTEN: '[::1]:9000',
-        STACKD_API_TOKEN: 'api-456',
-        STACKD_WEBHOOK_SECRET: 'hook-789',
+        STACKD_API_TOKEN: 'api-456-0123456789abcdef',
+        STACKD_SERVER_ALLOWED_HOSTS: 'stackd.example.com, 192.0.2.7',
+        STACKD_SERVER_ALLOWED_ORIGINS: 'https://grafana.example.com',
+        STACKD_WEBHOOK_SECRET: 'hook-789-0123456789abcdef',
+        STACKD_WEBHOOK_GITLAB_TOKEN: 'gitlab-0123456789abcdef',
         STACKD_LOG_LEVEL: 'debug',
         STACKD_LOG_FORMAT: 'text',
       },
@@ -103,6 +109,9 @@ describe('environment', () => {
         path: 'stacks',
         pollInterval: 0,
         fetchTimeout: 60_000,
+        maxFileSize: 1024 * 1024,
+        maxStackSize: 1_500_000_000,
+        maxStackFiles: 500,
         auth: { username: 'bot', token: 'tok-123' },
       },
       scope: { include: ['apps/*', 'infra/**'], exclude: ['apps/legacy'] },
@@ -117,8 +126,13 @@ describe('environment', () => {
       compose: { command: 'docker-compose' },
       instance: 'host-a',
       dataDir: '/srv/stackd',
-      server: { listen: '[::1]:9000', token: 'api-456' },
-      webhook: { secret: 'hook-789' },
+      server: {
+        listen: '[::1]:9000',
+        token: 'api-456-0123456789abcdef',
+        allowedHosts: ['stackd.example.com', '192.0.2.7'],
+        allowedOrigins: ['https://grafana.example.com'],
+      },
+      webhook: { secret: 'hook-789-0123456789abcdef', gitlabToken: 'gitlab-0123456789abcdef' },
       log: { level: 'debug', format: 'text' },
     });
   });
@@ -182,25 +196,26 @@ describe('_FILE variables', () => {
     ['STACKD_SOURCE_TOKEN', (c: ReturnType<typeof load>) => c.source.auth.token],
     ['STACKD_API_TOKEN', (c: ReturnType<typeof load>) => c.server.token],
     ['STACKD_WEBHOOK_SECRET', (c: ReturnType<typeof load>) => c.webhook.secret],
+    ['STACKD_WEBHOOK_GITLAB_TOKEN', (c: ReturnType<typeof load>) => c.webhook.gitlabToken],
   ])('%s_FILE reads the value from a file, trailing newline stripped', async (name, pick) => {
-    const path = await file('secret', 'from-the-file\n');
-    expect(pick(load({ env: { [`${name}_FILE`]: path } }))).toBe('from-the-file');
-    const crlf = await file('secret-crlf', 'windows-file\r\n');
-    expect(pick(load({ env: { [`${name}_FILE`]: crlf } }))).toBe('windows-file');
-    const bare = await file('secret-bare', 'no-newline');
-    expect(pick(load({ env: { [`${name}_FILE`]: bare } }))).toBe('no-newline');
+    const path = await file('secret', 'from-the-file-0123456789\n');
+    expect(pick(load({ env: { [`${name}_FILE`]: path } }))).toBe('from-the-file-0123456789');
+    const crlf = await file('secret-crlf', 'windows-file-0123456789\r\n');
+    expect(pick(load({ env: { [`${name}_FILE`]: crlf } }))).toBe('windows-file-0123456789');
+    const bare = await file('secret-bare', 'no-newline-0123456789');
+    expect(pick(load({ env: { [`${name}_FILE`]: bare } }))).toBe('no-newline-0123456789');
   });
 
   it('keeps inner newlines and strips only one trailing newline', async () => {
-    const path = await file('secret', 'a\nb\n\n');
-    expect(load({ env: { STACKD_API_TOKEN_FILE: path } }).server.token).toBe('a\nb\n');
+    const path = await file('secret', 'a-0123456789\nb-0123456789\n\n');
+    expect(load({ env: { STACKD_API_TOKEN_FILE: path } }).server.token).toBe('a-0123456789\nb-0123456789\n');
   });
 
   it('overrides the config file', async () => {
-    const secret = await file('secret', 'from-file-var\n');
+    const secret = await file('secret', 'from-file-var-0123456789\n');
     const configFile = await file('c.yaml', 'webhook:\n  secret: from-config-file\n');
     const config = load({ configFile, env: { STACKD_WEBHOOK_SECRET_FILE: secret } });
-    expect(config.webhook.secret).toBe('from-file-var');
+    expect(config.webhook.secret).toBe('from-file-var-0123456789');
   });
 
   it.each(['STACKD_SOURCE_TOKEN', 'STACKD_API_TOKEN', 'STACKD_WEBHOOK_SECRET'])(
@@ -222,9 +237,9 @@ describe('_FILE variables', () => {
   });
 
   it('an empty _FILE variable is ignored', () => {
-    expect(load({ env: { STACKD_API_TOKEN_FILE: '', STACKD_API_TOKEN: 'direct' } }).server.token).toBe(
-      'direct',
-    );
+    expect(
+      load({ env: { STACKD_API_TOKEN_FILE: '', STACKD_API_TOKEN: 'direct-0123456789ab' } }).server.token,
+    ).toBe('direct-0123456789ab');
   });
 });
 
@@ -457,6 +472,40 @@ describe('bad values name the key, the value and what is expected', () => {
     expect(error.message).toContain('source.url');
     expect(error.message).toContain('SSH');
   });
+
+  it.each([
+    ['STACKD_SOURCE_MAX_FILE_SIZE', 'source.maxFileSize', 'lots', /expected a size above 0 such as 16MiB/],
+    ['STACKD_SOURCE_MAX_STACK_SIZE', 'source.maxStackSize', '0', /expected a size above 0/],
+    ['STACKD_SOURCE_MAX_STACK_FILES', 'source.maxStackFiles', '-3', /expected a whole number from 1 and up/],
+    [
+      'STACKD_SERVER_ALLOWED_HOSTS',
+      'server.allowedHosts',
+      'evil.example:80',
+      /without a port, got `evil\.example:80`/,
+    ],
+    [
+      'STACKD_SERVER_ALLOWED_ORIGINS',
+      'server.allowedOrigins',
+      'https://a.example/path',
+      /expected origins such as/,
+    ],
+  ])('%s=%s', (name, key, value, expected) => {
+    const error = configError(() => load({ env: { [name]: value } }));
+    expect(error.message).toContain(key);
+    expect(error.message).toContain(name);
+    expect(error.message).toMatch(expected);
+    expect(error.exitCode).toBe(2);
+  });
+
+  it.each(['STACKD_API_TOKEN', 'STACKD_WEBHOOK_SECRET', 'STACKD_WEBHOOK_GITLAB_TOKEN'])(
+    'a %s shorter than 16 characters is refused without echoing it',
+    (name) => {
+      const error = configError(() => load({ env: { [name]: 'short-secret' } }));
+      expect(error.message).toContain(name);
+      expect(error.message).toContain('expected at least 16 characters, got 12');
+      expect(error.message).not.toContain('short-secret');
+    },
+  );
 
   it('several bad values are all reported', () => {
     const error = configError(() =>

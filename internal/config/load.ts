@@ -8,9 +8,14 @@ import {
   booleanFormat,
   durationFormat,
   globListFormat,
+  hostListFormat,
   listenFormat,
-  sourceUrlFormat,
+  originListFormat,
   positiveDurationFormat,
+  positiveIntegerFormat,
+  secretFormat,
+  sizeFormat,
+  sourceUrlFormat,
 } from './formats.js';
 import { FILE_ENV_VARS, schema } from './schema.js';
 
@@ -22,6 +27,11 @@ export interface Config {
     /** Milliseconds; 0 = off. */
     readonly pollInterval: number;
     readonly fetchTimeout: number;
+    /** Bytes. */
+    readonly maxFileSize: number;
+    /** Bytes. */
+    readonly maxStackSize: number;
+    readonly maxStackFiles: number;
     readonly auth: { readonly username: string; readonly token: string };
   };
   readonly scope: { readonly include: readonly string[]; readonly exclude: readonly string[] };
@@ -36,8 +46,13 @@ export interface Config {
   readonly compose: { readonly command: string };
   readonly instance: string;
   readonly dataDir: string;
-  readonly server: { readonly listen: string; readonly token: string };
-  readonly webhook: { readonly secret: string };
+  readonly server: {
+    readonly listen: string;
+    readonly token: string;
+    readonly allowedHosts: readonly string[];
+    readonly allowedOrigins: readonly string[];
+  };
+  readonly webhook: { readonly secret: string; readonly gitlabToken: string };
   readonly log: { readonly level: 'error' | 'warn' | 'info' | 'debug'; readonly format: 'json' | 'text' };
 }
 
@@ -71,6 +86,11 @@ function addFormats(): void {
     'stackd-boolean': booleanFormat,
     'glob-list': globListFormat,
     'listen-address': listenFormat,
+    'byte-size': sizeFormat,
+    'positive-integer': positiveIntegerFormat,
+    secret: secretFormat,
+    'host-list': hostListFormat,
+    'origin-list': originListFormat,
     'source-url-or-empty': {
       validate(value: unknown): void {
         if (value !== '') sourceUrlFormat.validate(value);

@@ -15,7 +15,7 @@ export function redactConfig(config: Config): Config {
       auth: { username: config.source.auth.username, token: secret(config.source.auth.token) },
     },
     server: { ...config.server, token: secret(config.server.token) },
-    webhook: { secret: secret(config.webhook.secret) },
+    webhook: { secret: secret(config.webhook.secret), gitlabToken: secret(config.webhook.gitlabToken) },
   };
 }
 

@@ -37,6 +37,24 @@ export const schema = {
       default: 60_000,
       env: 'STACKD_SOURCE_FETCH_TIMEOUT',
     },
+    maxFileSize: {
+      doc: 'Largest file a stack directory may hold (a bigger one fails that stack)',
+      format: 'byte-size',
+      default: 16 * 1024 * 1024,
+      env: 'STACKD_SOURCE_MAX_FILE_SIZE',
+    },
+    maxStackSize: {
+      doc: "Largest total size of a stack directory's files (more fails that stack)",
+      format: 'byte-size',
+      default: 128 * 1024 * 1024,
+      env: 'STACKD_SOURCE_MAX_STACK_SIZE',
+    },
+    maxStackFiles: {
+      doc: 'Most files a stack directory may hold (more fails that stack)',
+      format: 'positive-integer',
+      default: 10_000,
+      env: 'STACKD_SOURCE_MAX_STACK_FILES',
+    },
     auth: {
       username: {
         doc: 'User name for an http(s) remote',
@@ -137,19 +155,38 @@ export const schema = {
       arg: 'listen',
     },
     token: {
-      doc: 'Bearer token for the API (without it, mutating endpoints accept loopback clients only)',
-      format: String,
+      doc: 'Bearer token for the API, 16 characters or more (without it, mutating endpoints accept loopback clients only)',
+      format: 'secret',
       default: '',
       env: 'STACKD_API_TOKEN',
       sensitive: true,
     },
+    allowedHosts: {
+      doc: "Host names the API answers besides its listen address, localhost, loopback addresses and this host's name (a Host header naming anything else is refused)",
+      format: 'host-list',
+      default: [] as string[],
+      env: 'STACKD_SERVER_ALLOWED_HOSTS',
+    },
+    allowedOrigins: {
+      doc: 'Web origins (scheme://host[:port]) whose pages may call the API; requests from any other origin are refused',
+      format: 'origin-list',
+      default: [] as string[],
+      env: 'STACKD_SERVER_ALLOWED_ORIGINS',
+    },
   },
   webhook: {
     secret: {
-      doc: 'Webhook secret (without it, the webhook endpoint answers 404)',
-      format: String,
+      doc: 'HMAC secret of GitHub, Gitea, Forgejo and Gogs webhooks, 16 characters or more (without it and gitlabToken, the webhook endpoint answers 404)',
+      format: 'secret',
       default: '',
       env: 'STACKD_WEBHOOK_SECRET',
+      sensitive: true,
+    },
+    gitlabToken: {
+      doc: 'Secret token of GitLab webhooks (sent in clear in X-Gitlab-Token, so never the HMAC secret), 16 characters or more',
+      format: 'secret',
+      default: '',
+      env: 'STACKD_WEBHOOK_GITLAB_TOKEN',
       sensitive: true,
     },
   },
@@ -177,7 +214,13 @@ export const FILE_ENV_VARS = [
   'STACKD_SOURCE_TOKEN',
   'STACKD_API_TOKEN',
   'STACKD_WEBHOOK_SECRET',
+  'STACKD_WEBHOOK_GITLAB_TOKEN',
 ] as const;
 
 /** Keys whose values never leave the process (printed as `[redacted]`). */
-export const SECRET_KEYS = ['source.auth.token', 'server.token', 'webhook.secret'] as const;
+export const SECRET_KEYS = [
+  'source.auth.token',
+  'server.token',
+  'webhook.secret',
+  'webhook.gitlabToken',
+] as const;

@@ -14,6 +14,7 @@ import { createLogger } from '../log/index.js';
 import { type Metrics, createMetrics } from '../metrics/index.js';
 import { createReconciler } from '../reconciler/index.js';
 import { INSTANCE, container, desiredStack, project } from '../reconciler/fixtures.test-helpers.js';
+import type { MaterializeReport } from '../source/materialize.js';
 import type { DesiredStack, Snapshot, SnapshotListener } from '../source/types.js';
 import { type StackRecord, StateStore } from '../state/index.js';
 import { Controller, diffSorted } from './controller.js';
@@ -83,8 +84,11 @@ class MemorySource {
       ? Promise.reject(new Error('no desired state yet'))
       : Promise.resolve(this.#current);
   }
-  materialize(): Promise<void> {
-    return Promise.resolve();
+  materialize(): Promise<MaterializeReport> {
+    return Promise.resolve({ dir: '', written: 0, deleted: 0 });
+  }
+  trackedFiles(): Promise<ReadonlySet<string>> {
+    return Promise.resolve(new Set());
   }
   publish(revision: string, stacks: DesiredStack[]): void {
     this.#current = { revision, fetchedAt: new Date(), stacks: new Map(stacks.map((s) => [s.id, s])) };
@@ -147,6 +151,7 @@ describe('Controller: the reported stacks, in the API and in /metrics', () => {
     informer = new MemoryInformer();
     downs.length = 0;
     const compose: ComposeRunner = {
+      pin: () => Promise.resolve({ candidates: [], ignored: [], env: {}, tried: '' }),
       validate: () => Promise.reject(new Error('not expected')),
       up: () => Promise.reject(new Error('not expected')),
       down: (target) => {

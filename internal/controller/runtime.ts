@@ -4,6 +4,7 @@ import type { ComposeRunner } from '../compose/types.js';
 import type { Config } from '../config/index.js';
 import { createInformer } from '../informer/index.js';
 import type { Informer } from '../informer/types.js';
+import { layoutOf } from '../layout/index.js';
 import type { Logger } from '../log/index.js';
 import {
   type Reconciler,
@@ -62,10 +63,24 @@ export async function createRuntime(
     include: config.scope.include,
     exclude: config.scope.exclude,
     fetchTimeoutMs: config.source.fetchTimeout,
+    limits: {
+      maxFileSize: config.source.maxFileSize,
+      maxStackSize: config.source.maxStackSize,
+      maxStackFiles: config.source.maxStackFiles,
+    },
     logger,
   });
   const informer = createInformer({ logger });
-  const compose = createComposeRunner({ command: config.compose.command, logger });
+  const compose = createComposeRunner({
+    command: config.compose.command,
+    logger,
+    pin: { dockerConfig: layoutOf(config.dataDir).dockerConfig, untrusted: [config.dataDir] },
+  });
+  // Pinned now, before anything could plant an executable where compose would look later.
+  const pinned = await compose.pin();
+  for (const { path, reason } of pinned.ignored) {
+    logger.warn(`not running ${path}: ${reason}`, { event: 'compose.ignored', path, reason });
+  }
   const settings = (): ReconcileSettings => ({
     enabled: state.data.reconcileEnabled ?? config.reconcile.enabled,
     prune: config.reconcile.prune,

@@ -1,11 +1,12 @@
 /** reconcile(stack): read the latest snapshot and observation, decide, act, record. */
-import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeOverride } from '../compose/override.js';
 import type { ComposeRunner, ComposeTarget } from '../compose/types.js';
 import type { Informer, ObservedProject } from '../informer/types.js';
+import { layoutOf, type Layout } from '../layout/index.js';
 import type { Logger } from '../log/index.js';
+import { COMPOSE_FILE_NAMES, OVERRIDE_FILE_NAMES, WorkTreeError } from '../source/index.js';
 import type { DesiredStack, Source } from '../source/types.js';
 import { StateStore, type StackRecord } from '../state/index.js';
 import type { LastResult, RevisionHash, ServiceStatus, StackStatusValue } from '../status/index.js';
@@ -40,7 +41,7 @@ export interface ReconcileHooks {
 }
 
 export interface ReconcilerOptions {
-  readonly source: Pick<Source, 'current' | 'materialize'>;
+  readonly source: Pick<Source, 'current' | 'materialize' | 'trackedFiles'>;
   readonly informer: Pick<Informer, 'current' | 'observeProject'>;
   readonly compose: ComposeRunner;
   readonly state: StateStore;
@@ -68,11 +69,13 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
 
 class StackReconciler implements Reconciler {
   readonly #o: ReconcilerOptions;
+  readonly #layout: Layout;
   readonly #now: () => number;
   readonly #sleep: (ms: number) => Promise<void>;
 
   constructor(options: ReconcilerOptions) {
     this.#o = options;
+    this.#layout = layoutOf(options.dataDir);
     this.#now = options.now ?? Date.now;
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
@@ -229,14 +232,16 @@ class StackReconciler implements Reconciler {
       ...this.#syncedFallback(id, observed),
     });
     this.#log('info', 'reconcile.start', id, { ...fields, action: plan.action, reason: plan.reason });
-    const workDir = this.#workDir(id);
+    const workDir = this.#layout.workDir(id);
     try {
-      await this.#o.source.materialize(stack, workDir);
-      const overridePath = join(this.#o.dataDir, 'overrides', `${stack.project}.yaml`);
+      await this.#materialize(stack);
+      const overridePath = this.#layout.override(stack.project);
       await writeOverride(overridePath, serviceLabels(stack, observed, target, this.#o.instance));
+      const envFile = this.#envFile(workDir, stack.files);
       const compose: ComposeTarget = {
         project: stack.project,
         dir: workDir,
+        envFile,
         files: [...stack.composeFiles.map((f) => join(workDir, f)), overridePath],
       };
       const run = (): { timeoutMs: number; signal?: AbortSignal } => ({
@@ -255,7 +260,7 @@ class StackReconciler implements Reconciler {
       // A renamed project: the old one goes once the new files are known good, right before `up`
       // (`-p OLD` with the new files: down finds the old project's containers by its label).
       const userFiles = stack.composeFiles.map((f) => join(workDir, f));
-      for (const old of removeFirst) await this.#downRenamed(id, old, userFiles, deadline, signal);
+      for (const old of removeFirst) await this.#downRenamed(id, old, userFiles, envFile, deadline, signal);
       await this.#o.compose.up(compose, run());
       const ready = await waitReady(stack, {
         observe: () => this.#o.informer.observeProject(stack.project, signal),
@@ -331,11 +336,18 @@ class StackReconciler implements Reconciler {
       ...this.#syncedFallback(id, runtime),
     });
     this.#log('info', 'reconcile.start', id, { project, action: 'remove', reason: plan.reason });
-    const workDir = this.#workDir(id);
+    const workDir = this.#layout.workDir(id);
     try {
       await mkdir(workDir, { recursive: true }); // compose runs there, even if dataDir was wiped
+      // Only what Git put there (the manifest), never a compose file or `.env` a container dropped.
+      const tracked = await this.#o.source.trackedFiles(id, this.#layout.workRoot);
       await this.#o.compose.down(
-        { project, dir: workDir, files: composeFilesIn(workDir) },
+        {
+          project,
+          dir: workDir,
+          files: trackedComposeFiles(tracked).map((f) => join(workDir, f)),
+          envFile: this.#envFile(workDir, tracked),
+        },
         { timeoutMs: settings.timeoutMs, ...(signal ? { signal } : {}) },
       );
       const after = await this.#o.informer.observeProject(project, signal);
@@ -346,7 +358,7 @@ class StackReconciler implements Reconciler {
         );
       }
       // The working directory stays: it may hold data containers wrote into bind mounts.
-      await rm(join(this.#o.dataDir, 'overrides', `${project}.yaml`), { force: true });
+      await rm(this.#layout.override(project), { force: true });
       const durationMs = this.#now() - started;
       this.#finish(
         id,
@@ -391,13 +403,14 @@ class StackReconciler implements Reconciler {
     id: string,
     project: string,
     files: readonly string[],
+    envFile: string,
     deadline: number,
     signal: AbortSignal | undefined,
   ): Promise<void> {
     this.#log('info', 'reconcile.start', id, { project, action: 'remove', reason: 'project renamed in Git' });
     try {
       await this.#o.compose.down(
-        { project, dir: this.#workDir(id), files },
+        { project, dir: this.#layout.workDir(id), files, envFile },
         { timeoutMs: Math.max(1000, deadline - this.#now()), ...(signal ? { signal } : {}) },
       );
     } catch (error) {
@@ -412,7 +425,7 @@ class StackReconciler implements Reconciler {
         `containers of the old project ${project} still present after compose down: ${after.containers.map((c) => c.name).join(', ')}`,
       );
     }
-    await rm(join(this.#o.dataDir, 'overrides', `${project}.yaml`), { force: true });
+    await rm(this.#layout.override(project), { force: true });
     this.#log('info', 'reconcile.success', id, {
       project,
       action: 'remove',
@@ -420,9 +433,26 @@ class StackReconciler implements Reconciler {
     });
   }
 
-  /** A stack's working directory: by id, so a removed stack's files are found again. */
-  #workDir(id: string): string {
-    return join(this.#o.dataDir, 'work', id === '' ? '_root' : id);
+  /**
+   * Write the stack's files into its work tree. A work tree something else reshaped (a symbolic
+   * link swapped in for a tracked directory) fails the stack until it changes or is synced by hand.
+   */
+  async #materialize(stack: DesiredStack): Promise<void> {
+    try {
+      await this.#o.source.materialize(stack, this.#layout.workRoot);
+    } catch (error) {
+      if (!(error instanceof WorkTreeError)) throw error;
+      throw new TerminalReconcileError(
+        stack.id,
+        `work tree ${this.#layout.workDir(stack.id)} was changed outside stackd: ${error.message}; nothing was written through it (remove the path and stackd restores it)`,
+        { cause: error },
+      );
+    }
+  }
+
+  /** The tracked `.env` of the work tree, else an empty file: compose never reads an untracked one. */
+  #envFile(workDir: string, tracked: ReadonlyMap<string, string> | ReadonlySet<string>): string {
+    return tracked.has('.env') ? join(workDir, '.env') : this.#layout.emptyEnvFile;
   }
 
   #record(
@@ -481,14 +511,12 @@ class StackReconciler implements Reconciler {
   }
 }
 
-const COMPOSE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
-const OVERRIDE_NAMES = ['compose.override.yaml', 'compose.override.yml'];
-
-/** The compose files left in a working directory by the last apply (compose v1 needs them to `down`). */
-function composeFilesIn(dir: string): string[] {
-  const main = COMPOSE_NAMES.find((f) => existsSync(join(dir, f)));
+/** The compose files the last apply wrote into a work tree (compose v1 needs them to `down`). */
+function trackedComposeFiles(tracked: ReadonlySet<string>): string[] {
+  const main = COMPOSE_FILE_NAMES.find((f) => tracked.has(f));
   if (main === undefined) return [];
-  return [main, ...OVERRIDE_NAMES.filter((f) => existsSync(join(dir, f)))].map((f) => join(dir, f));
+  const override = OVERRIDE_FILE_NAMES.find((f) => tracked.has(f));
+  return override === undefined ? [main] : [main, override];
 }
 
 function describe(error: unknown): string {

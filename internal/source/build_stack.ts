@@ -7,22 +7,62 @@ import {
   type StackFile,
 } from '../../pkg/composehash/index.js';
 import { listStackFiles, type StackCandidate } from './discover.js';
-import { MODE_FILE, joinPath, type TreeReader } from './tree.js';
+import { DEFAULT_STACK_LIMITS, formatSize, type StackLimits } from './limits.js';
+import { MODE_FILE, UnsafeTreeError, joinPath, type TreeEntry, type TreeReader } from './tree.js';
 import type { DesiredService, DesiredStack } from './types.js';
 
 /**
- * Read one stack's files and turn them into a DesiredStack. A stack whose compose files do not
- * parse is returned with its error (the rest of the snapshot goes on); a failure to read the
- * tree itself is thrown.
+ * Read one stack's files and turn them into a DesiredStack. A stack that cannot be used (its
+ * name, an unsafe tree, a limit, compose files that do not parse) is returned with its error
+ * (the rest of the snapshot goes on); a failure to read the tree itself is thrown.
  */
-export async function buildStack(reader: TreeReader, candidate: StackCandidate): Promise<DesiredStack> {
-  const entries = await listStackFiles(reader, candidate.dir);
+export async function buildStack(
+  reader: TreeReader,
+  candidate: StackCandidate,
+  limits: StackLimits = DEFAULT_STACK_LIMITS,
+): Promise<DesiredStack> {
   const files = new Map<string, string>();
   const fileModes = new Map<string, string>();
   const hashed = new Map<string, StackFile>();
   const composeContent = new Map<string, Uint8Array>();
+  const refuse = (error: string): DesiredStack =>
+    invalid(
+      {
+        id: candidate.id,
+        dir: candidate.dir,
+        composeFiles: candidate.composeFiles,
+        files: new Map(),
+        project: deriveProjectName(candidate.id),
+      },
+      error,
+    );
+  if (candidate.problem !== undefined) return refuse(candidate.problem);
+  let entries: Map<string, TreeEntry>;
+  try {
+    entries = await listStackFiles(reader, candidate.dir);
+  } catch (error) {
+    if (error instanceof UnsafeTreeError) return refuse(error.message);
+    throw error;
+  }
+  if (entries.size > limits.maxStackFiles) {
+    return refuse(
+      `the stack directory has ${entries.size} files, more than the limit of ${limits.maxStackFiles} (source.maxStackFiles)`,
+    );
+  }
+  let total = 0;
   for (const [path, entry] of entries) {
     const content = await reader.read(joinPath(candidate.dir, path), entry);
+    if (content.byteLength > limits.maxFileSize) {
+      return refuse(
+        `\`${path}\` is ${content.byteLength} bytes, more than the limit of ${formatSize(limits.maxFileSize)} per file (source.maxFileSize)`,
+      );
+    }
+    total += content.byteLength;
+    if (total > limits.maxStackSize) {
+      return refuse(
+        `the stack directory's files add up to more than the limit of ${formatSize(limits.maxStackSize)} (source.maxStackSize)`,
+      );
+    }
     files.set(path, entry.oid ?? gitBlobId(content));
     if (entry.mode !== MODE_FILE) fileModes.set(path, entry.mode);
     hashed.set(path, { mode: entry.mode, sha256: sha256Hex(content) });

@@ -1,4 +1,11 @@
-import { joinPath, MODE_SYMLINK, type TreeEntry, type TreeReader } from './tree.js';
+import {
+  checkEntries,
+  joinPath,
+  MODE_SYMLINK,
+  UnsafeTreeError,
+  type TreeEntry,
+  type TreeReader,
+} from './tree.js';
 
 /** Compose file names that make a directory a stack, in order of preference (DESIGN.md §2). */
 export const COMPOSE_FILE_NAMES = [
@@ -18,6 +25,34 @@ export interface StackCandidate {
   readonly oid?: string;
   /** Compose files relative to the stack directory, main file first. */
   readonly composeFiles: readonly string[];
+  /** Why this directory cannot be a stack (an unusable name, an unsafe tree), when it cannot. */
+  readonly problem?: string;
+}
+
+/** Longest stack id accepted, in characters (its URL-encoded form must fit an API path). */
+export const MAX_STACK_ID_LENGTH = 255;
+
+/**
+ * Characters a stack id must not hold: C0 and C1 controls, line and paragraph separators, and
+ * bidirectional overrides and isolates (which make a status table lie about the name).
+ */
+// eslint-disable-next-line no-control-regex -- control characters are what this matches
+const UNUSABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
+
+/** A directory name as it can appear in an id: unusable characters written as `\uXXXX`. */
+function idPart(name: string): string {
+  return name.replace(UNUSABLE, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Why a stack id (its raw directory path) cannot be used, or undefined when it can. */
+function idProblem(rawId: string, id: string): string | undefined {
+  if (rawId !== id) {
+    return `the stack directory's path contains a control character or line separator (shown here as \\uXXXX); rename the directory`;
+  }
+  if (id.length > MAX_STACK_ID_LENGTH) {
+    return `the stack id is ${id.length} characters long, more than the limit of ${MAX_STACK_ID_LENGTH}; use a shorter path`;
+  }
+  return undefined;
 }
 
 /** Thrown when `source.path` is not a directory of the tree. */
@@ -36,26 +71,38 @@ export async function findStacks(reader: TreeReader, root: string): Promise<Stac
   if (top === undefined)
     throw new MissingRootError(`path \`${root}\` is not a directory at ${reader.revision}`);
   const found: StackCandidate[] = [];
-  const walk = async (dir: string, id: string, entries: readonly TreeEntry[]): Promise<void> => {
+  const walk = async (dir: string, raw: string, id: string, entries: readonly TreeEntry[]): Promise<void> => {
     for (const entry of entries) {
       if (entry.kind !== 'dir' || entry.name.startsWith('.')) continue;
       const childDir = joinPath(dir, entry.name);
-      const childId = joinPath(id, entry.name);
-      const children = (await reader.list(childDir)) ?? [];
+      const childRaw = joinPath(raw, entry.name);
+      const childId = joinPath(id, idPart(entry.name));
+      const oid = entry.oid === undefined ? {} : { oid: entry.oid };
+      let children: readonly TreeEntry[];
+      try {
+        children = (await reader.list(childDir)) ?? [];
+      } catch (error) {
+        // Whether it holds stacks cannot be told: report it, as a stack that cannot be used.
+        if (!(error instanceof UnsafeTreeError)) throw error;
+        found.push({ id: childId, dir: childDir, composeFiles: [], problem: error.message, ...oid });
+        continue;
+      }
       const composeFiles = composeFilesOf(children);
       if (composeFiles.length > 0) {
+        const problem = idProblem(childRaw, childId);
         found.push({
           id: childId,
           dir: childDir,
           composeFiles,
-          ...(entry.oid === undefined ? {} : { oid: entry.oid }),
+          ...oid,
+          ...(problem === undefined ? {} : { problem }),
         });
       } else {
-        await walk(childDir, childId, children);
+        await walk(childDir, childRaw, childId, children);
       }
     }
   };
-  await walk(root, '', top);
+  await walk(root, '', '', top);
   return found.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
@@ -69,11 +116,17 @@ function composeFilesOf(entries: readonly TreeEntry[]): string[] {
   return override === undefined ? [main] : [main, override];
 }
 
-/** Every file under `dir` (dot files and directories included), by path relative to it. */
+/**
+ * Every file under `dir` (dot files and directories included), by path relative to it. Names in
+ * one directory that differ only in case are an UnsafeTreeError: they would be one file on a
+ * case-insensitive file system.
+ */
 export async function listStackFiles(reader: TreeReader, dir: string): Promise<Map<string, TreeEntry>> {
   const files = new Map<string, TreeEntry>();
   const walk = async (relative: string): Promise<void> => {
-    for (const entry of (await reader.list(joinPath(dir, relative))) ?? []) {
+    const entries = (await reader.list(joinPath(dir, relative))) ?? [];
+    checkEntries(joinPath(dir, relative), entries, true);
+    for (const entry of entries) {
       const path = joinPath(relative, entry.name);
       if (entry.kind === 'dir') await walk(path);
       else files.set(path, entry);

@@ -1,8 +1,8 @@
-import { join } from 'node:path';
 import { messageOf, scrub, SourceError, sourceError } from './errors.js';
 import { ensureBareRepo, fetchBranch, localBranchHead, remoteBranchHead } from './git_remote.js';
 import { findGitdir, parseLocation, type SourceLocation } from './location.js';
-import { materializeStack } from './materialize.js';
+import { layoutOf, type Layout } from '../layout/index.js';
+import { materializeStack, trackedFiles, type MaterializeReport } from './materialize.js';
 import { resolveOptions, type GitSourceOptions, type ResolvedOptions } from './options.js';
 import { createScope, type Scope } from './scope.js';
 import { buildSnapshot, normaliseRoot } from './snapshot.js';
@@ -33,6 +33,7 @@ export function createGitSource(options: GitSourceOptions): GitSource {
 class GitSourceImpl implements GitSource {
   readonly location: string;
   readonly #options: ResolvedOptions;
+  readonly #layout: Layout;
   readonly #where: SourceLocation;
   readonly #scope: Scope;
   readonly #root: string;
@@ -49,6 +50,7 @@ class GitSourceImpl implements GitSource {
 
   constructor(options: ResolvedOptions) {
     this.#options = options;
+    this.#layout = layoutOf(options.dataDir);
     this.#where = parseLocation(options.url, options.auth);
     this.#secrets = [
       options.auth?.token ?? '',
@@ -112,15 +114,19 @@ class GitSourceImpl implements GitSource {
     }
   }
 
-  async materialize(stack: DesiredStack, destDir: string): Promise<void> {
+  async materialize(stack: DesiredStack, workRoot: string): Promise<MaterializeReport> {
     const gitdir = this.#where.kind === 'http' ? this.#repoDir() : await findGitdir(this.#where.path);
     const cache = {};
-    await materializeStack({
+    return materializeStack({
       stack,
-      destDir,
-      manifestDir: join(this.#options.dataDir, 'manifests'),
+      workRoot,
+      manifestDir: this.#layout.manifests,
       readBlob: (oid) => readBlob(gitdir, oid, cache),
     });
+  }
+
+  trackedFiles(id: string, workRoot: string): Promise<ReadonlySet<string>> {
+    return trackedFiles(this.#layout.manifests, id, workRoot);
   }
 
   async #refresh(signal: AbortSignal | undefined): Promise<Snapshot> {
@@ -214,6 +220,7 @@ class GitSourceImpl implements GitSource {
         scope: this.#scope,
         fetchedAt,
         memo: this.#memo,
+        limits: this.#options.limits,
       });
     } catch (error) {
       throw sourceError(`reading commit ${revision} of ${this.location} failed`, error, this.#secrets);
@@ -235,11 +242,11 @@ class GitSourceImpl implements GitSource {
   }
 
   #repoDir(): string {
-    return join(this.#options.dataDir, 'repo');
+    return this.#layout.repo;
   }
 
   #statePath(): string {
-    return join(this.#options.dataDir, 'source.json');
+    return this.#layout.sourceState;
   }
 }
 

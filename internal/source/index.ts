@@ -4,6 +4,9 @@
  * commit changes. It never touches Docker; a failed fetch never replaces the last good snapshot.
  */
 export type { DesiredService, DesiredStack, Snapshot, SnapshotListener, Source } from './types.js';
+export type { MaterializeReport } from './materialize.js';
+export { WorkTreeError } from './worktree.js';
+export { DEFAULT_STACK_LIMITS, type StackLimits } from './limits.js';
 export { createGitSource, type GitSource } from './git_source.js';
 export type { GitSourceOptions, SourceLogger } from './options.js';
 export { SourceError, scrub } from './errors.js';

@@ -1,82 +1,208 @@
-import { lstat, readFile, readlink, rmdir, unlink } from 'node:fs/promises';
-import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { join } from 'node:path';
 import { gitBlobId } from './build_stack.js';
-import { writeFileAtomic, writeSymlinkAtomic } from './atomic.js';
-import { manifestPath, readManifest, writeManifest } from './manifest.js';
+import { rm } from 'node:fs/promises';
+import { legacyManifestPath, manifestPath, readManifest, writeManifest } from './manifest.js';
 import { MODE_EXECUTABLE, MODE_FILE, MODE_SYMLINK } from './tree.js';
-import { isCode } from './tree_directory.js';
 import type { DesiredStack } from './types.js';
+import { Directory, type EntryKind, Walker, WorkTreeError } from './worktree.js';
 
 export interface MaterializeOptions {
   readonly stack: DesiredStack;
-  readonly destDir: string;
-  /** Directory of the manifests (outside every destDir). */
+  /** The directory every work tree lives under (`dataDir/work`): trusted, created if missing. */
+  readonly workRoot: string;
+  /** Directory of the manifests (outside every work tree). */
   readonly manifestDir: string;
   /** Content of a blob by id. */
   readonly readBlob: (oid: string) => Promise<Uint8Array>;
 }
 
+/** What one materialize did. */
+export interface MaterializeReport {
+  /** The stack's work directory (`workRoot/<id>`). */
+  readonly dir: string;
+  /** Files written (new, changed, or restored after a hand edit). */
+  readonly written: number;
+  /** Files deleted because they left Git. */
+  readonly deleted: number;
+}
+
 /**
- * Make `destDir` hold exactly the stack's tracked files: files that differ are replaced
+ * Make `workRoot/<id>` hold exactly the stack's tracked files: files that differ are replaced
  * atomically (modes kept: executable bit, symbolic links), files an earlier materialize wrote
  * that are gone from the stack are deleted (with directories that become empty), and nothing
- * else in `destDir` is touched, so data containers write into bind mounts survives.
+ * else is touched, so data containers write into bind mounts survives.
+ *
+ * Nothing is ever written, read or deleted through a symbolic link: the tree is walked by
+ * directory handle (see worktree.ts). Where the work tree's shape differs from Git's in a way
+ * stackd did not make — a symbolic link or file where Git has a directory, a directory where Git
+ * has a file, a symbolic link where Git has a file or the reverse — it throws a WorkTreeError
+ * naming the path, having written nothing through it.
  */
-export async function materializeStack(options: MaterializeOptions): Promise<void> {
+export async function materializeStack(options: MaterializeOptions): Promise<MaterializeReport> {
   const { stack } = options;
-  const destDir = resolve(options.destDir);
-  const target = (path: string): string => {
-    const full = resolve(destDir, path);
-    const rel = relative(destDir, full);
-    if (path === '' || rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
-      throw new Error(`refusing to write \`${path}\` outside ${destDir}`);
-    }
-    return full;
-  };
-  const manifestFile = manifestPath(options.manifestDir, stack.id, destDir);
-  const previous = await readManifest(manifestFile);
+  const idParts = stack.id.split('/');
+  const dir = join(options.workRoot, ...idParts);
+  const manifestFile = manifestPath(options.manifestDir, stack.id, dir);
+  const legacyFile = legacyManifestPath(options.manifestDir, stack.id, dir);
+  const manifest = (await readManifest(manifestFile)) ?? (await readManifest(legacyFile));
+  const previous = new Map(Object.entries(manifest?.files ?? {}));
+  const root = await Directory.open(options.workRoot, idParts);
+  let walker = new Walker(root);
+  let written = 0;
+  let deleted = 0;
+  try {
+    const gone = [...previous.keys()].filter((path) => !stack.files.has(path)).sort();
+    for (const path of gone) if (await removeTracked(walker, path)) deleted++;
+    await removeEmptyDirs(walker, gone, stack.files);
+    // Handles of directories just removed must not be reused for writing.
+    await walker.close();
+    walker = new Walker(root);
 
-  for (const path of Object.keys(previous?.files ?? {})) {
-    if (stack.files.has(path)) continue;
-    const full = target(path);
-    await unlink(full).catch((error: unknown) => {
-      if (!isCode(error, 'ENOENT')) throw error;
+    // Record every file this run may write before writing any, so none can leak past a crash.
+    const files = Object.fromEntries(stack.files);
+    await writeManifest(manifestFile, {
+      stack: stack.id,
+      destDir: dir,
+      files: { ...Object.fromEntries(previous), ...files },
     });
-    await removeEmptyParents(dirname(full), destDir);
-  }
-
-  // Record every file this run may write before writing any, so none can leak past a crash.
-  const files = Object.fromEntries(stack.files);
-  await writeManifest(manifestFile, { stack: stack.id, destDir, files: { ...previous?.files, ...files } });
-  for (const [path, oid] of stack.files) {
-    const full = target(path);
-    const mode = stack.fileModes?.get(path) ?? MODE_FILE;
-    if (await isCurrent(full, oid, mode)) continue;
-    const content = await options.readBlob(oid);
-    if (mode === MODE_SYMLINK) await writeSymlinkAtomic(full, Buffer.from(content).toString('utf8'));
-    else await writeFileAtomic(full, content, { mode: mode === MODE_EXECUTABLE ? 0o755 : 0o644 });
-  }
-
-  await writeManifest(manifestFile, { stack: stack.id, destDir, files });
-}
-
-/** The file on disk already has this content and mode (compared by Git blob id). */
-async function isCurrent(full: string, oid: string, mode: string): Promise<boolean> {
-  const stats = await lstat(full).catch(() => undefined);
-  if (stats === undefined) return false;
-  if (mode === MODE_SYMLINK) {
-    return stats.isSymbolicLink() && gitBlobId(Buffer.from(await readlink(full), 'utf8')) === oid;
-  }
-  if (!stats.isFile() || ((stats.mode & 0o100) !== 0) !== (mode === MODE_EXECUTABLE)) return false;
-  return gitBlobId(await readFile(full)) === oid;
-}
-
-async function removeEmptyParents(dir: string, stop: string): Promise<void> {
-  for (let current = dir; current.startsWith(`${stop}${sep}`); current = dirname(current)) {
-    try {
-      await rmdir(current);
-    } catch {
-      return; // not empty (untracked data), or already gone
+    await rm(legacyFile, { force: true }).catch(() => undefined);
+    for (const path of [...stack.files.keys()].sort()) {
+      const oid = stack.files.get(path) ?? '';
+      const mode = stack.fileModes?.get(path) ?? MODE_FILE;
+      const { parent, name } = await locate(walker, path, true);
+      if (parent === undefined) continue; // create: never undefined
+      if (await isCurrent(parent, name, oid, mode, previous.get(path))) continue;
+      const content = await options.readBlob(oid);
+      if (mode === MODE_SYMLINK) await parent.writeSymlink(name, Buffer.from(content).toString('utf8'));
+      else await parent.writeFile(name, content, mode === MODE_EXECUTABLE ? 0o755 : 0o644);
+      written++;
     }
+    await writeManifest(manifestFile, { stack: stack.id, destDir: dir, files });
+  } finally {
+    await walker.close();
+    await root.close();
+  }
+  return { dir, written, deleted };
+}
+
+/** The paths the last materialize of stack `id` under `workRoot` wrote (from its manifest). */
+export async function trackedFiles(
+  manifestDir: string,
+  id: string,
+  workRoot: string,
+): Promise<ReadonlySet<string>> {
+  const dir = join(workRoot, ...id.split('/'));
+  const manifest =
+    (await readManifest(manifestPath(manifestDir, id, dir))) ??
+    (await readManifest(legacyManifestPath(manifestDir, id, dir)));
+  return new Set(Object.keys(manifest?.files ?? {}));
+}
+
+/** The open parent directory of `path` and its last component. */
+async function locate(
+  walker: Walker,
+  path: string,
+  create: boolean,
+): Promise<{ parent: Directory | undefined; name: string }> {
+  const parts = path.split('/');
+  const name = parts.pop() ?? '';
+  return { parent: await walker.dir(parts, create), name };
+}
+
+/**
+ * Delete a file an earlier materialize wrote. A parent that is not a plain directory any more
+ * (a container swapped it) is never followed: the file is left where it is.
+ */
+async function removeTracked(walker: Walker, path: string): Promise<boolean> {
+  let parent: Directory | undefined;
+  try {
+    parent = (await locate(walker, path, false)).parent;
+  } catch (error) {
+    if (error instanceof WorkTreeError) return false;
+    throw error;
+  }
+  return parent === undefined ? false : parent.remove(path.split('/').pop() ?? '');
+}
+
+/** Remove the directories of deleted files that are now empty and hold no tracked file, deepest first. */
+async function removeEmptyDirs(
+  walker: Walker,
+  deletedPaths: readonly string[],
+  tracked: ReadonlyMap<string, string>,
+): Promise<void> {
+  const keep = new Set<string>();
+  for (const path of tracked.keys()) {
+    const parts = path.split('/');
+    for (let i = parts.length - 1; i > 0; i--) keep.add(parts.slice(0, i).join('/'));
+  }
+  const dirs = new Set<string>();
+  for (const path of deletedPaths) {
+    const parts = path.split('/');
+    for (let i = parts.length - 1; i > 0; i--) {
+      const dir = parts.slice(0, i).join('/');
+      if (!keep.has(dir)) dirs.add(dir);
+    }
+  }
+  for (const dir of [...dirs].sort((a, b) => b.split('/').length - a.split('/').length || (a < b ? 1 : -1))) {
+    try {
+      const { parent, name } = await locate(walker, dir, false);
+      await parent?.removeDirIfEmpty(name);
+    } catch (error) {
+      if (!(error instanceof WorkTreeError)) throw error;
+    }
+  }
+}
+
+/**
+ * The entry already has this content and mode (compared by Git blob id). An entry of another
+ * kind than Git's is replaced only when it is what the last materialize wrote (`previousOid`);
+ * otherwise something else put it there, and that is a WorkTreeError.
+ */
+async function isCurrent(
+  parent: Directory,
+  name: string,
+  oid: string,
+  mode: string,
+  previousOid: string | undefined,
+): Promise<boolean> {
+  const kind = await parent.kind(name);
+  if (kind === 'missing') return false;
+  const wanted: EntryKind = mode === MODE_SYMLINK ? 'symlink' : 'file';
+  const blob = await blobOf(parent, name, kind);
+  if (kind === wanted && blob !== undefined) {
+    if (blob !== oid) return false;
+    if (kind === 'symlink') return true;
+    const bits = await parent.fileMode(name);
+    return bits !== undefined && ((bits & 0o100) !== 0) === (mode === MODE_EXECUTABLE);
+  }
+  if (blob !== undefined && blob === previousOid) return false; // ours: Git changed its kind
+  const path = parent.relOf(name);
+  throw new WorkTreeError(
+    path,
+    `\`${path}\` is ${describeKind(kind)} where Git has ${describeKind(wanted)}; something other than stackd changed it`,
+  );
+}
+
+/** The Git blob id of a file's content or a link's target, as it is on disk. */
+async function blobOf(parent: Directory, name: string, kind: EntryKind): Promise<string | undefined> {
+  if (kind === 'symlink') {
+    const target = await parent.readLink(name);
+    return target === undefined ? undefined : gitBlobId(Buffer.from(target, 'utf8'));
+  }
+  if (kind !== 'file') return undefined;
+  const content = await parent.readFile(name);
+  return content === undefined ? undefined : gitBlobId(content);
+}
+
+function describeKind(kind: EntryKind): string {
+  switch (kind) {
+    case 'symlink':
+      return 'a symbolic link';
+    case 'directory':
+      return 'a directory';
+    case 'file':
+      return 'a file';
+    default:
+      return 'a special file';
   }
 }

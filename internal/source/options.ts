@@ -1,4 +1,5 @@
 import { isAbsolute } from 'node:path';
+import { resolveStackLimits, type StackLimits } from './limits.js';
 
 /** What the desired source logs through (a winston Logger fits). */
 export interface SourceLogger {
@@ -50,10 +51,16 @@ export interface GitSourceOptions {
    * @default () => new Date()
    */
   readonly now?: () => Date;
+  /**
+   * Per-stack bounds (`source.maxFileSize`, `source.maxStackSize`, `source.maxStackFiles`): a
+   * stack over one is invalid, with a message naming the limit.
+   * @default DEFAULT_STACK_LIMITS
+   */
+  readonly limits?: Partial<StackLimits>;
 }
 
-export type ResolvedOptions = Required<Omit<GitSourceOptions, 'auth' | 'logger'>> &
-  Pick<GitSourceOptions, 'auth' | 'logger'>;
+export type ResolvedOptions = Required<Omit<GitSourceOptions, 'auth' | 'logger' | 'limits'>> &
+  Pick<GitSourceOptions, 'auth' | 'logger'> & { readonly limits: StackLimits };
 
 function describe(value: unknown): string {
   return `\`${typeof value === 'string' ? value : JSON.stringify(value)}\` (${typeof value})`;
@@ -91,5 +98,5 @@ export function resolveOptions(options: GitSourceOptions): ResolvedOptions {
       `Expected \`fetchTimeoutMs\` to be an integer from 1 and up, got ${describe(resolved.fetchTimeoutMs)}`,
     );
   }
-  return resolved;
+  return { ...resolved, limits: resolveStackLimits(options.limits) };
 }

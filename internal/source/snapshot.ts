@@ -1,6 +1,7 @@
 import { buildStack } from './build_stack.js';
 import { markProjectConflicts } from './conflicts.js';
 import { findStacks } from './discover.js';
+import type { StackLimits } from './limits.js';
 import type { Scope } from './scope.js';
 import type { TreeReader } from './tree.js';
 import type { DesiredStack, Snapshot } from './types.js';
@@ -15,6 +16,8 @@ export interface SnapshotOptions {
    * change is reused instead of read and hashed again. Updated in place.
    */
   readonly memo?: Map<string, DesiredStack>;
+  /** @default DEFAULT_STACK_LIMITS */
+  readonly limits?: StackLimits;
 }
 
 /** Discover, scope, read and hash every stack of a tree into an immutable Snapshot. */
@@ -27,7 +30,8 @@ export async function buildSnapshot(reader: TreeReader, options: SnapshotOptions
   for (const candidate of candidates) {
     const key = candidate.oid === undefined ? undefined : `${candidate.id}\0${candidate.oid}`;
     const stack =
-      (key === undefined ? undefined : options.memo?.get(key)) ?? (await buildStack(reader, candidate));
+      (key === undefined ? undefined : options.memo?.get(key)) ??
+      (await buildStack(reader, candidate, options.limits));
     if (key !== undefined) used.set(key, stack);
     built.push(stack);
   }

@@ -26,6 +26,37 @@ export interface TreeReader {
   read(path: string, entry: TreeEntry): Promise<Uint8Array>;
 }
 
+/**
+ * A directory of the tree that cannot be used safely: an entry name Git itself refuses (`..`,
+ * `.git` in any spelling, a `/`), two entries with one name (a symbolic link `d` beside a
+ * directory `d`), or names that differ only in case. Fails the stack holding it, never more.
+ */
+export class UnsafeTreeError extends Error {
+  override readonly name = 'UnsafeTreeError';
+}
+
+/**
+ * Refuse a directory listing (sorted by name) with two entries of one name — written out, the
+ * second would land on, or inside, the first — and, with `foldCase`, names that differ only in
+ * case (one file on a case-insensitive file system).
+ */
+export function checkEntries(path: string, entries: readonly TreeEntry[], foldCase = false): void {
+  const seen = new Map<string, string>();
+  for (const entry of entries) {
+    const key = foldCase ? entry.name.toLowerCase() : entry.name;
+    const other = seen.get(key);
+    if (other !== undefined) {
+      const where = path === '' ? 'the repository root' : `\`${path}\``;
+      throw new UnsafeTreeError(
+        other === entry.name
+          ? `${where} has two entries named \`${entry.name}\`; a tree like this could write outside the stack, so it is refused`
+          : `${where} has entries \`${other}\` and \`${entry.name}\`, which differ only in case; rename one`,
+      );
+    }
+    seen.set(key, entry.name);
+  }
+}
+
 /** `/`-join two tree paths, either of which may be `''`. */
 export function joinPath(dir: string, name: string): string {
   if (dir === '') return name;

@@ -1,6 +1,7 @@
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  checkEntries,
   MODE_DIR,
   MODE_EXECUTABLE,
   MODE_FILE,
@@ -36,7 +37,9 @@ export function directoryReader(root: string): TreeReader {
           entries.push({ name: dirent.name, kind: 'file', mode });
         }
       }
-      return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      checkEntries(path, entries);
+      return entries;
     },
     async read(path, entry) {
       const full = join(root, path);

@@ -1,6 +1,13 @@
 import fs from 'node:fs';
 import git from 'isomorphic-git';
-import { joinPath, MODE_DIR, type TreeEntry, type TreeReader } from './tree.js';
+import {
+  checkEntries,
+  joinPath,
+  MODE_DIR,
+  UnsafeTreeError,
+  type TreeEntry,
+  type TreeReader,
+} from './tree.js';
 
 /**
  * One commit of a Git object store read as a tree. Trees are read by object id and remembered
@@ -23,7 +30,7 @@ export async function gitTreeReader(gitdir: string, commit: string, cache: objec
   const list = async (path: string): Promise<readonly TreeEntry[] | undefined> => {
     const oid = await treeOid(path);
     if (oid === undefined) return undefined;
-    const { tree } = await git.readTree({ fs, gitdir, oid, cache });
+    const tree = await readTreeSafely(gitdir, oid, cache, path);
     const entries: TreeEntry[] = [];
     for (const item of tree) {
       if (item.type === 'tree') {
@@ -33,7 +40,9 @@ export async function gitTreeReader(gitdir: string, commit: string, cache: objec
         entries.push({ name: item.path, kind: 'file', mode: item.mode, oid: item.oid });
       }
     }
-    return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    checkEntries(path, entries);
+    return entries;
   };
 
   return {
@@ -44,6 +53,21 @@ export async function gitTreeReader(gitdir: string, commit: string, cache: objec
       return readBlob(gitdir, entry.oid, cache);
     },
   };
+}
+
+/** One tree object; an entry name Git refuses (isomorphic-git checks them) is an UnsafeTreeError. */
+async function readTreeSafely(gitdir: string, oid: string, cache: object, path: string) {
+  try {
+    return (await git.readTree({ fs, gitdir, oid, cache })).tree;
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'UnsafeFilepathError') throw error;
+    const name = (error as { data?: { filepath?: unknown } }).data?.filepath;
+    const where = path === '' ? 'the repository root' : `\`${path}\``;
+    throw new UnsafeTreeError(
+      `${where} has an entry named ${JSON.stringify(String(name))}, which Git refuses to check out (\`.\`, \`..\`, \`.git\` in any spelling, or a name with a slash)`,
+      { cause: error },
+    );
+  }
 }
 
 export async function readBlob(gitdir: string, oid: string, cache: object = {}): Promise<Uint8Array> {

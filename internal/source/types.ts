@@ -1,4 +1,5 @@
 /** Desired-state types published by the desired source (DESIGN.md §2). Immutable once published. */
+import type { MaterializeReport } from './materialize.js';
 
 export interface DesiredService {
   readonly name: string;
@@ -59,9 +60,16 @@ export interface Source {
   current(): Snapshot | undefined;
   subscribe(listener: SnapshotListener): () => void;
   /**
-   * Make `destDir` hold exactly the stack's tracked files of the snapshot it came from: write
-   * new and changed files, delete files an earlier materialize wrote that are gone from Git,
-   * never touch any other file (untracked data written by containers survives).
+   * Make `workRoot/<id>` hold exactly the stack's tracked files of the snapshot it came from:
+   * write new and changed files, delete files an earlier materialize wrote that are gone from
+   * Git, never touch any other file (untracked data written by containers survives), and never
+   * follow a symbolic link. A work tree whose shape something else changed is a WorkTreeError.
    */
-  materialize(stack: DesiredStack, destDir: string): Promise<void>;
+  materialize(stack: DesiredStack, workRoot: string): Promise<MaterializeReport>;
+  /**
+   * The files the last materialize of stack `id` wrote under `workRoot/<id>` (paths relative to
+   * it; empty when none is known): what a removal may hand to compose, never anything a
+   * container dropped there.
+   */
+  trackedFiles(id: string, workRoot: string): Promise<ReadonlySet<string>>;
 }

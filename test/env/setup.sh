@@ -9,7 +9,17 @@ die() { printf 'test-env: error: %s\n' "$*" >&2; exit 1; }
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-PLUGIN_DIR="${DOCKER_CONFIG:-$HOME/.docker}/cli-plugins"
+# Compose v2 goes system-wide, where a service user finds it too: stackd never runs a plugin
+# from inside its data directory (where the old unit put HOME), and one test checks that.
+PLUGIN_DIR=/usr/local/lib/docker/cli-plugins
+SYSTEM_PLUGIN_DIRS=(/usr/local/lib/docker/cli-plugins /usr/local/libexec/docker/cli-plugins /usr/lib/docker/cli-plugins /usr/libexec/docker/cli-plugins)
+system_plugin() {
+  local d
+  for d in "${SYSTEM_PLUGIN_DIRS[@]}"; do
+    if [ -x "$d/docker-compose" ] && "$d/docker-compose" version >/dev/null 2>&1; then return 0; fi
+  done
+  return 1
+}
 DOCKERD_LOG="${STACKD_TEST_DOCKERD_LOG:-/tmp/stackd-test-dockerd.log}"
 
 apt_updated=0
@@ -39,30 +49,38 @@ if [ ${#need[@]} -gt 0 ]; then
   apt_install "${need[@]}"
 fi
 
-# 2. Compose v2 as a CLI plugin (only when `docker compose` does not work already), from the next Debian release's docker-compose package.
-if ! docker compose version >/dev/null 2>&1; then
-  command -v apt-get >/dev/null || die "compose v2 is missing and this is not Debian; install the docker compose plugin"
-  src=/etc/apt/sources.list.d/debian.sources
-  uri=""
-  if [ -f "$src" ]; then
-    uri=$(awk '/^URIs:/ {print $2; exit}' "$src")
-  elif [ -f /etc/apt/sources.list ]; then
-    uri=$(awk '$1=="deb" && $0 !~ /security/ {print $2; exit}' /etc/apt/sources.list)
+# 2. Compose v2 as a system-wide CLI plugin (only when no system plugin directory has one): the
+#    user's own plugin if it works, else the next Debian release's docker-compose package.
+if ! system_plugin; then
+  user_plugin="${DOCKER_CONFIG:-$HOME/.docker}/cli-plugins/docker-compose"
+  if [ -x "$user_plugin" ] && "$user_plugin" version >/dev/null 2>&1; then
+    log "installing $user_plugin system-wide ($PLUGIN_DIR)"
+    $SUDO mkdir -p "$PLUGIN_DIR"
+    $SUDO install -m 0755 "$user_plugin" "$PLUGIN_DIR/docker-compose"
+  else
+    command -v apt-get >/dev/null || die "compose v2 is missing and this is not Debian; install the docker compose plugin"
+    src=/etc/apt/sources.list.d/debian.sources
+    uri=""
+    if [ -f "$src" ]; then
+      uri=$(awk '/^URIs:/ {print $2; exit}' "$src")
+    elif [ -f /etc/apt/sources.list ]; then
+      uri=$(awk '$1=="deb" && $0 !~ /security/ {print $2; exit}' /etc/apt/sources.list)
+    fi
+    [ -n "$uri" ] || die "cannot find a Debian mirror in the apt sources"
+    work=$(mktemp -d)
+    mkdir -p "$work/lists/partial" "$work/archives/partial"
+    echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri trixie main" >"$work/sources.list"
+    log "fetching compose v2 from the trixie docker-compose package"
+    opts=(-o Dir::Etc::SourceList="$work/sources.list" -o Dir::Etc::SourceParts=/dev/null
+          -o Dir::State::Lists="$work/lists" -o APT::Get::List-Cleanup=0)
+    $SUDO apt-get "${opts[@]}" update -qq >/dev/null
+    (cd "$work" && apt-get "${opts[@]}" download docker-compose >/dev/null)
+    deb=$(ls "$work"/docker-compose_*.deb | head -n1)
+    dpkg -x "$deb" "$work/x"
+    $SUDO mkdir -p "$PLUGIN_DIR"
+    $SUDO install -m 0755 "$work/x/usr/libexec/docker/cli-plugins/docker-compose" "$PLUGIN_DIR/docker-compose"
+    rm -rf "$work"
   fi
-  [ -n "$uri" ] || die "cannot find a Debian mirror in the apt sources"
-  work=$(mktemp -d)
-  mkdir -p "$work/lists/partial" "$work/archives/partial"
-  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri trixie main" >"$work/sources.list"
-  log "fetching compose v2 from the trixie docker-compose package"
-  opts=(-o Dir::Etc::SourceList="$work/sources.list" -o Dir::Etc::SourceParts=/dev/null
-        -o Dir::State::Lists="$work/lists" -o APT::Get::List-Cleanup=0)
-  $SUDO apt-get "${opts[@]}" update -qq >/dev/null
-  (cd "$work" && apt-get "${opts[@]}" download docker-compose >/dev/null)
-  deb=$(ls "$work"/docker-compose_*.deb | head -n1)
-  dpkg -x "$deb" "$work/x"
-  mkdir -p "$PLUGIN_DIR"
-  install -m 0755 "$work/x/usr/libexec/docker/cli-plugins/docker-compose" "$PLUGIN_DIR/docker-compose"
-  rm -rf "$work"
   docker compose version >/dev/null || die "compose v2 plugin installed but 'docker compose version' fails"
 fi
 

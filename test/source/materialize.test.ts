@@ -28,7 +28,7 @@ describe('materialize', () => {
   const materialize = async (): Promise<void> => {
     const stack = (await source.refresh()).stacks.get('web');
     if (stack === undefined) throw new Error('no stack web');
-    await source.materialize(stack, dest);
+    await source.materialize(stack, join(root, 'work'));
   };
 
   it('writes the tracked files with their modes', async () => {

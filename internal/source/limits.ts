@@ -1,0 +1,50 @@
+/** Bounds on what one stack may bring into the controller, so a hostile tree fails that stack only. */
+
+export interface StackLimits {
+  /**
+   * Largest file of a stack directory, in bytes (compose files have their own 1 MiB bound).
+   * @default 16777216 (16 MiB)
+   */
+  readonly maxFileSize: number;
+  /**
+   * Largest total of a stack directory's files, in bytes.
+   * @default 134217728 (128 MiB)
+   */
+  readonly maxStackSize: number;
+  /**
+   * Most files in one stack directory (every file is hashed, and written out on apply).
+   * @default 10000
+   */
+  readonly maxStackFiles: number;
+}
+
+export const DEFAULT_STACK_LIMITS: StackLimits = {
+  maxFileSize: 16 * 1024 * 1024,
+  maxStackSize: 128 * 1024 * 1024,
+  maxStackFiles: 10_000,
+};
+
+/** Fill in defaults and validate loudly (integers from 1 and up). */
+export function resolveStackLimits(partial: Partial<StackLimits> | undefined): StackLimits {
+  const limits = { ...DEFAULT_STACK_LIMITS, ...partial };
+  for (const [key, value] of Object.entries(limits)) {
+    if (!Number.isSafeInteger(value) || value < 1) {
+      throw new TypeError(
+        `Expected \`${key}\` to be an integer from 1 and up, got \`${String(value)}\` (${typeof value})`,
+      );
+    }
+  }
+  return limits;
+}
+
+/** `16777216` → `16 MiB`, `1500` → `1500 bytes`: sizes in messages. */
+export function formatSize(bytes: number): string {
+  for (const [unit, size] of [
+    ['GiB', 1024 ** 3],
+    ['MiB', 1024 ** 2],
+    ['KiB', 1024],
+  ] as const) {
+    if (bytes >= size && bytes % size === 0) return `${bytes / size} ${unit}`;
+  }
+  return `${bytes} bytes`;
+}
