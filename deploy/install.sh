@@ -12,7 +12,7 @@
 #   $UNITDIR/stackd.service          the systemd unit (ExecStart adjusted to $PREFIX)
 #   $SYSCONFDIR/stackd/config.yaml   deploy/config.example.yaml, only if absent (never overwritten)
 # and, only when installing to the real system (no DESTDIR), the system user `stackd`, member of
-# the group `docker`, with home /var/lib/stackd. It does not run systemctl: the next steps are
+# the group `docker`, with home /nonexistent. It does not run systemctl: the next steps are
 # printed at the end.
 #
 # Variables (environment or make command line):
@@ -135,10 +135,16 @@ mv "$DESTDIR$UNITDIR/stackd.service.tmp" "$DESTDIR$UNITDIR/stackd.service"
 if [ -z "$DESTDIR" ]; then
   if id "$USER_NAME" >/dev/null 2>&1; then
     say "user $USER_NAME exists"
+    # 0.1 made the state directory the home: whatever can write it (containers bind-mount its work
+    # trees) could plant ~/.docker/cli-plugins for anyone running `sudo -u stackd docker`.
+    if [ "$(getent passwd "$USER_NAME" | cut -d: -f6)" = "$STATE_DIR" ]; then
+      say "moving the home of $USER_NAME out of $STATE_DIR (to /nonexistent)"
+      usermod --home /nonexistent "$USER_NAME"
+    fi
   else
-    say "creating the system user $USER_NAME (home $STATE_DIR)"
+    say "creating the system user $USER_NAME (home /nonexistent)"
     nologin=$(command -v nologin || echo /usr/sbin/nologin)
-    useradd --system --user-group --home-dir "$STATE_DIR" --no-create-home \
+    useradd --system --user-group --home-dir /nonexistent --no-create-home \
       --shell "$nologin" --comment "stackd GitOps controller" "$USER_NAME"
   fi
   if getent group docker >/dev/null; then
@@ -180,9 +186,12 @@ stackd is installed. Next steps:
        install -m 0600 /dev/null $CONFDIR/source-token    && \$EDITOR $CONFDIR/source-token
        install -m 0600 /dev/null $CONFDIR/api-token       && \$EDITOR $CONFDIR/api-token
        install -m 0600 /dev/null $CONFDIR/webhook-secret  && \$EDITOR $CONFDIR/webhook-secret
-  3. Make sure 'docker compose' works for the $USER_NAME user (plugin in /usr/libexec/docker/cli-plugins
-     or /usr/local/lib/docker/cli-plugins; see $LIBDIR/deploy/INSTALL.md):
-       sudo -u $USER_NAME HOME=$STATE_DIR docker compose version
+       install -m 0600 /dev/null $CONFDIR/webhook-gitlab-token && \$EDITOR $CONFDIR/webhook-gitlab-token
+     (16 characters or more each: openssl rand -hex 32)
+  3. Make sure the compose v2 plugin is installed system-wide (/usr/libexec/docker/cli-plugins or
+     /usr/local/lib/docker/cli-plugins; see $LIBDIR/deploy/INSTALL.md); stackd never runs one
+     from a home directory inside $STATE_DIR:
+       sudo -u $USER_NAME DOCKER_CONFIG=$STATE_DIR/docker docker compose version
   4. Check the configuration:
        sudo -u $USER_NAME $BINDIR/stackd config --config $CONFDIR/config.yaml
   5. Start it:

@@ -105,9 +105,8 @@ export class Daemon {
     return fetch(`${url}${path}`, {
       method: 'POST',
       signal: AbortSignal.timeout(30_000),
-      ...(body === undefined
-        ? {}
-        : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      headers: { 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
   }
 

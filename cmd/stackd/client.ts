@@ -23,13 +23,17 @@ export async function request(
 ): Promise<unknown> {
   const headers: Record<string, string> = {};
   if (token !== '') headers['authorization'] = `Bearer ${token}`;
-  if (init.body !== undefined) headers['content-type'] = 'application/json';
+  // Every change is sent as JSON (with `{}` when there is nothing to say): the server refuses
+  // changes without it, so that no web page can send them.
+  const method = init.method ?? 'GET';
+  const payload = init.body ?? (method === 'GET' ? undefined : {});
+  if (payload !== undefined) headers['content-type'] = 'application/json';
   let response: Response;
   try {
     response = await fetch(`${base}${path}`, {
-      method: init.method ?? 'GET',
+      method,
       headers,
-      ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+      ...(payload !== undefined ? { body: JSON.stringify(payload) } : {}),
       signal: AbortSignal.timeout(10_000),
     });
   } catch (error) {

@@ -45,9 +45,11 @@ class Runner implements ComposeRunner {
   }
 
   pin(): Promise<PinnedCommand> {
+    // Found with the environment compose runs with: stackd's own, plus `env`.
     this.#pinned ??= pinComposeCommand({
       command: this.#command,
       ...(this.#options.pin ?? {}),
+      env: { ...process.env, ...this.#options.env, ...this.#options.pin?.env },
     });
     return this.#pinned;
   }

@@ -338,9 +338,28 @@ export class Controller {
         [...snapshot.stacks].map(([id, s]) => [id, { composeHash: s.composeHash, project: s.project }]),
       ),
     });
+    this.#markQueued(snapshot);
     // Every stack is looked at: changed ones are applied, unchanged ones advance their synced
     // revision from the caches without touching the runtime.
     this.enqueueAll(this.#trigger);
+  }
+
+  /**
+   * A stack reported `synced` whose desired hash the new snapshot changes is not synced any more:
+   * say so now (`out_of_sync`, "queued"), in the API and /metrics, not when the queue reaches it.
+   */
+  #markQueued(snapshot: Snapshot): void {
+    for (const [id, desired] of snapshot.stacks) {
+      const record = this.#o.state.stack(id);
+      if (record?.status !== 'synced' || record.synced?.composeHash === desired.composeHash) continue;
+      const queued: StackRecord = {
+        ...record,
+        status: 'out_of_sync',
+        message: `queued: the desired state changed at ${snapshot.revision.slice(0, 12)}`,
+      };
+      this.#o.state.setStack(id, queued);
+      this.#o.hooks?.stackRecord?.(id, queued);
+    }
   }
 
   /**

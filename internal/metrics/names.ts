@@ -51,9 +51,10 @@ export type WebhookProviderLabel = (typeof WEBHOOK_PROVIDERS)[number];
 /**
  * `result` label of `stackd_webhook_requests_total`: `accepted` (a push to the branch, refresh
  * triggered), `ignored` (another branch, or an event that is not a push), `ping`, `rejected` (bad
- * or missing signature), `invalid` (signed, but the payload is not usable).
+ * or missing signature), `invalid` (signed, but the payload is not usable), `duplicate` (a verified
+ * delivery already handled: the same delivery id or body within the last hour).
  */
-export const WEBHOOK_RESULTS = ['accepted', 'ignored', 'ping', 'rejected', 'invalid'] as const;
+export const WEBHOOK_RESULTS = ['accepted', 'ignored', 'ping', 'rejected', 'invalid', 'duplicate'] as const;
 export type WebhookResult = (typeof WEBHOOK_RESULTS)[number];
 
 /** `result` label of the fetch and reconcile counters. */

@@ -16,7 +16,15 @@ export interface Guards {
 
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 
-export function createGuards(token: string | undefined, logger: Logger): Guards {
+/**
+ * `requireJson` is asked last on every change (see origin.ts): it answers (415) a request
+ * without `Content-Type: application/json`.
+ */
+export function createGuards(
+  token: string | undefined,
+  logger: Logger,
+  requireJson: (request: FastifyRequest, reply: FastifyReply) => FastifyReply | undefined = () => undefined,
+): Guards {
   const configured = token !== undefined && token !== '';
 
   // Hooks answer early by sending and returning the reply (fastify's contract for async hooks).
@@ -53,7 +61,7 @@ export function createGuards(token: string | undefined, logger: Logger): Guards 
   return {
     read: async (request, reply) => (configured ? checkToken(request, reply) : undefined),
     write: async (request, reply) => {
-      if (configured) return checkToken(request, reply);
+      if (configured) return checkToken(request, reply) ?? requireJson(request, reply);
       if (!isLoopback(request.socket.remoteAddress)) {
         return refuse(
           request,
@@ -62,7 +70,7 @@ export function createGuards(token: string | undefined, logger: Logger): Guards 
           'changes are accepted from loopback clients only; set server.token (STACKD_API_TOKEN) to allow remote clients with a bearer token',
         );
       }
-      return undefined;
+      return requireJson(request, reply);
     },
   };
 }

@@ -31,11 +31,17 @@ export interface ServerOptions {
    * `Authorization: Bearer <token>`; when not, mutating endpoints accept loopback clients only.
    */
   readonly token?: string | undefined;
-  /** `webhook.secret`: when not set, `POST /api/v1/webhook` answers 404. */
+  /** `webhook.secret`: the HMAC secret of GitHub, Gitea, Forgejo and Gogs webhooks. */
   readonly webhookSecret?: string | undefined;
+  /** `webhook.gitlabToken`: GitLab's token; with neither it nor `webhookSecret`, the webhook answers 404. */
+  readonly gitlabToken?: string | undefined;
+  /** `server.allowedHosts`: names the API answers to besides its own (see origin.ts). */
+  readonly allowedHosts?: readonly string[];
+  /** `server.allowedOrigins`: web origins whose pages may call the API. */
+  readonly allowedOrigins?: readonly string[];
   /** `source.branch`: webhook pushes to any other branch are ignored. */
   readonly branch: string;
-  readonly metrics: Pick<Metrics, 'registry' | 'webhook'>;
+  readonly metrics: Pick<Metrics, 'registry' | 'render' | 'webhook'>;
   /** stackd's version, reported by `/healthz`. */
   readonly version: string;
   /** Largest request body accepted, in bytes; larger ones get 413. @default 1 MiB */

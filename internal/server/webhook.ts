@@ -7,21 +7,25 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../log/index.js';
 import type { Metrics } from '../metrics/index.js';
 import type { ServerController } from './options.js';
+import { DeliveryLog } from './webhook_dedup.js';
 import { PayloadError, parsePayload } from './webhook_payload.js';
-import { verifyWebhook, webhookEvent } from './webhook_signature.js';
+import { type WebhookSecrets, verifyWebhook, webhookEvent } from './webhook_signature.js';
 
 export interface WebhookOptions {
   readonly controller: ServerController;
   readonly logger: Logger;
   readonly metrics: Pick<Metrics, 'webhook'>;
-  readonly secret: string;
+  readonly secrets: WebhookSecrets;
   readonly branch: string;
+  /** Verified deliveries seen recently: a replay is answered without a refresh. @default a new log */
+  readonly deliveries?: DeliveryLog;
 }
 
 /** Event names that announce a push (GitHub, Gitea, Forgejo, Gogs: `push`; GitLab: `Push Hook`). */
 const PUSH_EVENTS = new Set(['push', 'push hook']);
 
-export function registerWebhookRoute(app: FastifyInstance, options: WebhookOptions): void {
+export function registerWebhookRoute(app: FastifyInstance, webhook: WebhookOptions): void {
+  const options = { ...webhook, deliveries: webhook.deliveries ?? new DeliveryLog() };
   // An encapsulated scope: its catch-all parser (raw bytes for the HMAC) applies to this route only.
   void app.register((scope, _opts, done) => {
     scope.removeAllContentTypeParsers();
@@ -33,10 +37,14 @@ export function registerWebhookRoute(app: FastifyInstance, options: WebhookOptio
   });
 }
 
-function handleWebhook(o: WebhookOptions, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+function handleWebhook(
+  o: WebhookOptions & { readonly deliveries: DeliveryLog },
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
   const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
   const remote = request.socket.remoteAddress;
-  const verdict = verifyWebhook(request.headers, raw, o.secret);
+  const verdict = verifyWebhook(request.headers, raw, o.secrets);
   if (!verdict.ok) {
     o.metrics.webhook(verdict.provider, 'rejected');
     o.logger.warn(`webhook rejected: ${verdict.reason}`, {
@@ -48,6 +56,17 @@ function handleWebhook(o: WebhookOptions, request: FastifyRequest, reply: Fastif
     return reply.code(401).send({ error: 'missing or invalid webhook signature' });
   }
   const { provider } = verdict;
+  const replay = o.deliveries.replayOf(request.headers, raw);
+  if (replay !== undefined) {
+    o.metrics.webhook(provider, 'duplicate');
+    o.logger.info(`webhook delivery already handled (${replay}): nothing to do`, {
+      event: 'webhook.duplicate',
+      provider,
+      remote,
+      reason: replay,
+    });
+    return reply.code(200).send({ duplicate: true });
+  }
 
   const event = webhookEvent(request.headers, provider);
   if (event !== undefined && !PUSH_EVENTS.has(event.toLowerCase())) {

@@ -45,7 +45,19 @@ const RULES: readonly ProviderRule[] = [
 
 const HEX_SHA256 = /^[0-9a-f]{64}$/i;
 
-export function verifyWebhook(headers: Headers, raw: Buffer, secret: string): Verdict {
+/**
+ * The secrets, one per kind: GitLab sends its token in clear in a header, so it is never the key
+ * the other providers' HMAC signatures are checked with (whoever saw one GitLab delivery could
+ * otherwise sign GitHub payloads). An empty one refuses its providers.
+ */
+export interface WebhookSecrets {
+  /** `webhook.secret`: HMAC-SHA256 key of GitHub, Gitea, Forgejo and Gogs. */
+  readonly hmac: string;
+  /** `webhook.gitlabToken`: compared with `X-Gitlab-Token`. */
+  readonly gitlab: string;
+}
+
+export function verifyWebhook(headers: Headers, raw: Buffer, secrets: WebhookSecrets): Verdict {
   const rule = RULES.find((r) => headers[r.header] !== undefined);
   if (rule === undefined) {
     return { ok: false, provider: providerByEvent(headers), reason: 'no signature or token header' };
@@ -54,11 +66,24 @@ export function verifyWebhook(headers: Headers, raw: Buffer, secret: string): Ve
   if (typeof value !== 'string') {
     return { ok: false, provider: rule.provider, reason: `repeated ${rule.header} header` };
   }
+  const secret = rule.kind === 'token' ? secrets.gitlab : secrets.hmac;
+  if (secret === '') {
+    const key = rule.kind === 'token' ? 'webhook.gitlabToken' : 'webhook.secret';
+    return {
+      ok: false,
+      provider: rule.provider,
+      reason: `${rule.provider} webhooks need ${key}, which is not set`,
+    };
+  }
   const ok =
     rule.kind === 'token' ? secretsEqual(value, secret) : hmacMatches(value, rule.prefix ?? '', raw, secret);
   return ok
     ? { ok: true, provider: rule.provider }
-    : { ok: false, provider: rule.provider, reason: `${rule.header} does not match the webhook secret` };
+    : {
+        ok: false,
+        provider: rule.provider,
+        reason: `${rule.header} does not match ${rule.kind === 'token' ? 'webhook.gitlabToken' : 'the webhook secret'}`,
+      };
 }
 
 /** The event a request announces (`push`, `ping`, `Push Hook`, …), if it names one. */

@@ -1,57 +1,63 @@
 /** Reading and atomically writing the state file (temp file, fsync, rename, fsync directory). */
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { STATE_VERSION, type StateData, emptyState } from './types.js';
+import { idMap, parseState } from './schema.js';
+import { type StateData, emptyState } from './types.js';
 
 export type LoadOutcome =
   | { readonly kind: 'ok'; readonly data: StateData }
   | { readonly kind: 'missing'; readonly data: StateData }
   | { readonly kind: 'corrupt'; readonly data: StateData; readonly reason: string; readonly movedTo: string };
 
-function isObject(value: unknown): value is object {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function check(raw: unknown): StateData {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new Error('not a JSON object');
-  const data = raw as Partial<StateData>;
-  if (data.version !== STATE_VERSION) throw new Error(`unsupported version ${JSON.stringify(data.version)}`);
-  if (!isObject(data.stacks)) throw new Error('no "stacks" object');
-  if (!Object.values(data.stacks).every(isObject)) throw new Error('a stack record is not an object');
-  if (data.runs !== undefined && !Array.isArray(data.runs)) throw new Error('"runs" is not a list');
-  return interrupted({ ...emptyState(), ...data });
-}
-
 /** A stack recorded as `syncing` was cut short by a stop or crash: say so until it is re-checked. */
 function interrupted(data: StateData): StateData {
-  const stacks = { ...data.stacks };
-  for (const [id, record] of Object.entries(stacks)) {
-    if (record.status === 'syncing') {
-      stacks[id] = {
-        ...record,
-        status: 'out_of_sync',
-        message: 'an apply was interrupted (stackd stopped); re-checking',
-      };
-    }
-  }
+  const stacks = idMap(
+    Object.entries(data.stacks).map(([id, record]) => [
+      id,
+      record.status === 'syncing'
+        ? {
+            ...record,
+            status: 'out_of_sync' as const,
+            message: 'an apply was interrupted (stackd stopped); re-checking',
+          }
+        : record,
+    ]),
+  );
   return { ...data, stacks };
 }
 
-/** Loads `path`; a corrupt file is renamed to `<path>.corrupt-<time>` and an empty state returned. */
+/**
+ * Loads `path`. Anything that is not a valid state file — not JSON, not the schema, a directory,
+ * unreadable — is renamed to `<path>.corrupt-<time>` and an empty state returned, so that the
+ * state is rebuilt from labels instead of stackd failing to start. When even the rename fails,
+ * the empty state is returned all the same (`movedTo` says so; writes will report the cause).
+ */
 export async function loadStateFile(path: string, now: () => Date = () => new Date()): Promise<LoadOutcome> {
-  let text: string;
+  let reason: string;
   try {
-    text = await readFile(path, 'utf8');
+    const text = await readFile(path, 'utf8');
+    try {
+      return { kind: 'ok', data: interrupted(parseState(JSON.parse(text))) };
+    } catch (error) {
+      reason = (error as Error).message;
+    }
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing', data: emptyState() };
-    throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    reason = `cannot read it (${code ?? (error as Error).message})`;
   }
+  const movedTo = `${path}.corrupt-${now().toISOString().replace(/[:.]/g, '-')}`;
   try {
-    return { kind: 'ok', data: check(JSON.parse(text)) };
-  } catch (error) {
-    const movedTo = `${path}.corrupt-${now().toISOString().replace(/[:.]/g, '-')}`;
     await rename(path, movedTo);
-    return { kind: 'corrupt', data: emptyState(), reason: (error as Error).message, movedTo };
+    return { kind: 'corrupt', data: emptyState(), reason, movedTo };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    return {
+      kind: 'corrupt',
+      data: emptyState(),
+      reason: `${reason}; moving it aside failed (${code})`,
+      movedTo: '',
+    };
   }
 }
 

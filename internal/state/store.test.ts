@@ -114,6 +114,39 @@ describe('state file', () => {
     ['with null stacks', () => JSON.stringify({ ...emptyState(), stacks: null })],
     ['with a null stack record', () => JSON.stringify({ ...emptyState(), stacks: { a: null } })],
     ['with runs not a list', () => JSON.stringify({ ...emptyState(), runs: {} })],
+    [
+      'with a record lacking synced',
+      () => JSON.stringify({ ...emptyState(), stacks: { a: { ...record(), synced: undefined } } }),
+    ],
+    [
+      'with a status that does not exist',
+      () => JSON.stringify({ ...emptyState(), stacks: { a: record({ status: 'happy' as 'synced' }) } }),
+    ],
+    [
+      'with services not a list',
+      () => JSON.stringify({ ...emptyState(), stacks: { a: { ...record(), services: 'web' } } }),
+    ],
+    [
+      'with a history entry missing its outcome',
+      () =>
+        JSON.stringify({
+          ...emptyState(),
+          stacks: { a: record({ history: [{ ...entry(1), outcome: undefined as unknown as 'success' }] }) },
+        }),
+    ],
+    [
+      'with a "__proto__" record that is not one',
+      () => '{"version":1,"stacks":{"__proto__":{"status":"synced"}},"runs":[]}',
+    ],
+    [
+      'with a "constructor" record that is not one',
+      () => '{"version":1,"stacks":{"constructor":{"project":"x"}},"runs":[]}',
+    ],
+    [
+      'with a run lacking its stacks',
+      () => JSON.stringify({ ...emptyState(), runs: [{ ...run(1), stacks: undefined }] }),
+    ],
+    ['with reconcileEnabled a string', () => JSON.stringify({ ...emptyState(), reconcileEnabled: 'yes' })],
   ])('a file %s is "corrupt", moved aside, and an empty state returned', async (_what, content) => {
     const text = content();
     await writeFile(statePath(), text);
@@ -126,6 +159,45 @@ describe('state file', () => {
     expect(outcome.movedTo).toBe(`${statePath()}.corrupt-2024-05-06T07-08-09-010Z`);
     expect(await readFile(outcome.movedTo, 'utf8')).toBe(text);
     expect(await readdir(dir)).toEqual(['state.json.corrupt-2024-05-06T07-08-09-010Z']);
+  });
+
+  it('a directory in place of the file is moved aside too', async () => {
+    await mkdir(statePath());
+    await writeFile(join(statePath(), 'x'), 'inside');
+    const outcome = await loadStateFile(statePath(), () => new Date('2024-05-06T07:08:09.010Z'));
+    expect(outcome.kind).toBe('corrupt');
+    if (outcome.kind !== 'corrupt') throw new Error('unreachable');
+    expect(outcome.reason).toMatch(/EISDIR/);
+    expect(await readdir(outcome.movedTo)).toEqual(['x']);
+    await writeStateFile(statePath(), emptyState());
+    expect((await loadStateFile(statePath())).kind).toBe('ok');
+  });
+
+  it('the reason names the field that does not fit', async () => {
+    await writeFile(
+      statePath(),
+      JSON.stringify({ ...emptyState(), stacks: { 'apps/web': { ...record(), synced: undefined } } }),
+    );
+    const outcome = await loadStateFile(statePath());
+    expect(outcome.kind === 'corrupt' && outcome.reason).toBe('stack "apps/web".synced is not an object');
+  });
+
+  it('stacks named __proto__, constructor or toString are stacks like any other', async () => {
+    const text = `{"version":1,"reconcileEnabled":null,"lastGood":null,"runs":[],"stacks":{"__proto__":${JSON.stringify(record({ project: 'p1' }))},"constructor":${JSON.stringify(record({ project: 'p2' }))}}}`;
+    await writeFile(statePath(), text);
+    const store = await StateStore.open({ dataDir: dir, logger: memoryLogger().logger });
+    expect(store.loaded).toBe('ok');
+    expect(store.stack('__proto__')?.project).toBe('p1');
+    expect(store.stack('constructor')?.project).toBe('p2');
+    expect(store.stack('toString')).toBeUndefined();
+    expect(store.stack('hasOwnProperty')).toBeUndefined();
+    store.setStack('toString', record({ project: 'p3' }));
+    store.deleteStack('constructor');
+    await store.flush();
+    const again = await StateStore.open({ dataDir: dir, logger: memoryLogger().logger });
+    expect(Object.keys(again.data.stacks).sort()).toEqual(['__proto__', 'toString']);
+    expect(again.stack('toString')?.project).toBe('p3');
+    expect(Object.getPrototypeOf(again.data.stacks)).toBeNull();
   });
 
   it('a version mismatch names the version', async () => {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from '../log/index.js';
 import type { HistoryEntry } from '../status/index.js';
 import { type LoadOutcome, loadStateFile, writeStateFile } from './file.js';
+import { idMap } from './schema.js';
 import {
   HISTORY_LIMIT,
   type LastGood,
@@ -41,12 +42,15 @@ export class StateStore {
     const path = join(options.dataDir, 'state.json');
     const outcome = await loadStateFile(path, options.now);
     if (outcome.kind === 'corrupt') {
-      options.logger.warn('state file unreadable: moved aside, state will be rebuilt from container labels', {
-        event: 'state.corrupt',
-        path,
-        movedTo: outcome.movedTo,
-        reason: outcome.reason,
-      });
+      options.logger.warn(
+        `state file not usable (${outcome.reason}): ${outcome.movedTo === '' ? 'left in place' : 'moved aside'}, state will be rebuilt from container labels`,
+        {
+          event: 'state.corrupt',
+          path,
+          movedTo: outcome.movedTo,
+          reason: outcome.reason,
+        },
+      );
     } else if (outcome.kind === 'missing') {
       options.logger.info('no state file: state will be rebuilt from container labels', {
         event: 'state.missing',
@@ -60,20 +64,23 @@ export class StateStore {
     return this.#data;
   }
 
+  /** The record of stack `id` (an own entry only: `constructor` is a stack id like any other). */
   stack(id: string): StackRecord | undefined {
-    return this.#data.stacks[id];
+    return Object.hasOwn(this.#data.stacks, id) ? this.#data.stacks[id] : undefined;
   }
 
   setStack(id: string, record: StackRecord): void {
-    this.#replace({ ...this.#data, stacks: { ...this.#data.stacks, [id]: record } });
+    const stacks = idMap(Object.entries(this.#data.stacks));
+    stacks[id] = record;
+    this.#replace({ ...this.#data, stacks });
   }
 
   deleteStack(id: string): void {
-    if (!(id in this.#data.stacks)) return;
-    const stacks = { ...this.#data.stacks };
-    // eslint-disable-next-line @typescript-eslint/no-dynamic-delete
-    delete stacks[id];
-    this.#replace({ ...this.#data, stacks });
+    if (!Object.hasOwn(this.#data.stacks, id)) return;
+    this.#replace({
+      ...this.#data,
+      stacks: idMap(Object.entries(this.#data.stacks).filter(([key]) => key !== id)),
+    });
   }
 
   /** Appends to a stack's bounded history. */

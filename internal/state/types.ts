@@ -56,5 +56,11 @@ export interface StateData {
 }
 
 export function emptyState(): StateData {
-  return { version: STATE_VERSION, reconcileEnabled: null, lastGood: null, stacks: {}, runs: [] };
+  return {
+    version: STATE_VERSION,
+    reconcileEnabled: null,
+    lastGood: null,
+    stacks: Object.create(null) as Record<string, StackRecord>,
+    runs: [],
+  };
 }

@@ -78,8 +78,9 @@ describe('stackd config', () => {
   });
 
   it.each([
-    ['STACKD_API_TOKEN', 's3cret-api-token'],
-    ['STACKD_WEBHOOK_SECRET', 's3cret-webhook'],
+    ['STACKD_API_TOKEN', 's3cret-api-token-0123'],
+    ['STACKD_WEBHOOK_SECRET', 's3cret-webhook-0123'],
+    ['STACKD_WEBHOOK_GITLAB_TOKEN', 's3cret-gitlab-0123'],
     ['STACKD_SOURCE_TOKEN', 's3cret-source-token'],
   ])('%s never reaches the output', async (name, secret) => {
     for (const output of ['json', 'text']) {
@@ -91,16 +92,19 @@ describe('stackd config', () => {
     }
   });
 
-  it('STACKD_API_TOKEN=s3cret', async () => {
-    const { exitCode, stdout } = await stackd(['config', '--output', 'json'], { STACKD_API_TOKEN: 's3cret' });
-    expect(exitCode).toBe(0);
-    expect(JSON.parse(stdout)).toMatchObject({ server: { token: '[redacted]' } });
-    expect(stdout).not.toContain('s3cret');
+  it('STACKD_API_TOKEN=s3cret (too short): exit 2, naming the variable, never the value', async () => {
+    const { exitCode, stdout, stderr } = await stackd(['config', '--output', 'json'], {
+      STACKD_API_TOKEN: 's3cret',
+    });
+    expect(exitCode).toBe(2);
+    expect(stderr).toContain('STACKD_API_TOKEN');
+    expect(stderr).toContain('at least 16 characters');
+    expect(stdout + stderr).not.toContain('s3cret');
   });
 
   it('STACKD_SOURCE_TOKEN_FILE: the file content never reaches the output', async () => {
     const tokenFile = join(dir, 'token');
-    await writeFile(tokenFile, 'file-s3cret-token\n');
+    await writeFile(tokenFile, 'file-s3cret-token-0123\n');
     const { exitCode, stdout } = await stackd(['config', '--output', 'json'], {
       STACKD_SOURCE_TOKEN_FILE: tokenFile,
       STACKD_API_TOKEN_FILE: tokenFile,
@@ -112,7 +116,7 @@ describe('stackd config', () => {
       server: { token: '[redacted]' },
       webhook: { secret: '[redacted]' },
     });
-    expect(stdout).not.toContain('file-s3cret-token');
+    expect(stdout).not.toContain('file-s3cret-token-0123');
   });
 
   it('an unreadable _FILE exits 2 naming the variable', async () => {

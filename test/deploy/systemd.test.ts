@@ -116,7 +116,9 @@ describe('deploy/systemd/stackd.service', () => {
     expect(unit.get('EnvironmentFile')).toEqual(['-/etc/stackd/stackd.env']);
     const env = unit.get('Environment') ?? [];
     expect(env).toContain('STACKD_DATA_DIR=/var/lib/stackd');
-    expect(env).toContain('HOME=/var/lib/stackd');
+    // HOME is not the state directory, where a plugin could be planted (compose gets DOCKER_CONFIG).
+    expect(env).toContain('HOME=/nonexistent');
+    expect(env.some((e) => e.startsWith('HOME=/var/lib'))).toBe(false);
     expect(unit.get('ReadWritePaths')).toEqual(['/var/lib/stackd']);
   });
 
@@ -137,6 +139,7 @@ describe('deploy/systemd/stackd.service', () => {
       ['STACKD_SOURCE_TOKEN_FILE', 'source-token'],
       ['STACKD_API_TOKEN_FILE', 'api-token'],
       ['STACKD_WEBHOOK_SECRET_FILE', 'webhook-secret'],
+      ['STACKD_WEBHOOK_GITLAB_TOKEN_FILE', 'webhook-gitlab-token'],
     ];
     for (const [variable, id] of secrets) {
       expect(env).toContain(`${variable}=%d/${id}`);

@@ -195,9 +195,15 @@ describe('stackd run', () => {
     });
     try {
       const port = new URL(open.url).port;
-      const remote = await fetch(`http://${address}:${port}/api/v1/refresh`, { method: 'POST' });
+      const remote = await fetch(`http://${address}:${port}/api/v1/refresh`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+      });
       expect(remote.status).toBe(403);
-      const local = await fetch(`http://127.0.0.1:${port}/api/v1/refresh`, { method: 'POST' });
+      const local = await fetch(`http://127.0.0.1:${port}/api/v1/refresh`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+      });
       expect(local.status).toBe(202);
       const read = await fetch(`http://${address}:${port}/api/v1/stacks`);
       expect(read.status).toBe(200);

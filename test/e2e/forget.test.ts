@@ -50,7 +50,10 @@ describe('stackd run: removed and out-of-scope stacks leave the API and /metrics
   }
 
   async function refresh(): Promise<void> {
-    const r = await fetch(`${d.url}/api/v1/refresh`, { method: 'POST' });
+    const r = await fetch(`${d.url}/api/v1/refresh`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(r.status).toBe(202);
   }
 

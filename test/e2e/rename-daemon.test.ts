@@ -39,7 +39,14 @@ describe('stackd run: a renamed project taken down by hand', () => {
     const newProject = `${h.prefix}-app2`;
 
     await h.commit({ 'app/compose.yaml': `name: ${newProject}\n${composeFile({ a: {} })}` });
-    expect((await fetch(`${daemon.url}/api/v1/refresh`, { method: 'POST' })).status).toBe(202);
+    expect(
+      (
+        await fetch(`${daemon.url}/api/v1/refresh`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+        })
+      ).status,
+    ).toBe(202);
     const held = await waitForStack(daemon, h.id('app'), 'held', (s) => s.status === 'out_of_sync');
     expect(held.message).toContain(`still runs as ${oldProject}; removal is disabled`);
     expect(await running(oldProject)).toEqual(['running']);

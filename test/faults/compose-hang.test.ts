@@ -110,7 +110,10 @@ describe('fault: a compose command that hangs', () => {
 
     // SIGTERM while an attempt hangs: the daemon lets it run into its timeout, then exits.
     const sync = (): Promise<Response> =>
-      fetch(`${d?.url ?? ''}/api/v1/stacks/${encodeURIComponent(h.id('web'))}/sync`, { method: 'POST' });
+      fetch(`${d?.url ?? ''}/api/v1/stacks/${encodeURIComponent(h.id('web'))}/sync`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+      });
     expect((await sync()).status).toBe(202);
     await waitFor('a hanging attempt', async () => (await processesWith(marker)).length > 0, 10_000, 25);
     const stopping = Date.now();

@@ -3,7 +3,7 @@
  * that is truncated, empty, not JSON or of the wrong shape at start-up. Statuses must come back
  * true (rebuilt from container labels where the state is lost) without redeploying anything.
  */
-import { readFile, readdir, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { StacksResponse } from '../../internal/status/index.js';
@@ -119,6 +119,65 @@ describe('fault: stackd killed or its state file damaged', () => {
       expectRebuilt(response, rev);
       expect({ web: await h.ids('web'), slow: await h.ids('slow') }).toEqual(ids);
       expect(stderr).not.toMatch(/reconcile\.start/);
+    },
+  );
+
+  it.each([
+    [
+      'a record lacking `synced`',
+      async (text: string) => {
+        const data = JSON.parse(text) as { stacks: Record<string, Record<string, unknown>> };
+        for (const record of Object.values(data.stacks)) delete record['synced'];
+        await writeFile(statePath(), JSON.stringify(data));
+      },
+    ],
+    [
+      'a `__proto__` stack that is not a record',
+      async (text: string) => {
+        await writeFile(
+          statePath(),
+          text.replace('"stacks": {', '"stacks": {"__proto__": {"status": "synced"},'),
+        );
+      },
+    ],
+    [
+      'a `constructor` stack that is not a record',
+      async (text: string) => {
+        await writeFile(statePath(), text.replace('"stacks": {', '"stacks": {"constructor": [1, 2],'));
+      },
+    ],
+    [
+      'a directory in place of the file',
+      async () => {
+        await mkdir(join(h.dataDir, 'state.json.tmp-dir'));
+        const { rename, rm } = await import('node:fs/promises');
+        await rm(statePath());
+        await rename(join(h.dataDir, 'state.json.tmp-dir'), statePath());
+      },
+    ],
+  ])(
+    'state.json with %s: `stackd run` starts, moves it aside, rebuilds from labels',
+    async (_what, damage) => {
+      const ids = { web: await h.ids('web'), slow: await h.ids('slow') };
+      const before = (await corruptFiles()).length;
+      await damage(await readFile(statePath(), 'utf8'));
+      d = await startDaemon(h, { STACKD_SOURCE_POLL_INTERVAL: '0' });
+      const daemon = d;
+      expect(daemon.logs.find((l) => l['event'] === 'state.corrupt')).toMatchObject({ level: 'warn' });
+      expect((await corruptFiles()).length).toBe(before + 1);
+      for (const name of ['web', 'slow']) {
+        await waitForStack(
+          daemon,
+          h.id(name),
+          'synced, rebuilt',
+          (s) => s.status === 'synced' && s.synced?.revision === rev,
+        );
+      }
+      expect({ web: await h.ids('web'), slow: await h.ids('slow') }).toEqual(ids);
+      expect(await daemon.stop()).toBe(0);
+      expectNoStackTrace(logText(daemon));
+      d = undefined;
+      expect(JSON.parse(await readFile(statePath(), 'utf8'))).toMatchObject({ version: 1 });
     },
   );
 

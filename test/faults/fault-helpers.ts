@@ -25,7 +25,10 @@ export function slowCompose(image: 1 | 2, seconds = 2): string {
 
 /** `POST /api/v1/refresh` (loopback, no token needed): 202. */
 export async function refresh(d: Daemon): Promise<void> {
-  const r = await fetch(`${d.url}/api/v1/refresh`, { method: 'POST' });
+  const r = await fetch(`${d.url}/api/v1/refresh`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+  });
   expect(r.status).toBe(202);
 }
 

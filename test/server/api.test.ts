@@ -52,7 +52,10 @@ describe('/api/v1 (no token, loopback client)', () => {
 
   it('POST /api/v1/refresh answers 202 without waiting for the fetch', async () => {
     // The fake's refresh never settles: a 202 proves the handler does not await it.
-    const response = await fetch(`${h.base}/api/v1/refresh`, { method: 'POST' });
+    const response = await fetch(`${h.base}/api/v1/refresh`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(response.status).toBe(202);
     expect(await json(response)).toEqual({ accepted: true });
     expect(h.controller.refreshCalls).toEqual(['manual']);
@@ -69,10 +72,16 @@ describe('/api/v1 (no token, loopback client)', () => {
   });
 
   it('POST /api/v1/stacks/{id}/sync is 202 for a known stack and 404 for an unknown one', async () => {
-    const ok = await fetch(`${h.base}/api/v1/stacks/apps%2Fweb/sync`, { method: 'POST' });
+    const ok = await fetch(`${h.base}/api/v1/stacks/apps%2Fweb/sync`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(ok.status).toBe(202);
     expect(await json(ok)).toEqual({ accepted: true, stack: 'apps/web' });
-    const missing = await fetch(`${h.base}/api/v1/stacks/ghost/sync`, { method: 'POST' });
+    const missing = await fetch(`${h.base}/api/v1/stacks/ghost/sync`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(missing.status).toBe(404);
     expect((await json(missing))['error']).toMatch(/no stack "ghost"/);
     expect(h.controller.syncCalls).toEqual(['apps/web']);

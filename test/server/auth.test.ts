@@ -21,7 +21,7 @@ const WRITES: readonly (readonly [string, string, string | undefined])[] = [
 
 function send(base: string, method: string, path: string, body: string | undefined, token?: string) {
   const headers: Record<string, string> = {};
-  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET') headers['content-type'] = 'application/json';
   if (token !== undefined) headers['authorization'] = token;
   return fetch(`${base}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
 }

@@ -8,6 +8,7 @@ import { FakeController } from './fake_controller.js';
 
 export const SECRET = 'whsec-correct-horse-battery';
 export const TOKEN = 'api-token-0123456789';
+export const GITLAB_TOKEN = 'gitlab-token-0123456789abcdef';
 
 export interface Harness {
   readonly base: string;
@@ -24,6 +25,9 @@ export interface HarnessOptions {
   readonly host?: string;
   readonly token?: string;
   readonly webhookSecret?: string;
+  readonly gitlabToken?: string;
+  readonly allowedHosts?: readonly string[];
+  readonly allowedOrigins?: readonly string[];
   readonly branch?: string;
   readonly metrics?: Metrics;
 }
@@ -52,6 +56,9 @@ export async function startServer(options: HarnessOptions = {}): Promise<Harness
     version: '0.1.0-test',
     ...(options.token !== undefined ? { token: options.token } : {}),
     ...(options.webhookSecret !== undefined ? { webhookSecret: options.webhookSecret } : {}),
+    ...(options.gitlabToken !== undefined ? { gitlabToken: options.gitlabToken } : {}),
+    ...(options.allowedHosts !== undefined ? { allowedHosts: options.allowedHosts } : {}),
+    ...(options.allowedOrigins !== undefined ? { allowedOrigins: options.allowedOrigins } : {}),
   };
   const server = createServer(serverOptions);
   const address = await server.listen(options.host ?? '127.0.0.1', 0);

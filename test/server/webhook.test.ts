@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { type Harness, SECRET, hmacHex, json, startServer } from './harness.js';
+import { GITLAB_TOKEN, type Harness, SECRET, hmacHex, json, startServer } from './harness.js';
 
 const PUSH_MAIN = JSON.stringify({
   ref: 'refs/heads/main',
@@ -10,12 +10,13 @@ const PUSH_OTHER = JSON.stringify({ ref: 'refs/heads/feature', after: 'beef' });
 
 type Signer = (body: string, secret: string) => Record<string, string>;
 
-/** How each forge authenticates a delivery, as it sends it. */
-const PROVIDERS: readonly (readonly [string, Signer, string])[] = [
+/** How each forge authenticates a delivery, as it sends it, and the secret it is configured with. */
+const PROVIDERS: readonly (readonly [string, Signer, string, string])[] = [
   [
     'github',
     (b, s) => ({ 'x-github-event': 'push', 'x-hub-signature-256': `sha256=${hmacHex(s, b)}` }),
     'push',
+    SECRET,
   ],
   [
     'gitea',
@@ -26,6 +27,7 @@ const PROVIDERS: readonly (readonly [string, Signer, string])[] = [
       'x-hub-signature-256': `sha256=${hmacHex(s, b)}`,
     }),
     'push',
+    SECRET,
   ],
   [
     'forgejo',
@@ -36,9 +38,10 @@ const PROVIDERS: readonly (readonly [string, Signer, string])[] = [
       'x-gogs-signature': hmacHex(s, b),
     }),
     'push',
+    SECRET,
   ],
-  ['gogs', (b, s) => ({ 'x-gogs-event': 'push', 'x-gogs-signature': hmacHex(s, b) }), 'push'],
-  ['gitlab', (_b, s) => ({ 'x-gitlab-event': 'Push Hook', 'x-gitlab-token': s }), 'Push Hook'],
+  ['gogs', (b, s) => ({ 'x-gogs-event': 'push', 'x-gogs-signature': hmacHex(s, b) }), 'push', SECRET],
+  ['gitlab', (_b, s) => ({ 'x-gitlab-event': 'Push Hook', 'x-gitlab-token': s }), 'Push Hook', GITLAB_TOKEN],
 ];
 
 function post(base: string, body: string, headers: Record<string, string>): Promise<Response> {
@@ -60,15 +63,15 @@ async function webhookCount(h: Harness, provider: string, result: string): Promi
 describe('POST /api/v1/webhook', () => {
   let h: Harness;
   beforeEach(async () => {
-    h = await startServer({ webhookSecret: SECRET });
+    h = await startServer({ webhookSecret: SECRET, gitlabToken: GITLAB_TOKEN });
   });
   afterEach(async () => {
     await h.close();
   });
 
-  describe.each(PROVIDERS)('%s', (provider, sign) => {
+  describe.each(PROVIDERS)('%s', (provider, sign, _event, secret) => {
     it('a signed push to the branch is 202 and triggers a refresh', async () => {
-      const response = await post(h.base, PUSH_MAIN, sign(PUSH_MAIN, SECRET));
+      const response = await post(h.base, PUSH_MAIN, sign(PUSH_MAIN, secret));
       expect(response.status).toBe(202);
       expect(await json(response)).toEqual({ accepted: true });
       expect(h.controller.refreshCalls).toEqual(['webhook']);
@@ -97,18 +100,18 @@ describe('POST /api/v1/webhook', () => {
       });
       const log = h.rawLogs.join('\n');
       for (const value of Object.values(headers)) expect(log).not.toContain(value.replace(/^sha256=/, ''));
-      expect(log).not.toContain(SECRET);
+      expect(log).not.toContain(secret);
       expect(log).not.toContain('not-the-secret');
     });
 
     it('a signature over other bytes is 401 (the HMAC covers the raw body)', async () => {
       const reformatted = JSON.stringify(JSON.parse(PUSH_MAIN), null, 2);
-      const response = await post(h.base, reformatted, sign(PUSH_MAIN, SECRET));
+      const response = await post(h.base, reformatted, sign(PUSH_MAIN, secret));
       expect(response.status).toBe(provider === 'gitlab' ? 202 : 401);
     });
 
     it('a push to another branch is 202 and ignored', async () => {
-      const response = await post(h.base, PUSH_OTHER, sign(PUSH_OTHER, SECRET));
+      const response = await post(h.base, PUSH_OTHER, sign(PUSH_OTHER, secret));
       expect(response.status).toBe(202);
       expect(await json(response)).toEqual({ ignored: true, ref: 'refs/heads/feature' });
       expect(h.controller.refreshCalls).toEqual([]);
@@ -127,8 +130,13 @@ describe('POST /api/v1/webhook', () => {
     ['a GitHub sha1 signature', { 'x-hub-signature': `sha1=${'0'.repeat(40)}` }],
     ['a truncated Gitea signature', { 'x-gitea-signature': hmacHex(SECRET, PUSH_MAIN).slice(0, 63) }],
     ['a non-hex Gogs signature', { 'x-gogs-signature': 'z'.repeat(64) }],
-    ['a wrong GitLab token', { 'x-gitlab-token': `${SECRET}x` }],
+    ['a wrong GitLab token', { 'x-gitlab-token': `${GITLAB_TOKEN}x` }],
     ['an empty GitLab token', { 'x-gitlab-token': '' }],
+    ['the HMAC secret as GitLab token', { 'x-gitlab-token': SECRET }],
+    [
+      'a GitHub signature made with the GitLab token',
+      { 'x-hub-signature-256': `sha256=${hmacHex(GITLAB_TOKEN, PUSH_MAIN)}` },
+    ],
   ])('%s is 401', async (_name, headers: Record<string, string>) => {
     const response = await post(h.base, PUSH_MAIN, { 'x-github-event': 'push', ...headers });
     expect(response.status).toBe(401);
@@ -231,14 +239,14 @@ describe('POST /api/v1/webhook', () => {
   });
 
   it('200 signed pushes sent concurrently are all answered 202, each passed on to the controller', async () => {
-    const headers = {
-      'x-github-event': 'push',
-      'x-hub-signature-256': `sha256=${hmacHex(SECRET, PUSH_MAIN)}`,
-    };
     const started = Date.now();
     const statuses = await Promise.all(
-      Array.from({ length: 200 }, async () => {
-        const response = await post(h.base, PUSH_MAIN, headers);
+      Array.from({ length: 200 }, async (_, i) => {
+        const body = JSON.stringify({ ref: 'refs/heads/main', after: `c0ffee${i}` });
+        const response = await post(h.base, body, {
+          'x-github-event': 'push',
+          'x-hub-signature-256': `sha256=${hmacHex(SECRET, body)}`,
+        });
         await response.arrayBuffer();
         return response.status;
       }),
@@ -257,6 +265,101 @@ describe('POST /api/v1/webhook', () => {
     );
     expect(new Set(statuses)).toEqual(new Set([401]));
     expect(h.controller.refreshCalls).toEqual([]);
+  });
+});
+
+describe('replayed deliveries', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startServer({ webhookSecret: SECRET, gitlabToken: GITLAB_TOKEN });
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+  const github = (body: string, delivery: string): Record<string, string> => ({
+    'x-github-event': 'push',
+    'x-github-delivery': delivery,
+    'x-hub-signature-256': `sha256=${hmacHex(SECRET, body)}`,
+  });
+
+  it('the same delivery id, or the same signed body under another id, is answered 200 and changes nothing', async () => {
+    expect((await post(h.base, PUSH_MAIN, github(PUSH_MAIN, 'd-1'))).status).toBe(202);
+    const again = await post(h.base, PUSH_MAIN, github(PUSH_MAIN, 'd-1'));
+    expect([again.status, await json(again)]).toEqual([200, { duplicate: true }]);
+    const renamed = await post(h.base, PUSH_MAIN, github(PUSH_MAIN, 'd-2'));
+    expect([renamed.status, await json(renamed)]).toEqual([200, { duplicate: true }]);
+    const other = JSON.stringify({ ref: 'refs/heads/main', after: 'another' });
+    expect((await post(h.base, other, github(other, 'd-1'))).status).toBe(200);
+    expect(h.controller.refreshCalls).toEqual(['webhook']);
+    expect(await webhookCount(h, 'github', 'duplicate')).toBe(3);
+    expect(h.logs.filter((l) => l['event'] === 'webhook.duplicate')).toHaveLength(3);
+  });
+
+  it('200 deliveries of one push: one refresh, 199 duplicates', async () => {
+    const statuses = await Promise.all(
+      Array.from(
+        { length: 200 },
+        async () => (await post(h.base, PUSH_MAIN, github(PUSH_MAIN, 'same'))).status,
+      ),
+    );
+    expect(statuses.filter((s) => s === 202)).toHaveLength(1);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(199);
+    expect(h.controller.refreshCalls).toEqual(['webhook']);
+  });
+
+  it('an unsigned request with a delivery id does not block the real delivery', async () => {
+    const forged = { ...github(PUSH_MAIN, 'd-9'), 'x-hub-signature-256': `sha256=${'0'.repeat(64)}` };
+    expect((await post(h.base, PUSH_MAIN, forged)).status).toBe(401);
+    expect((await post(h.base, PUSH_MAIN, github(PUSH_MAIN, 'd-9'))).status).toBe(202);
+    expect(h.controller.refreshCalls).toEqual(['webhook']);
+  });
+
+  it('GitLab deliveries are told apart by their event UUID and body', async () => {
+    const gitlab = {
+      'x-gitlab-event': 'Push Hook',
+      'x-gitlab-token': GITLAB_TOKEN,
+      'x-gitlab-event-uuid': 'u-1',
+    };
+    expect((await post(h.base, PUSH_MAIN, gitlab)).status).toBe(202);
+    expect((await post(h.base, PUSH_MAIN, gitlab)).status).toBe(200);
+    expect(h.controller.refreshCalls).toEqual(['webhook']);
+  });
+});
+
+describe('one secret per kind', () => {
+  it('with only webhook.secret, GitLab deliveries are refused, naming webhook.gitlabToken', async () => {
+    const h = await startServer({ webhookSecret: SECRET });
+    try {
+      const response = await post(h.base, PUSH_MAIN, {
+        'x-gitlab-event': 'Push Hook',
+        'x-gitlab-token': SECRET,
+      });
+      expect(response.status).toBe(401);
+      expect(h.logs.find((l) => l['event'] === 'webhook.rejected')?.['reason']).toMatch(
+        /webhook\.gitlabToken/,
+      );
+      expect(h.controller.refreshCalls).toEqual([]);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('with only webhook.gitlabToken, the endpoint exists and HMAC providers are refused', async () => {
+    const h = await startServer({ gitlabToken: GITLAB_TOKEN });
+    try {
+      const signed = await post(h.base, PUSH_MAIN, {
+        'x-hub-signature-256': `sha256=${hmacHex(GITLAB_TOKEN, PUSH_MAIN)}`,
+      });
+      expect(signed.status).toBe(401);
+      const gitlab = await post(h.base, PUSH_MAIN, {
+        'x-gitlab-event': 'Push Hook',
+        'x-gitlab-token': GITLAB_TOKEN,
+      });
+      expect(gitlab.status).toBe(202);
+      expect(h.controller.refreshCalls).toEqual(['webhook']);
+    } finally {
+      await h.close();
+    }
   });
 });
 

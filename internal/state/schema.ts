@@ -1,0 +1,194 @@
+/**
+ * The state file's schema, checked field by field on load. Valid JSON is not enough: a record
+ * without `synced`, a `__proto__` or `constructor` stack id, a string where a list belongs would
+ * otherwise reach code that trusts the shape, and a daemon that crashes on start under
+ * `Restart=on-failure` is a crash loop. Anything that does not fit is an InvalidStateError (the
+ * file is then moved aside and the state rebuilt from labels). Maps keyed by stack id are built
+ * without a prototype, so no id can be mistaken for an inherited property.
+ */
+import { OUTCOMES, STACK_STATUSES } from '../status/index.js';
+import type { HistoryEntry, LastResult, ServiceStatus, SyncedInfo } from '../status/index.js';
+import { STATE_VERSION, type LastGood, type RunRecord, type StackRecord, type StateData } from './types.js';
+
+export class InvalidStateError extends Error {
+  override readonly name = 'InvalidStateError';
+}
+
+/** An object keyed by stack id: no prototype, so `constructor` or `__proto__` are plain ids. */
+export function idMap<T>(entries: Iterable<readonly [string, T]> = []): Record<string, T> {
+  const out = Object.create(null) as Record<string, T>;
+  for (const [key, value] of entries) out[key] = value;
+  return out;
+}
+
+type Raw = Readonly<Record<string, unknown>>;
+
+function object(value: unknown, where: string): Raw {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidStateError(`${where} is not an object`);
+  }
+  return value as Raw;
+}
+
+function list(value: unknown, where: string): readonly unknown[] {
+  if (!Array.isArray(value)) throw new InvalidStateError(`${where} is not a list`);
+  return value;
+}
+
+function string(value: unknown, where: string): string {
+  if (typeof value !== 'string') throw new InvalidStateError(`${where} is not a string`);
+  return value;
+}
+
+function nullableString(value: unknown, where: string): string | null {
+  return value === null ? null : string(value, where);
+}
+
+function number(value: unknown, where: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    throw new InvalidStateError(`${where} is not a number`);
+  return value;
+}
+
+function oneOf<T extends string>(value: unknown, allowed: readonly T[], where: string): T {
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    throw new InvalidStateError(`${where} is not one of ${allowed.join(', ')}`);
+  }
+  return value as T;
+}
+
+/** Own property only: never one inherited from Object.prototype. */
+function field(raw: Raw, key: string): unknown {
+  return Object.hasOwn(raw, key) ? raw[key] : undefined;
+}
+
+function synced(value: unknown, where: string): SyncedInfo | null {
+  if (value === null) return null;
+  const raw = object(value, where);
+  return {
+    revision: string(field(raw, 'revision'), `${where}.revision`),
+    composeHash: string(field(raw, 'composeHash'), `${where}.composeHash`),
+    at: string(field(raw, 'at'), `${where}.at`),
+  };
+}
+
+function lastResult(value: unknown, where: string): LastResult | null {
+  if (value === null) return null;
+  const raw = object(value, where);
+  return {
+    outcome: oneOf(field(raw, 'outcome'), OUTCOMES, `${where}.outcome`),
+    at: string(field(raw, 'at'), `${where}.at`),
+    message: string(field(raw, 'message'), `${where}.message`),
+    durationMs: number(field(raw, 'durationMs'), `${where}.durationMs`),
+  };
+}
+
+function service(value: unknown, where: string): ServiceStatus {
+  const raw = object(value, where);
+  const inSync = field(raw, 'inSync');
+  if (typeof inSync !== 'boolean') throw new InvalidStateError(`${where}.inSync is not a boolean`);
+  return {
+    name: string(field(raw, 'name'), `${where}.name`),
+    state: string(field(raw, 'state'), `${where}.state`),
+    health: nullableString(field(raw, 'health'), `${where}.health`),
+    inSync,
+  };
+}
+
+function historyEntry(value: unknown, where: string): HistoryEntry {
+  const raw = object(value, where);
+  const result = lastResult(raw, where);
+  if (result === null) throw new InvalidStateError(`${where} is null`);
+  return {
+    ...result,
+    revision: nullableString(field(raw, 'revision'), `${where}.revision`),
+    composeHash: nullableString(field(raw, 'composeHash'), `${where}.composeHash`),
+    action: string(field(raw, 'action'), `${where}.action`),
+  };
+}
+
+function stackRecord(value: unknown, where: string): StackRecord {
+  const raw = object(value, where);
+  const missingAt = field(raw, 'missingAt');
+  return {
+    project: string(field(raw, 'project'), `${where}.project`),
+    status: oneOf(field(raw, 'status'), STACK_STATUSES, `${where}.status`),
+    message: string(field(raw, 'message'), `${where}.message`),
+    synced: synced(field(raw, 'synced'), `${where}.synced`),
+    lastResult: lastResult(field(raw, 'lastResult'), `${where}.lastResult`),
+    services: list(field(raw, 'services'), `${where}.services`).map((s, i) =>
+      service(s, `${where}.services[${i}]`),
+    ),
+    history: list(field(raw, 'history'), `${where}.history`).map((e, i) =>
+      historyEntry(e, `${where}.history[${i}]`),
+    ),
+    ...(missingAt === undefined ? {} : { missingAt: string(missingAt, `${where}.missingAt`) }),
+  };
+}
+
+function runRecord(value: unknown, where: string): RunRecord {
+  const raw = object(value, where);
+  return {
+    id: number(field(raw, 'id'), `${where}.id`),
+    trigger: string(field(raw, 'trigger'), `${where}.trigger`),
+    revision: nullableString(field(raw, 'revision'), `${where}.revision`),
+    startedAt: string(field(raw, 'startedAt'), `${where}.startedAt`),
+    finishedAt: nullableString(field(raw, 'finishedAt'), `${where}.finishedAt`),
+    stacks: list(field(raw, 'stacks'), `${where}.stacks`).map((s, i) => {
+      const stack = object(s, `${where}.stacks[${i}]`);
+      return {
+        id: string(field(stack, 'id'), `${where}.stacks[${i}].id`),
+        outcome: string(field(stack, 'outcome'), `${where}.stacks[${i}].outcome`),
+        message: string(field(stack, 'message'), `${where}.stacks[${i}].message`),
+      };
+    }),
+  };
+}
+
+function lastGood(value: unknown): LastGood | null {
+  if (value === undefined || value === null) return null;
+  const raw = object(value, 'lastGood');
+  const stacks = object(field(raw, 'stacks'), 'lastGood.stacks');
+  return {
+    revision: string(field(raw, 'revision'), 'lastGood.revision'),
+    fetchedAt: string(field(raw, 'fetchedAt'), 'lastGood.fetchedAt'),
+    stacks: idMap(
+      Object.entries(stacks).map(([id, s]) => {
+        const stack = object(s, `lastGood.stacks[${JSON.stringify(id)}]`);
+        const hash = field(stack, 'composeHash');
+        return [
+          id,
+          {
+            composeHash: nullableString(hash, `lastGood.stacks[${JSON.stringify(id)}].composeHash`),
+            project: string(field(stack, 'project'), `lastGood.stacks[${JSON.stringify(id)}].project`),
+          },
+        ] as const;
+      }),
+    ),
+  };
+}
+
+/** The state in `raw` (parsed JSON), checked against the schema; throws InvalidStateError naming the field. */
+export function parseState(raw: unknown): StateData {
+  const data = object(raw, 'the state');
+  const version = field(data, 'version');
+  if (version !== STATE_VERSION)
+    throw new InvalidStateError(`unsupported version ${JSON.stringify(version)}`);
+  const enabled = field(data, 'reconcileEnabled');
+  if (enabled !== undefined && enabled !== null && typeof enabled !== 'boolean') {
+    throw new InvalidStateError('reconcileEnabled is not true, false or null');
+  }
+  const stacks = object(field(data, 'stacks'), '"stacks"');
+  const runs = field(data, 'runs');
+  return {
+    version: STATE_VERSION,
+    reconcileEnabled: enabled ?? null,
+    lastGood: lastGood(field(data, 'lastGood')),
+    stacks: idMap(
+      Object.entries(stacks).map(
+        ([id, record]) => [id, stackRecord(record, `stack ${JSON.stringify(id)}`)] as const,
+      ),
+    ),
+    runs: runs === undefined ? [] : list(runs, '"runs"').map((r, i) => runRecord(r, `runs[${i}]`)),
+  };
+}
