@@ -5,6 +5,7 @@
  * `ComposeUnavailableError` when no compose command can be run.
  */
 export { createComposeRunner } from './runner.js';
+export { ChildRegistry, type ChildRecord } from './children.js';
 export { ComposeError, ComposeUnavailableError, type ComposeErrorDetails } from './errors.js';
 export type { ComposeLogger, ComposeRunnerOptions } from './options.js';
 export { renderOverride, writeOverride } from './override.js';

@@ -1,4 +1,5 @@
 /** Options of the compose runner. */
+import type { ChildRegistry } from './children.js';
 import type { PinOptions } from './pin.js';
 
 /** The part of a winston logger the runner uses. */
@@ -27,6 +28,12 @@ export interface ComposeRunnerOptions {
    * @default none (the command is still pinned to absolute paths; DOCKER_CONFIG is left alone)
    */
   readonly pin?: Omit<PinOptions, 'command'>;
+  /**
+   * Where running compose processes are recorded, so that a stackd started after this one died
+   * can reap them (`ChildRegistry.reap`). Only for a process holding the dataDir lock.
+   * @default none
+   */
+  readonly children?: ChildRegistry;
   /** @default a logger that discards everything */
   readonly logger?: ComposeLogger;
   /**

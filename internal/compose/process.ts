@@ -3,6 +3,7 @@
  * compose v2 plugin and everything it spawned, not just the `docker` front end.
  */
 import { execa, type ExecaError } from 'execa';
+import type { ChildRegistry } from './children.js';
 
 export interface ProcessOptions {
   readonly cwd?: string;
@@ -10,6 +11,8 @@ export interface ProcessOptions {
   readonly env?: Readonly<Record<string, string>>;
   readonly signal?: AbortSignal;
   readonly timeoutMs?: number;
+  /** Record the process while it runs (reaped by the next stackd if this one dies). */
+  readonly record?: { readonly registry: ChildRegistry; readonly project: string; readonly command: string };
 }
 
 export type ProcessResult =
@@ -70,6 +73,12 @@ export async function runProcess(argv: readonly string[], options: ProcessOption
   };
   if (options.signal?.aborted === true) onAbort();
   else options.signal?.addEventListener('abort', onAbort, { once: true });
+  const { record } = options;
+  const pid = subprocess.pid;
+  const recorded =
+    record === undefined || pid === undefined
+      ? undefined
+      : record.registry.add(pid, record.project, record.command);
   try {
     const result = await subprocess;
     return {
@@ -89,5 +98,9 @@ export async function runProcess(argv: readonly string[], options: ProcessOption
   } finally {
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', onAbort);
+    if (recorded !== undefined && pid !== undefined) {
+      await recorded;
+      await record?.registry.remove(pid);
+    }
   }
 }

@@ -157,6 +157,9 @@ class Runner implements ComposeRunner {
       env: await this.#env(),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+      ...(this.#options.children === undefined
+        ? {}
+        : { record: { registry: this.#options.children, project: target.project, command: verb } }),
     });
     const meta = { project: target.project, command: verb, durationMs: Math.round(result.durationMs) };
     if (result.ok) {

@@ -27,6 +27,27 @@ describe('failureReason', () => {
     ).toBe('Error response from daemon: no such image');
   });
 
+  it.each([
+    [
+      'env file /etc/x: line 1: unexpected character "\\"" in variable name "PASS\\"WORD=hunter2"',
+      'env file /etc/x: line 1: unexpected character "…" in variable name "…" (the file\'s content is not shown)',
+    ],
+    [
+      'line 2: unterminated quoted value "root:$6$hash',
+      'line 2: unterminated quoted value "…" (the file\'s content is not shown)',
+    ],
+    ['Invalid template: "${SECRET_VALUE"', 'Invalid template: "…" (the file\'s content is not shown)'],
+  ])("never carries a file's content: %s", (stderr, reason) => {
+    expect(failureReason(stderr)).toBe(reason);
+    expect(failureReason(stderr)).not.toMatch(/hunter2|hash|SECRET_VALUE/);
+  });
+
+  it('keeps quotes that are not file content', () => {
+    expect(failureReason('service "web" refers to undefined network "front"')).toBe(
+      'service "web" refers to undefined network "front"',
+    );
+  });
+
   it('strips ANSI codes and cuts long lines', () => {
     expect(failureReason('\u001b[31mError: bad thing\u001b[0m')).toBe('bad thing');
     expect(failureReason('x'.repeat(1000))).toHaveLength(300);

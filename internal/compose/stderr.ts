@@ -33,11 +33,27 @@ export function failureReason(stderr: string): string {
     .filter((line) => !GENERIC.test(line));
   const last = lines.at(-1) ?? '';
   const errorLine = lines.findLast((line) => /^error\b/i.test(line));
-  const reason = (isProgress(last) && errorLine !== undefined ? errorLine : last).replace(
-    /^(ERROR|Error):\s*/,
-    '',
+  const reason = withholdContent(
+    (isProgress(last) && errorLine !== undefined ? errorLine : last).replace(/^(ERROR|Error):\s*/, ''),
   );
   return reason.length > REASON_CHARS ? `${reason.slice(0, REASON_CHARS - 1)}…` : reason;
+}
+
+/**
+ * Messages in which compose quotes a file's content — a parse error in an env file
+ * (`line 1: unexpected character "\"" in variable name "PASS\"WORD=hunter2"`), an unterminated
+ * value, a bad template — whose file may be any file on the host (`env_file: /etc/shadow`).
+ */
+const QUOTES_CONTENT = /(?:^|:\s)line \d+:|unterminated quoted value|invalid template/i;
+
+/**
+ * The reason with every quoted fragment of file content replaced by `"…"` (an unterminated one
+ * to the end of the line), so that a status message never carries a file's bytes.
+ */
+export function withholdContent(reason: string): string {
+  if (!QUOTES_CONTENT.test(reason)) return reason;
+  const masked = reason.replace(/"(?:[^"\\]|\\.)*("|$)/g, '"…"');
+  return `${masked} (the file's content is not shown)`;
 }
 
 /** Compose v2 plain progress lines: `Container x  Started`, `Network x  Creating`. */

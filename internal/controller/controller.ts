@@ -11,6 +11,7 @@ import {
 import type { Informer } from '../informer/types.js';
 import type { Logger } from '../log/index.js';
 import {
+  type EngineHealth,
   type Reconciler,
   runtimeStacks,
   stackIds,
@@ -45,6 +46,8 @@ export interface ControllerOptions {
   readonly random?: () => number;
   /** The least time from a refresh's start to one queued behind it. @default REFRESH_MIN_GAP_MS */
   readonly refreshMinGapMs?: number;
+  /** Whether the engine starts containers (set by the reconciler's start watch). @default always */
+  readonly engine?: Pick<EngineHealth, 'stalled'>;
 }
 
 export interface StackDetail extends StackStatus {
@@ -148,9 +151,18 @@ export class Controller {
     return this.#lastFetchError;
   }
 
-  /** Ready: a desired state is known and the Docker engine answers. */
+  /** Ready: a desired state is known, and the Docker engine answers and starts containers. */
   ready(): boolean {
-    return this.#o.source.current() !== undefined && this.#o.informer.current().up;
+    return this.notReadyReason() === undefined;
+  }
+
+  notReadyReason(): string | undefined {
+    if (this.#o.source.current() === undefined) {
+      return 'no desired state loaded yet (first fetch pending or failing)';
+    }
+    const observation = this.#o.informer.current();
+    if (!observation.up) return `the Docker engine is not reachable: ${observation.error ?? 'no answer'}`;
+    return this.#o.engine?.stalled();
   }
 
   async start(): Promise<void> {

@@ -1,5 +1,5 @@
 /** Builds the pieces from the configuration: source, informer, compose runner, state, reconciler. */
-import { createComposeRunner } from '../compose/index.js';
+import { ChildRegistry, createComposeRunner } from '../compose/index.js';
 import type { ComposeRunner } from '../compose/types.js';
 import type { Config } from '../config/index.js';
 import { createInformer } from '../informer/index.js';
@@ -7,6 +7,7 @@ import type { Informer } from '../informer/types.js';
 import { layoutOf } from '../layout/index.js';
 import type { Logger } from '../log/index.js';
 import {
+  EngineHealth,
   type Reconciler,
   type ReconcileHooks,
   type ReconcileSettings,
@@ -23,6 +24,8 @@ export interface Runtime {
   readonly compose: ComposeRunner;
   readonly state: StateStore;
   readonly reconciler: Reconciler;
+  /** Whether the engine starts the containers compose creates (readiness, stackd_runtime_up). */
+  readonly engine: EngineHealth;
   readonly inScope: (id: string) => boolean;
   /** `reconcile.enabled`, overridden by a value persisted through the API. */
   readonly settings: () => ReconcileSettings;
@@ -43,11 +46,16 @@ export async function createRuntime(
   hooks?: ReconcileHooks,
   options: RuntimeOptions = {},
 ): Promise<Runtime> {
+  const layout = layoutOf(config.dataDir);
+  let children: ChildRegistry | undefined;
   if (options.lock !== false) {
     const lock = await acquireDataDirLock({ dataDir: config.dataDir, logger });
     process.once('exit', () => {
       lock.releaseSync();
     });
+    // Compose processes a stackd killed mid-apply left running would race this one: stop them.
+    children = new ChildRegistry(layout.children);
+    await children.reap(logger);
   }
   const state = await StateStore.open({ dataDir: config.dataDir, logger });
   const inScope = createScope({ include: config.scope.include, exclude: config.scope.exclude });
@@ -74,7 +82,8 @@ export async function createRuntime(
   const compose = createComposeRunner({
     command: config.compose.command,
     logger,
-    pin: { dockerConfig: layoutOf(config.dataDir).dockerConfig, untrusted: [config.dataDir] },
+    pin: { dockerConfig: layout.dockerConfig, untrusted: [config.dataDir] },
+    ...(children === undefined ? {} : { children }),
   });
   // Pinned now, before anything could plant an executable where compose would look later.
   const pinned = await compose.pin();
@@ -88,7 +97,9 @@ export async function createRuntime(
     selfHeal: config.reconcile.selfHeal,
     timeoutMs: config.reconcile.timeout,
   });
+  const engine = new EngineHealth();
   const reconciler = createReconciler({
+    engine,
     source,
     informer,
     compose,
@@ -99,5 +110,5 @@ export async function createRuntime(
     settings,
     ...(hooks ? { hooks } : {}),
   });
-  return { config, logger, source, informer, compose, state, reconciler, inScope, settings };
+  return { config, logger, source, informer, compose, state, reconciler, engine, inScope, settings };
 }

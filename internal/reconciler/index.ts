@@ -14,6 +14,7 @@ export {
   type ReconcileHooks,
 } from './reconciler.js';
 export { ReconcileError, TerminalReconcileError } from './errors.js';
+export { EngineHealth } from './engine_watch.js';
 export { planDesired, planRemoval, type StackPlan, type ServicePlan, type Action } from './plan.js';
 export { runtimeStacks, stackIds } from './universe.js';
 export { serviceStatuses } from './services.js';

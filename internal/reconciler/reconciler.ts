@@ -15,6 +15,7 @@ import { ReconcileError, TerminalReconcileError } from './errors.js';
 import { type Decision, decide } from './decide.js';
 import { type StackPlan, planDesired } from './plan.js';
 import { waitReady } from './readiness.js';
+import { type EngineHealth, watchStarts } from './engine_watch.js';
 import { leftoverProject, renamedProjects } from './universe.js';
 import { serviceStatuses } from './services.js';
 
@@ -55,6 +56,8 @@ export interface ReconcilerOptions {
   readonly now?: () => number;
   /** @default setTimeout-based */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Marked when `compose up` creates containers the engine does not start (see engine_watch.ts). */
+  readonly engine?: EngineHealth;
 }
 
 export interface Reconciler {
@@ -261,7 +264,7 @@ class StackReconciler implements Reconciler {
       // (`-p OLD` with the new files: down finds the old project's containers by its label).
       const userFiles = stack.composeFiles.map((f) => join(workDir, f));
       for (const old of removeFirst) await this.#downRenamed(id, old, userFiles, envFile, deadline, signal);
-      await this.#o.compose.up(compose, run());
+      await this.#up(stack, compose, run(), settings.timeoutMs);
       const ready = await waitReady(stack, {
         observe: () => this.#o.informer.observeProject(stack.project, signal),
         deadline,
@@ -431,6 +434,49 @@ class StackReconciler implements Reconciler {
       action: 'remove',
       reason: 'project renamed in Git',
     });
+  }
+
+  /**
+   * `compose up`, watching that the engine starts what it creates: a container left `created`
+   * for half the timeout (at most a minute) marks the engine as not starting containers (not
+   * ready, `stackd_runtime_up` 0) until an up succeeds.
+   */
+  async #up(
+    stack: DesiredStack,
+    target: ComposeTarget,
+    options: { timeoutMs: number; signal?: AbortSignal },
+    timeoutMs: number,
+  ): Promise<void> {
+    const engine = this.#o.engine;
+    const watch =
+      engine === undefined
+        ? undefined
+        : watchStarts({
+            informer: this.#o.informer,
+            project: stack.project,
+            boundMs: Math.min(60_000, Math.max(1000, Math.floor(timeoutMs / 2))),
+            now: this.#now,
+            sleep: this.#sleep,
+            onStall: (reason) => {
+              if (engine.stalled() === undefined) {
+                this.#log('error', 'runtime.stalled', stack.id, { project: stack.project, reason });
+              }
+              engine.markStalled(reason);
+            },
+          });
+    try {
+      await this.#o.compose.up(target, options);
+    } finally {
+      watch?.stop();
+    }
+    const stalled = engine?.stalled();
+    if (stalled !== undefined) {
+      engine?.clear();
+      this.#log('info', 'runtime.recovered', stack.id, {
+        project: stack.project,
+        reason: `compose up succeeded; was: ${stalled}`,
+      });
+    }
   }
 
   /**

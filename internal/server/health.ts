@@ -16,6 +16,8 @@ export function registerHealthRoutes(
 }
 
 function notReadyReason(controller: ServerController): string {
+  const reason = controller.notReadyReason?.();
+  if (reason !== undefined) return reason;
   return controller.stacks().revision === null
     ? 'no desired state loaded yet (first fetch pending or failing)'
     : 'the Docker engine is not reachable';

@@ -19,8 +19,10 @@ export interface ServerController {
   sync(id: string): boolean;
   setReconcileEnabled(enabled: boolean): void;
   readonly reconcileEnabled: boolean;
-  /** A desired state is known and the Docker engine answers. */
+  /** A desired state is known and the Docker engine answers (and starts containers). */
   ready(): boolean;
+  /** Why it is not ready, when it is not (else the probe guesses from `stacks()`). */
+  notReadyReason?(): string | undefined;
 }
 
 export interface ServerOptions {

@@ -17,6 +17,7 @@ import { readFileSync, statSync, unlinkSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Logger } from '../log/index.js';
+import { processIdentity } from '../proc/index.js';
 
 export const LOCK_FILE = 'stackd.lock';
 
@@ -94,7 +95,7 @@ async function take(path: string, dataDir: string, options: AcquireOptions): Pro
   } catch (error) {
     throw new LockError(`cannot create dataDir ${dataDir}: ${reasonOf(error)}`, { cause: error });
   }
-  const me = await identity(process.pid);
+  const me = await processIdentity(process.pid);
   const content = `${process.pid}\n${me === undefined ? '' : `${me.boot} ${me.start}\n`}`;
   const deadline = Date.now() + youngMs + 10_000;
   let garbageSince: number | undefined;
@@ -310,30 +311,12 @@ async function alive(holder: Holder): Promise<boolean> {
   } catch (error) {
     if (codeOf(error) !== 'EPERM') return false; // ESRCH: no such process
   }
-  const now = await identity(holder.pid);
+  const now = await processIdentity(holder.pid);
   if (now === undefined) return true; // no /proc: trust the pid
   if (now.state === 'Z' || now.state === 'X') return false; // exited, not yet reaped
   if (holder.boot !== undefined && holder.boot !== now.boot) return false; // written before a reboot
   if (holder.start !== undefined && holder.start !== now.start) return false; // the pid was reused
   return true;
-}
-
-/** Linux: the boot id and a process's start time (clock ticks since boot) and state. */
-async function identity(pid: number): Promise<{ boot: string; start: string; state: string } | undefined> {
-  try {
-    const [boot, stat] = await Promise.all([
-      readFile('/proc/sys/kernel/random/boot_id', 'utf8'),
-      readFile(`/proc/${pid}/stat`, 'utf8'),
-    ]);
-    // `pid (comm) state ppid …`: comm may hold spaces and parentheses; starttime is field 22.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const state = fields[0];
-    const start = fields[19];
-    if (state === undefined || start === undefined || !/^[0-9]+$/.test(start)) return undefined;
-    return { boot: boot.trim(), start, state };
-  } catch {
-    return undefined;
-  }
 }
 
 function codeOf(error: unknown): unknown {

@@ -6,7 +6,7 @@
  * which must then converge.
  */
 import { randomInt } from 'node:crypto';
-import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type Daemon, startDaemon, waitForStack } from '../helpers/daemon.js';
@@ -142,5 +142,27 @@ describe('fault: a compose command that hangs', () => {
     d = undefined;
     await rm(healthy);
     expect(await processesWith(marker)).toEqual([]);
+  });
+
+  it('kill -9 while compose hangs: the compose process group outlives stackd, and the next stackd reaps it before it starts', async () => {
+    await h.commit({ 'web/compose.yaml': composeFile({ w: {} }), 'web/x.txt': 'reap' });
+    d = await startDaemon(h, {
+      STACKD_COMPOSE_COMMAND: script,
+      STACKD_RECONCILE_TIMEOUT: '120s',
+      STACKD_SOURCE_POLL_INTERVAL: '0',
+    });
+    const killed = d;
+    await waitFor('a hanging compose up', async () => (await processesWith(marker)).length >= 2, 20_000, 25);
+    await killed.stop('SIGKILL');
+    d = undefined;
+    const orphans = await processesWith(marker);
+    expect(orphans.length).toBeGreaterThanOrEqual(2); // the script and its sleep
+    expect(await readdir(join(h.dataDir, 'children'))).toHaveLength(1);
+
+    const { exitCode, stderr } = await h.sync({ STACKD_COMPOSE_COMMAND: 'docker compose' });
+    expect(stderr).toMatch(/"event":"compose\.reaped"/);
+    expect(exitCode).toBe(0);
+    await waitFor('the orphans gone', async () => (await processesWith(marker)).length === 0, 5_000, 25);
+    expect(await readdir(join(h.dataDir, 'children'))).toEqual([]);
   });
 });

@@ -63,6 +63,130 @@ async function startStallingProxy(path: string): Promise<StallingProxy> {
   };
 }
 
+/**
+ * A proxy that passes everything but `POST …/containers/{id}/start`: while `stalled`, a
+ * connection carrying one is held (nothing forwarded either way) until it is released.
+ */
+async function startStartStallingProxy(path: string): Promise<StallingProxy> {
+  const state = { stalled: false };
+  const held: (() => void)[] = [];
+  const sockets = new Set<Socket>();
+  await rm(path, { force: true });
+  const server: Server = createServer((client) => {
+    const upstream = createConnection('/var/run/docker.sock');
+    sockets.add(client).add(upstream);
+    let holding: Buffer[] | undefined;
+    client.on('data', (chunk: Buffer) => {
+      if (
+        holding === undefined &&
+        state.stalled &&
+        /^POST \S*\/containers\/[^/\s]+\/start/.test(chunk.toString('latin1'))
+      ) {
+        holding = [];
+        held.push(() => {
+          for (const c of holding ?? []) upstream.write(c);
+          holding = undefined;
+        });
+      }
+      if (holding !== undefined) holding.push(chunk);
+      else upstream.write(chunk);
+    });
+    upstream.on('data', (chunk: Buffer) => client.write(chunk));
+    for (const s of [client, upstream]) {
+      s.on('error', () => {
+        client.destroy();
+        upstream.destroy();
+      });
+      s.on('close', () => {
+        sockets.delete(s);
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(path, resolve));
+  return {
+    path,
+    get stalled() {
+      return state.stalled;
+    },
+    set stalled(value: boolean) {
+      state.stalled = value;
+      if (!value) for (const release of held.splice(0)) release();
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => {
+          resolve();
+        });
+      }),
+  };
+}
+
+describe('fault: the Docker engine answers but starts no container', () => {
+  let h: Harness;
+  let proxy: StallingProxy;
+  let d: Daemon | undefined;
+
+  beforeAll(async () => {
+    h = await Harness.create('startstall');
+    proxy = await startStartStallingProxy(join(h.root, 'engine.sock'));
+  });
+
+  afterAll(async () => {
+    proxy.stalled = false;
+    await d?.stop().catch(() => undefined);
+    await proxy.close();
+    await h.cleanup();
+  });
+
+  it('stackd_runtime_up goes 0 and /readyz not ready within half the timeout; both come back once a container starts', async () => {
+    await h.commit({ 'web/compose.yaml': composeFile({ w: {} }) });
+    d = await startDaemon(h, {
+      DOCKER_HOST: `unix://${proxy.path}`,
+      STACKD_SOURCE_POLL_INTERVAL: '0',
+      STACKD_RECONCILE_TIMEOUT: '16s',
+    });
+    const daemon = d;
+    await waitForStack(daemon, h.id('web'), 'synced', (s) => s.status === 'synced');
+    expect(await daemon.metric('stackd_runtime_up')).toBe(1);
+
+    proxy.stalled = true;
+    const rev = await h.commit({ 'web/compose.yaml': composeFile({ w: { image: 2 } }) });
+    await refresh(daemon);
+    await waitFor('readyz 503', async () => (await daemon.get('/readyz')).status === 503, 30_000, 250);
+    const answer = (await (await daemon.get('/readyz')).json()) as { reason: string };
+    expect(answer.reason).toMatch(/started no container for \d+ s \(.* created, not started\)/);
+    expect(await daemon.metric('stackd_runtime_up')).toBe(0);
+    expect(daemon.logs.find((l) => l['event'] === 'runtime.stalled')).toMatchObject({ level: 'error' });
+    // The apply burns its timeout, and fails (it is retried at once: an event came during it).
+    const failed = await waitForStack(
+      daemon,
+      h.id('web'),
+      'a failed attempt',
+      (s) => s.lastResult?.outcome === 'failure',
+      30_000,
+    );
+    expect(failed.lastResult?.message).toMatch(/timed out/);
+
+    proxy.stalled = false;
+    await waitForStack(
+      daemon,
+      h.id('web'),
+      'synced again',
+      (s) => s.status === 'synced' && s.synced?.revision === rev,
+      60_000,
+    );
+    await waitFor('readyz 200', async () => (await daemon.get('/readyz')).status === 200, 10_000);
+    expect(await daemon.metric('stackd_runtime_up')).toBe(1);
+    expect(daemon.logs.find((l) => l['event'] === 'runtime.recovered')).toBeDefined();
+    expect(await daemon.stop()).toBe(0);
+    expectNoStackTrace(logText(daemon));
+    d = undefined;
+  });
+});
+
 describe('fault: the Docker engine hangs (accepts, never answers)', () => {
   let h: Harness;
   let proxy: StallingProxy;

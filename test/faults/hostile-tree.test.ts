@@ -101,4 +101,23 @@ describe('fault: hostile Git trees', () => {
       expectNoStackTrace(stderr);
     },
   );
+
+  it('compose errors quoting a host file (an absolute env_file) never carry its content into status, state or logs', async () => {
+    const hostFile = join(h.root, 'host-secrets.env');
+    await writeFile(hostFile, 'PASS"WORD=hunter2-0123\n');
+    await h.commit({
+      'leak/compose.yaml': composeFile({ l: { extra: `env_file: ${JSON.stringify(hostFile)}` } }),
+    });
+    const { response, stderr } = await h.sync({ STACKD_LOG_LEVEL: 'debug' });
+    const leak = stackOf(response, h.id('leak'));
+    expect(leak.status).toBe('failed');
+    expect(leak.message).toMatch(/in variable name "…" \(the file's content is not shown\)/);
+    for (const text of [
+      JSON.stringify(response),
+      stderr,
+      await readFile(join(h.dataDir, 'state.json'), 'utf8'),
+    ]) {
+      expect(text).not.toContain('hunter2');
+    }
+  });
 });

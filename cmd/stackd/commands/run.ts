@@ -25,7 +25,7 @@ export async function runDaemon(argv: readonly string[], io: Io): Promise<number
   });
   // Read at scrape time, which only happens once the server listens, after both exist.
   const metrics = createMetrics({
-    runtimeUp: () => runtime.informer.current().up,
+    runtimeUp: () => runtime.informer.current().up && runtime.engine.stalled() === undefined,
     longestRunningSeconds: () => controller.queue.longestRunningSeconds(),
   });
   const runtime = await createRuntime(config, logger, {
@@ -44,6 +44,7 @@ export async function runDaemon(argv: readonly string[], io: Io): Promise<number
     pollIntervalMs: config.source.pollInterval,
     resyncIntervalMs: config.reconcile.resyncInterval,
     hooks: metrics.hooks,
+    engine: runtime.engine,
   });
   for (const [id, record] of Object.entries(runtime.state.data.stacks))
     metrics.hooks.stackRecord?.(id, record);

@@ -1,0 +1,77 @@
+/**
+ * An engine that answers lists and events but never starts a container (a hung dockerd, a
+ * full disk under its root, a stuck storage driver) looked healthy before: `/readyz` ready,
+ * `stackd_runtime_up 1`, while every apply burnt its whole timeout. So while `compose up` runs,
+ * the containers it created are watched: one still `created` after `boundMs`, with none of that
+ * apply's containers started, marks the engine as not starting containers — not ready, runtime
+ * down — until a `compose up` succeeds again.
+ */
+import type { Informer, ObservedContainer } from '../informer/types.js';
+
+/** Shared between the reconciler (which sets and clears it) and the readiness and metric readers. */
+export class EngineHealth {
+  #stalled: string | undefined;
+
+  /** Why the engine is taken for not starting containers, or undefined while it is not. */
+  stalled(): string | undefined {
+    return this.#stalled;
+  }
+
+  markStalled(reason: string): void {
+    this.#stalled = reason;
+  }
+
+  clear(): void {
+    this.#stalled = undefined;
+  }
+}
+
+export interface StartWatchOptions {
+  readonly informer: Pick<Informer, 'current'>;
+  readonly project: string;
+  /** How long a created container may wait for its start. */
+  readonly boundMs: number;
+  readonly now: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+  /** Called once, when the bound is passed. */
+  readonly onStall: (reason: string) => void;
+}
+
+/**
+ * Watch until `stop()`; at most one look a second, on the informer's cache (no Docker call). The
+ * containers watched are the ones this `up` must start: those it creates (not there when the
+ * watch began) and those left `created` by an earlier attempt.
+ */
+export function watchStarts(options: StartWatchOptions): { stop(): void } {
+  const state = { stopped: false };
+  const firstSeen = new Map<string, number>();
+  const at = (): readonly ObservedContainer[] =>
+    options.informer.current().projects.get(options.project)?.containers ?? [];
+  const before = new Map(at().map((c) => [c.id, c.state]));
+  const watched = (c: ObservedContainer): boolean =>
+    before.get(c.id) === undefined || before.get(c.id) === 'created';
+  void (async () => {
+    while (!state.stopped) {
+      await options.sleep(Math.min(1000, options.boundMs));
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stop() may run during the sleep
+      if (state.stopped) return;
+      const containers = at().filter(watched);
+      if (containers.some((c) => c.state !== 'created')) return; // the engine starts this apply's containers
+      const now = options.now();
+      for (const c of containers) if (!firstSeen.has(c.id)) firstSeen.set(c.id, now);
+      const oldest = Math.min(...firstSeen.values());
+      const waiting = containers.find((c) => firstSeen.get(c.id) === oldest);
+      if (waiting !== undefined && now - oldest >= options.boundMs) {
+        options.onStall(
+          `the Docker engine has started no container for ${Math.round((now - oldest) / 1000)} s (${waiting.name} created, not started)`,
+        );
+        return;
+      }
+    }
+  })();
+  return {
+    stop() {
+      state.stopped = true;
+    },
+  };
+}
