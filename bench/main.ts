@@ -19,9 +19,10 @@ import { runGit, type GitResult } from './scenarios/git.js';
 import { runMemory, type MemoryResult } from './scenarios/memory.js';
 import { runNoop, type NoopResult } from './scenarios/noop.js';
 import { runRestart, type RestartResult } from './scenarios/restart.js';
+import { runScrape, type ScrapeResult } from './scenarios/scrape.js';
 import { type Target, evaluateTargets, printReport } from './report.js';
 
-const SCENARIOS = ['noop', 'change', 'restart', 'memory', 'git'] as const;
+const SCENARIOS = ['noop', 'change', 'restart', 'memory', 'git', 'scrape'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 export interface BenchConfig {
@@ -33,6 +34,8 @@ export interface BenchConfig {
   readonly memoryN: number;
   readonly gitRepeat: number;
   readonly pollMs: number;
+  readonly scrapeBurst: number;
+  readonly scrapeRounds: number;
   readonly scenarios: readonly Scenario[];
   readonly cpuProf: boolean;
   readonly keep: boolean;
@@ -83,6 +86,8 @@ export function configFromEnv(): BenchConfig {
     memoryN: int('BENCH_MEMORY_N', 500),
     gitRepeat: int('BENCH_GIT_REPEAT', 2),
     pollMs: int('BENCH_POLL_MS', 20),
+    scrapeBurst: int('BENCH_SCRAPE_BURST', 5000),
+    scrapeRounds: int('BENCH_SCRAPE_ROUNDS', 3),
     scenarios: scenarios as Scenario[],
     cpuProf: flag('BENCH_CPU_PROF'),
     keep: flag('BENCH_KEEP'),
@@ -100,6 +105,7 @@ export interface Results {
   readonly restart: RestartResult | null;
   readonly memory: MemoryResult | null;
   readonly git: GitResult | null;
+  readonly scrape: ScrapeResult | null;
   readonly targets: readonly Target[];
   readonly cleanup: { containers: number; networks: number } | null;
   readonly cpuProfiles: string | null;
@@ -224,6 +230,7 @@ export async function main(): Promise<number> {
   let restart: RestartResult | null = null;
   let memory: MemoryResult | null = null;
   let git: GitResult | null = null;
+  let scrape: ScrapeResult | null = null;
   try {
     await b.touchReadme('initial');
     if (wants('noop')) {
@@ -275,6 +282,9 @@ export async function main(): Promise<number> {
         await mem.daemon.stop();
       }
     }
+    if (wants('scrape')) {
+      scrape = await measured('scrape', () => runScrape(b, config.scrapeBurst, config.scrapeRounds, log));
+    }
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
@@ -282,7 +292,7 @@ export async function main(): Promise<number> {
   }
 
   const durationS = Math.round(performance.now() - t0) / 1000;
-  const partial = { noop, change, restart, memory, git, config };
+  const partial = { noop, change, restart, memory, git, scrape, config };
   const results: Results = {
     startedAt: started.toISOString(),
     durationS,
@@ -294,6 +304,7 @@ export async function main(): Promise<number> {
     restart,
     memory,
     git,
+    scrape,
     targets: evaluateTargets(partial),
     cleanup: cleaned,
     cpuProfiles: cpuProfDir ?? null,

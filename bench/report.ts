@@ -5,6 +5,7 @@ import type { GitResult } from './scenarios/git.js';
 import type { MemoryResult } from './scenarios/memory.js';
 import type { NoopResult } from './scenarios/noop.js';
 import type { RestartResult } from './scenarios/restart.js';
+import type { ScrapeResult } from './scenarios/scrape.js';
 import { fmt, fmtBytes, summarize, table } from './lib/util.js';
 
 export interface Target {
@@ -20,6 +21,7 @@ interface Partial {
   readonly restart: RestartResult | null;
   readonly memory: MemoryResult | null;
   readonly git: GitResult | null;
+  readonly scrape: ScrapeResult | null;
   readonly config: BenchConfig;
 }
 
@@ -89,6 +91,21 @@ export function evaluateTargets(r: Partial): Target[] {
         .map((s) => `${s.requests} (${s.detail.map((d) => `${d.method} ${d.path}`).join(', ')})`)
         .join('; '),
       met: reqs === 1 && noChange.every((s) => s.detail[0]?.path === '/info/refs'),
+    });
+  }
+  if (r.scrape !== null) {
+    const s = r.scrape;
+    targets.push({
+      name: `scrape burst: /healthz p99 during ${s.burst} concurrent /metrics (kept-alive probe)`,
+      target: '≤ 100 ms, no failure',
+      value: `${fmt(s.keepAlive.p99)} ms (${s.keepAlive.n} probes, ${s.keepAlive.failures} failed; new-connection probes: p99 ${fmt(s.fresh.p99)} ms, ${s.fresh.failures} of ${s.fresh.n + s.fresh.failures} refused)`,
+      met: s.keepAlive.p99 <= 100 && s.keepAlive.failures === 0,
+    });
+    targets.push({
+      name: 'scrape burst: an apply during it vs alone (median)',
+      target: '≤ alone + 1000 ms',
+      value: `${fmt(s.applyDuringBurst.median)} ms vs ${fmt(s.applyAlone.median)} ms`,
+      met: s.applyDuringBurst.median <= s.applyAlone.median + 1000,
     });
   }
   return targets;
@@ -288,6 +305,44 @@ export function printReport(r: Results): string {
             .join('; '),
         ]),
       ),
+    );
+  }
+
+  if (r.scrape !== null) {
+    const s = r.scrape;
+    out.push(
+      '',
+      `6. Scrape burst: ${s.burst} concurrent GET /metrics (one connection each, separate process), ${s.rounds} rounds, each during an apply; /healthz probed every 10 ms`,
+    );
+    out.push(
+      table(
+        ['/healthz probe', 'probes', 'failed', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'],
+        [
+          [
+            'kept-alive connection',
+            String(s.keepAlive.n),
+            String(s.keepAlive.failures),
+            fmt(s.keepAlive.median),
+            fmt(s.keepAlive.p90),
+            fmt(s.keepAlive.p99),
+            fmt(s.keepAlive.max),
+          ],
+          [
+            'new connection each',
+            String(s.fresh.n),
+            String(s.fresh.failures),
+            fmt(s.fresh.median),
+            fmt(s.fresh.p90),
+            fmt(s.fresh.p99),
+            fmt(s.fresh.max),
+          ],
+        ],
+      ),
+      `   scrapes: ${Object.entries(s.scrapes)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(
+          ', ',
+        )}; apply alone ${fmt(s.applyAlone.median)} ms (median of ${s.applyAlone.n}), during a burst ${fmt(s.applyDuringBurst.median)} ms (max ${fmt(s.applyDuringBurst.max)})`,
     );
   }
 

@@ -112,8 +112,10 @@ export async function pinComposeCommand(options: PinOptions): Promise<PinnedComm
     if (file === undefined) continue;
     const path = await which(file);
     if (path === undefined) {
-      if (configured !== undefined)
-        problem = `compose command \`${file}\` not found (searched PATH: ${env['PATH'] ?? ''})`;
+      if (configured !== undefined) {
+        const where = file.includes('/') ? '' : ` on PATH (${env['PATH'] ?? ''})`;
+        problem = `compose command \`${file}\` cannot be run: not found${where}, not executable, or inside a directory stackd does not run from`;
+      }
       continue;
     }
     if (basename(path) === 'docker' && args.includes('compose')) {

@@ -85,6 +85,7 @@ describe('stackd run: removed and out-of-scope stacks leave the API and /metrics
     // A manual sync of the missing stack (a pass at the same revision) keeps it reported.
     const sync = await fetch(`${d.url}/api/v1/stacks/${encodeURIComponent(h.id('gone'))}/sync`, {
       method: 'POST',
+      headers: { 'content-type': 'application/json' },
     });
     expect(sync.status).toBe(202);
     await waitFor('the manual run to finish', async () => {

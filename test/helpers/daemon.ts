@@ -1,5 +1,5 @@
 /** A `stackd run` process for end-to-end tests: started on a free port, its JSON log lines kept. */
-import { createHmac } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import type { StackStatus, StacksResponse } from '../../internal/status/index.js';
 import { waitFor } from './docker.js';
 import type { Harness } from './stackd.js';
@@ -89,7 +89,9 @@ export function githubPush(
   options: { badSignature?: boolean; after?: string } = {},
 ): Promise<Response> {
   const after = options.after ?? '0'.repeat(40);
-  const body = JSON.stringify({ ref, after, repository: { full_name: 'test/stacks' } });
+  // Every delivery is a new one, as a forge's are (stackd answers a replayed one `duplicate`).
+  const delivery = randomUUID();
+  const body = JSON.stringify({ ref, after, repository: { full_name: 'test/stacks' }, delivery });
   const signature = createHmac('sha256', options.badSignature === true ? `${secret}-wrong` : secret)
     .update(body)
     .digest('hex');
@@ -98,6 +100,7 @@ export function githubPush(
     headers: {
       'content-type': 'application/json',
       'x-github-event': 'push',
+      'x-github-delivery': delivery,
       'x-hub-signature-256': `sha256=${signature}`,
     },
     body,
