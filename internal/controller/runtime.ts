@@ -82,7 +82,11 @@ export async function createRuntime(
   const compose = createComposeRunner({
     command: config.compose.command,
     logger,
-    pin: { dockerConfig: layout.dockerConfig, untrusted: [config.dataDir] },
+    // Only the process holding the lock owns dataDir/docker (`plan` must not re-link its plugin).
+    pin:
+      options.lock === false
+        ? { untrusted: [config.dataDir] }
+        : { dockerConfig: layout.dockerConfig, untrusted: [config.dataDir] },
     ...(children === undefined ? {} : { children }),
   });
   // Pinned now, before anything could plant an executable where compose would look later.

@@ -29,6 +29,11 @@ export interface Layout {
   workDir(id: string): string;
   /** The label override of a project: `overrides/<project>.yaml`. */
   override(project: string): string;
+  /**
+   * The `--env-file` of a project: its tracked `.env`, copied from Git at each apply
+   * (`overrides/<project>.env`), out of reach of the containers that can write the work tree.
+   */
+  envFile(project: string): string;
   /** The environment file compose reads when a stack tracks no `.env`: an empty file. */
   readonly emptyEnvFile: string;
 }
@@ -50,6 +55,7 @@ export function layoutOf(dataDir: string): Layout {
     children: join(dataDir, 'children'),
     workDir: (id) => join(workRoot, ...id.split('/')),
     override: (project) => join(overrides, `${project}.yaml`),
+    envFile: (project) => join(overrides, `${project}.env`),
     emptyEnvFile: join(dockerConfig, 'empty.env'),
   };
 }

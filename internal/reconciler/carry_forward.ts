@@ -20,7 +20,8 @@ export function serviceLabels(
   target: RevisionHash,
   instance: string,
 ): Record<string, Record<string, string>> {
-  const out: Record<string, Record<string, string>> = {};
+  // No prototype: a service named `__proto__` is a key like any other.
+  const out = Object.create(null) as Record<string, Record<string, string>>;
   for (const [name, service] of stack.services) {
     const current = observed?.containers.find(
       (c) =>

@@ -2,12 +2,12 @@ import { describe, expect, it } from '@jest/globals';
 import type { Observation, ObservedContainer } from '../informer/types.js';
 import { watchStarts } from './engine_watch.js';
 
-function container(id: string, state: string, created: number): ObservedContainer {
+function container(id: string, state: string, created: number, service = 's'): ObservedContainer {
   return {
     id,
     name: `p-${id}`,
     project: 'p',
-    service: 's',
+    service,
     state,
     exitCode: null,
     health: null,
@@ -81,7 +81,10 @@ describe('watchStarts', () => {
   it('a container left created by an earlier attempt is watched too', async () => {
     const c = clock(since);
     const stalls: string[] = [];
-    const list = [container('left', 'created', since / 1000 - 60), container('old', 'running', since / 1000)];
+    const list = [
+      container('left', 'created', since / 1000 - 60),
+      container('old', 'running', since / 1000, 'db'),
+    ];
     watchStarts({
       informer: informer(() => list),
       project: 'p',
@@ -121,6 +124,30 @@ describe('watchStarts', () => {
     list = [container('a', 'running', since / 1000), container('b', 'created', since / 1000)];
     await c.advance(20_000);
     expect(stalls).toEqual([]);
+  });
+
+  it('a replacement waiting while the old container of its service still stops is not a stall', async () => {
+    const c = clock(since);
+    const stalls: string[] = [];
+    let list = [container('old', 'running', since / 1000 - 60)];
+    watchStarts({
+      informer: informer(() => list),
+      project: 'p',
+      boundMs: 8000,
+      now: c.now,
+      sleep: c.sleep,
+      onStall: (r) => stalls.push(r),
+    });
+    list = [container('new', 'created', since / 1000), container('old', 'running', since / 1000 - 60)];
+    await c.advance(30_000); // a 30 s stop_grace_period
+    expect(stalls).toEqual([]);
+    list = [container('new', 'created', since / 1000)]; // old stopped and removed; the start hangs
+    await c.advance(7000);
+    expect(stalls).toEqual([]);
+    await c.advance(2000);
+    expect(stalls).toEqual([
+      'the Docker engine has started no container for 8 s (p-new created, not started)',
+    ]);
   });
 
   it('stop() ends it before the bound', async () => {

@@ -40,11 +40,14 @@ export interface StartWatchOptions {
 /**
  * Watch until `stop()`; at most one look a second, on the informer's cache (no Docker call). The
  * containers watched are the ones this `up` must start: those it creates (not there when the
- * watch began) and those left `created` by an earlier attempt.
+ * watch began) and those left `created` by an earlier attempt. A container's wait is counted only
+ * while no other container of its service runs: compose creates a replacement before it stops
+ * the old container, and a slow stop (a long `stop_grace_period`) is not a stalled engine.
  */
 export function watchStarts(options: StartWatchOptions): { stop(): void } {
   const state = { stopped: false };
-  const firstSeen = new Map<string, number>();
+  /** Watched container id → since when it has waited with no sibling running. */
+  const waitingSince = new Map<string, number>();
   const at = (): readonly ObservedContainer[] =>
     options.informer.current().projects.get(options.project)?.containers ?? [];
   const before = new Map(at().map((c) => [c.id, c.state]));
@@ -55,17 +58,26 @@ export function watchStarts(options: StartWatchOptions): { stop(): void } {
       await options.sleep(Math.min(1000, options.boundMs));
       // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stop() may run during the sleep
       if (state.stopped) return;
-      const containers = at().filter(watched);
+      const all = at();
+      const containers = all.filter(watched);
       if (containers.some((c) => c.state !== 'created')) return; // the engine starts this apply's containers
       const now = options.now();
-      for (const c of containers) if (!firstSeen.has(c.id)) firstSeen.set(c.id, now);
-      const oldest = Math.min(...firstSeen.values());
-      const waiting = containers.find((c) => firstSeen.get(c.id) === oldest);
-      if (waiting !== undefined && now - oldest >= options.boundMs) {
-        options.onStall(
-          `the Docker engine has started no container for ${Math.round((now - oldest) / 1000)} s (${waiting.name} created, not started)`,
+      for (const c of containers) {
+        const siblingRuns = all.some(
+          (o) =>
+            o.id !== c.id && o.service === c.service && (o.state === 'running' || o.state === 'restarting'),
         );
-        return;
+        if (siblingRuns) waitingSince.delete(c.id);
+        else if (!waitingSince.has(c.id)) waitingSince.set(c.id, now);
+      }
+      for (const c of containers) {
+        const since = waitingSince.get(c.id);
+        if (since !== undefined && now - since >= options.boundMs) {
+          options.onStall(
+            `the Docker engine has started no container for ${Math.round((now - since) / 1000)} s (${c.name} created, not started)`,
+          );
+          return;
+        }
       }
     }
   })();

@@ -1,12 +1,12 @@
 /** reconcile(stack): read the latest snapshot and observation, decide, act, record. */
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeOverride } from '../compose/override.js';
 import type { ComposeRunner, ComposeTarget } from '../compose/types.js';
 import type { Informer, ObservedProject } from '../informer/types.js';
 import { layoutOf, type Layout } from '../layout/index.js';
 import type { Logger } from '../log/index.js';
-import { COMPOSE_FILE_NAMES, OVERRIDE_FILE_NAMES, WorkTreeError } from '../source/index.js';
+import { WorkTreeError, composeFilesAmong, writeFileAtomic } from '../source/index.js';
 import type { DesiredStack, Source } from '../source/types.js';
 import { StateStore, type StackRecord } from '../state/index.js';
 import type { LastResult, RevisionHash, ServiceStatus, StackStatusValue } from '../status/index.js';
@@ -237,10 +237,10 @@ class StackReconciler implements Reconciler {
     this.#log('info', 'reconcile.start', id, { ...fields, action: plan.action, reason: plan.reason });
     const workDir = this.#layout.workDir(id);
     try {
-      await this.#materialize(stack);
+      const env = await this.#materialize(stack);
       const overridePath = this.#layout.override(stack.project);
       await writeOverride(overridePath, serviceLabels(stack, observed, target, this.#o.instance));
-      const envFile = this.#envFile(workDir, stack.files);
+      const envFile = await this.#writeEnvFile(stack.project, env);
       const compose: ComposeTarget = {
         project: stack.project,
         dir: workDir,
@@ -286,8 +286,14 @@ class StackReconciler implements Reconciler {
         { outcome: 'success', at, message: plan.reason, durationMs },
         plan.action,
         {
-          status: 'synced',
-          message: '',
+          // A snapshot that came during the apply already asks for more: synced to what was
+          // applied, but not in sync (the queue runs the stack again).
+          ...(this.#o.source.current()?.stacks.get(id)?.composeHash === target.composeHash
+            ? { status: 'synced' as const, message: '' }
+            : {
+                status: 'out_of_sync' as const,
+                message: 'queued: the desired state changed during the apply',
+              }),
           synced: { ...target, at },
           services,
         },
@@ -348,8 +354,8 @@ class StackReconciler implements Reconciler {
         {
           project,
           dir: workDir,
-          files: trackedComposeFiles(tracked).map((f) => join(workDir, f)),
-          envFile: this.#envFile(workDir, tracked),
+          files: composeFilesAmong(tracked).map((f) => join(workDir, f)),
+          envFile: await this.#envFileOf(project),
         },
         { timeoutMs: settings.timeoutMs, ...(signal ? { signal } : {}) },
       );
@@ -362,6 +368,7 @@ class StackReconciler implements Reconciler {
       }
       // The working directory stays: it may hold data containers wrote into bind mounts.
       await rm(this.#layout.override(project), { force: true });
+      await rm(this.#layout.envFile(project), { force: true });
       const durationMs = this.#now() - started;
       this.#finish(
         id,
@@ -483,9 +490,9 @@ class StackReconciler implements Reconciler {
    * Write the stack's files into its work tree. A work tree something else reshaped (a symbolic
    * link swapped in for a tracked directory) fails the stack until it changes or is synced by hand.
    */
-  async #materialize(stack: DesiredStack): Promise<void> {
+  async #materialize(stack: DesiredStack): Promise<Uint8Array | undefined> {
     try {
-      await this.#o.source.materialize(stack, this.#layout.workRoot);
+      return (await this.#o.source.materialize(stack, this.#layout.workRoot)).env;
     } catch (error) {
       if (!(error instanceof WorkTreeError)) throw error;
       throw new TerminalReconcileError(
@@ -496,9 +503,24 @@ class StackReconciler implements Reconciler {
     }
   }
 
-  /** The tracked `.env` of the work tree, else an empty file: compose never reads an untracked one. */
-  #envFile(workDir: string, tracked: ReadonlyMap<string, string> | ReadonlySet<string>): string {
-    return tracked.has('.env') ? join(workDir, '.env') : this.#layout.emptyEnvFile;
+  /**
+   * The `--env-file` of an apply: the tracked `.env` as Git has it, copied where no container can
+   * write (`overrides/<project>.env`), else an empty file. compose never reads the work tree's.
+   */
+  async #writeEnvFile(project: string, env: Uint8Array | undefined): Promise<string> {
+    const path = this.#layout.envFile(project);
+    if (env === undefined) {
+      await rm(path, { force: true });
+      return this.#layout.emptyEnvFile;
+    }
+    await writeFileAtomic(path, env, { mode: 0o600 });
+    return path;
+  }
+
+  /** The `--env-file` the last apply of `project` used (for a removal), else the empty file. */
+  async #envFileOf(project: string): Promise<string> {
+    const path = this.#layout.envFile(project);
+    return (await stat(path).catch(() => undefined))?.isFile() === true ? path : this.#layout.emptyEnvFile;
   }
 
   #record(
@@ -555,14 +577,6 @@ class StackReconciler implements Reconciler {
     const reason = typeof fields['reason'] === 'string' ? fields['reason'] : '';
     this.#o.logger.log(level, `${event} ${stack}${reason ? `: ${reason}` : ''}`, { event, stack, ...fields });
   }
-}
-
-/** The compose files the last apply wrote into a work tree (compose v1 needs them to `down`). */
-function trackedComposeFiles(tracked: ReadonlySet<string>): string[] {
-  const main = COMPOSE_FILE_NAMES.find((f) => tracked.has(f));
-  if (main === undefined) return [];
-  const override = OVERRIDE_FILE_NAMES.find((f) => tracked.has(f));
-  return override === undefined ? [main] : [main, override];
 }
 
 function describe(error: unknown): string {

@@ -8,7 +8,14 @@ import {
 } from '../../pkg/composehash/index.js';
 import { listStackFiles, type StackCandidate } from './discover.js';
 import { DEFAULT_STACK_LIMITS, formatSize, type StackLimits } from './limits.js';
-import { MODE_FILE, UnsafeTreeError, joinPath, type TreeEntry, type TreeReader } from './tree.js';
+import {
+  MODE_FILE,
+  MODE_SYMLINK,
+  UnsafeTreeError,
+  joinPath,
+  type TreeEntry,
+  type TreeReader,
+} from './tree.js';
 import type { DesiredService, DesiredStack } from './types.js';
 
 /**
@@ -65,6 +72,11 @@ export async function buildStack(
     }
     files.set(path, entry.oid ?? gitBlobId(content));
     if (entry.mode !== MODE_FILE) fileModes.set(path, entry.mode);
+    if (path === '.env' && entry.mode === MODE_SYMLINK) {
+      return refuse(
+        '`.env` is a symbolic link: compose would read whatever it points to; commit the file itself',
+      );
+    }
     hashed.set(path, { mode: entry.mode, sha256: sha256Hex(content) });
     if (candidate.composeFiles.includes(path)) composeContent.set(path, content);
   }

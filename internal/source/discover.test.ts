@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { makeTempDir, removeDir, writeTree } from '../../test/helpers/git-fixtures.js';
 import { findStacks, listStackFiles } from './discover.js';
+import { MODE_FILE, type TreeEntry, checkEntries } from './tree.js';
 import { directoryReader } from './tree_directory.js';
 
 const S = 'services: {}\n';
@@ -64,5 +65,23 @@ describe('findStacks', () => {
       'conf/.hidden/x',
       'nested/compose.yaml',
     ]);
+  });
+});
+
+describe('checkEntries', () => {
+  const file = (name: string): TreeEntry => ({ name, kind: 'file', mode: MODE_FILE });
+  it('refuses an empty name (Git does; a crafted object might not), duplicates, and with foldCase case collisions', () => {
+    expect(() => {
+      checkEntries('apps', [file(''), file('a')]);
+    }).toThrow('`apps` has an entry with an empty name, which Git refuses');
+    expect(() => {
+      checkEntries('', [file('d'), file('d')]);
+    }).toThrow(/the repository root has two entries named `d`/);
+    expect(() => {
+      checkEntries('s', [file('A'), file('a')], true);
+    }).toThrow(/`A` and `a`, which differ only in case/);
+    expect(() => {
+      checkEntries('s', [file('A'), file('a')]);
+    }).not.toThrow();
   });
 });

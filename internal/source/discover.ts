@@ -82,8 +82,11 @@ export async function findStacks(reader: TreeReader, root: string): Promise<Stac
       try {
         children = (await reader.list(childDir)) ?? [];
       } catch (error) {
-        // Whether it holds stacks cannot be told: report it, as a stack that cannot be used.
         if (!(error instanceof UnsafeTreeError)) throw error;
+        // A stack directory that cannot be used fails that stack. A directory above the stacks
+        // may hold any number of them: reporting none would read as "removed from Git" (and be
+        // pruned), so the whole tree is refused and the last good desired state kept.
+        if (!error.names.some((name) => COMPOSE_FILE_NAMES.includes(name))) throw error;
         found.push({ id: childId, dir: childDir, composeFiles: [], problem: error.message, ...oid });
         continue;
       }
@@ -110,9 +113,14 @@ function composeFilesOf(entries: readonly TreeEntry[]): string[] {
   const files = new Set(
     entries.filter((e) => e.kind === 'file' && e.mode !== MODE_SYMLINK).map((e) => e.name),
   );
-  const main = COMPOSE_FILE_NAMES.find((name) => files.has(name));
+  return composeFilesAmong(files);
+}
+
+/** The compose files among `names` (of one directory), in `-f` order: the main file, its override. */
+export function composeFilesAmong(names: ReadonlySet<string>): string[] {
+  const main = COMPOSE_FILE_NAMES.find((name) => names.has(name));
   if (main === undefined) return [];
-  const override = OVERRIDE_FILE_NAMES.find((name) => files.has(name));
+  const override = OVERRIDE_FILE_NAMES.find((name) => names.has(name));
   return override === undefined ? [main] : [main, override];
 }
 

@@ -6,12 +6,13 @@
 export type { DesiredService, DesiredStack, Snapshot, SnapshotListener, Source } from './types.js';
 export type { MaterializeReport } from './materialize.js';
 export { WorkTreeError } from './worktree.js';
+export { writeFileAtomic } from './atomic.js';
 export { DEFAULT_STACK_LIMITS, type StackLimits } from './limits.js';
 export { createGitSource, type GitSource } from './git_source.js';
 export type { GitSourceOptions, SourceLogger } from './options.js';
 export { SourceError, scrub } from './errors.js';
 export { createScope, type Scope, type ScopeOptions } from './scope.js';
-export { COMPOSE_FILE_NAMES, OVERRIDE_FILE_NAMES } from './discover.js';
+export { COMPOSE_FILE_NAMES, OVERRIDE_FILE_NAMES, composeFilesAmong } from './discover.js';
 export {
   formatValidateReport,
   validateDirectory,

@@ -24,6 +24,11 @@ export interface MaterializeReport {
   readonly written: number;
   /** Files deleted because they left Git. */
   readonly deleted: number;
+  /**
+   * The tracked `.env`, read from Git (not from the work tree a container may write), or
+   * undefined when the stack has none: what compose is given as `--env-file`.
+   */
+  readonly env: Uint8Array | undefined;
 }
 
 /**
@@ -82,7 +87,8 @@ export async function materializeStack(options: MaterializeOptions): Promise<Mat
     await walker.close();
     await root.close();
   }
-  return { dir, written, deleted };
+  const envOid = stack.files.get('.env');
+  return { dir, written, deleted, env: envOid === undefined ? undefined : await options.readBlob(envOid) };
 }
 
 /** The paths the last materialize of stack `id` under `workRoot` wrote (from its manifest). */

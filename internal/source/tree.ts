@@ -33,6 +33,16 @@ export interface TreeReader {
  */
 export class UnsafeTreeError extends Error {
   override readonly name = 'UnsafeTreeError';
+  /** The entry names of the directory, as far as they could be read (to tell a stack directory). */
+  readonly names: readonly string[];
+
+  constructor(
+    message: string,
+    options: { readonly names?: readonly string[]; readonly cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.names = options.names ?? [];
+  }
 }
 
 /**
@@ -42,7 +52,12 @@ export class UnsafeTreeError extends Error {
  */
 export function checkEntries(path: string, entries: readonly TreeEntry[], foldCase = false): void {
   const seen = new Map<string, string>();
+  const names = entries.map((e) => e.name);
   for (const entry of entries) {
+    if (entry.name === '') {
+      const where = path === '' ? 'the repository root' : `\`${path}\``;
+      throw new UnsafeTreeError(`${where} has an entry with an empty name, which Git refuses`, { names });
+    }
     const key = foldCase ? entry.name.toLowerCase() : entry.name;
     const other = seen.get(key);
     if (other !== undefined) {
@@ -51,6 +66,7 @@ export function checkEntries(path: string, entries: readonly TreeEntry[], foldCa
         other === entry.name
           ? `${where} has two entries named \`${entry.name}\`; a tree like this could write outside the stack, so it is refused`
           : `${where} has entries \`${other}\` and \`${entry.name}\`, which differ only in case; rename one`,
+        { names },
       );
     }
     seen.set(key, entry.name);

@@ -55,18 +55,52 @@ export async function gitTreeReader(gitdir: string, commit: string, cache: objec
   };
 }
 
-/** One tree object; an entry name Git refuses (isomorphic-git checks them) is an UnsafeTreeError. */
+/**
+ * One tree object. A tree isomorphic-git refuses to parse — an entry name Git refuses, a file
+ * mode it does not know (old Git wrote `100664`) — is an UnsafeTreeError naming the directory,
+ * with the entry names read from the raw object; a missing object is thrown as it is.
+ */
 async function readTreeSafely(gitdir: string, oid: string, cache: object, path: string) {
   try {
     return (await git.readTree({ fs, gitdir, oid, cache })).tree;
   } catch (error) {
-    if ((error as { code?: unknown }).code !== 'UnsafeFilepathError') throw error;
-    const name = (error as { data?: { filepath?: unknown } }).data?.filepath;
+    const code = (error as { code?: unknown }).code;
+    if (code === 'NotFoundError') throw error;
     const where = path === '' ? 'the repository root' : `\`${path}\``;
-    throw new UnsafeTreeError(
-      `${where} has an entry named ${JSON.stringify(String(name))}, which Git refuses to check out (\`.\`, \`..\`, \`.git\` in any spelling, or a name with a slash)`,
-      { cause: error },
-    );
+    const names = await rawEntryNames(gitdir, oid, cache);
+    if (code === 'UnsafeFilepathError') {
+      const name = (error as { data?: { filepath?: unknown } }).data?.filepath;
+      throw new UnsafeTreeError(
+        `${where} has an entry named ${JSON.stringify(String(name))}, which Git refuses to check out (\`.\`, \`..\`, \`.git\` in any spelling, or a name with a slash)`,
+        { names, cause: error },
+      );
+    }
+    // isomorphic-git's InternalError wraps the cause in a plea to report it; keep the cause.
+    const detail = (error as { data?: { message?: unknown } }).data?.message;
+    const reason = typeof detail === 'string' ? detail : ((error as Error).message.split('\n')[0] ?? '');
+    throw new UnsafeTreeError(`${where} cannot be read: ${reason}`, { names, cause: error });
+  }
+}
+
+/** The entry names of a tree object, parsed from its raw bytes (`<mode> <name>\0<20-byte id>`…). */
+async function rawEntryNames(gitdir: string, oid: string, cache: object): Promise<string[]> {
+  try {
+    // The one API giving a tree's raw bytes (readTree is what refused to parse it).
+    // eslint-disable-next-line @typescript-eslint/no-deprecated
+    const { object } = await git.readObject({ fs, gitdir, oid, cache, format: 'content' });
+    if (!(object instanceof Uint8Array)) return [];
+    const buffer = Buffer.from(object);
+    const names: string[] = [];
+    for (let at = 0; at < buffer.length;) {
+      const space = buffer.indexOf(0x20, at);
+      const nul = buffer.indexOf(0, space);
+      if (space === -1 || nul === -1) break;
+      names.push(buffer.subarray(space + 1, nul).toString('utf8'));
+      at = nul + 21;
+    }
+    return names;
+  } catch {
+    return [];
   }
 }
 

@@ -4,6 +4,7 @@ import { SourceError } from './errors.js';
 import { MissingRootError } from './discover.js';
 import { createScope } from './scope.js';
 import { buildSnapshot, normaliseRoot } from './snapshot.js';
+import { UnsafeTreeError } from './tree.js';
 import { directoryReader } from './tree_directory.js';
 
 export interface ValidateOptions {
@@ -55,7 +56,7 @@ export async function validateDirectory(dir: string, options: ValidateOptions = 
     }));
     return { stacks };
   } catch (error) {
-    if (error instanceof MissingRootError)
+    if (error instanceof MissingRootError || error instanceof UnsafeTreeError)
       throw new SourceError(`${error.message} in ${root}`, { cause: error });
     throw error;
   }

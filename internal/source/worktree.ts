@@ -20,7 +20,7 @@ import {
 } from 'node:fs/promises';
 import { isCode } from './tree_directory.js';
 
-const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY } = constants;
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY, O_NONBLOCK } = constants;
 
 /** What is at a name inside a directory, looked at without following it. */
 export type EntryKind = 'missing' | 'file' | 'symlink' | 'directory' | 'other';
@@ -135,7 +135,8 @@ export class Directory {
   async readFile(name: string): Promise<Buffer | undefined> {
     let handle: FileHandle;
     try {
-      handle = await open(this.at(name), O_RDONLY | O_NOFOLLOW);
+      // O_NONBLOCK: a FIFO swapped in must not hang the walk (it is then refused as not a file).
+      handle = await open(this.at(name), O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
     } catch (error) {
       if (isCode(error, 'ENOENT') || isCode(error, 'ELOOP')) return undefined;
       throw error;

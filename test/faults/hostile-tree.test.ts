@@ -49,9 +49,22 @@ describe('fault: hostile Git trees', () => {
       [`${p}/new\nline`]: [COMPOSE],
       [`${p}/big`]: [COMPOSE, { name: 'blob.bin', file: 'x'.repeat(8192) }],
       [`${p}/many`]: [COMPOSE, ...many],
+      [`${p}/oldmode`]: [COMPOSE, { name: 'conf', file: 'x\n', mode: '100664' }],
+      [`${p}/envlink`]: [COMPOSE, { name: '.env', symlink: '/run/credentials/stackd.service/api-token' }],
     });
-    for (const name of ['dup', 'duprel', 'case', 'dotgit', 'shortgit', 'dotdot', 'big', 'many'])
-      h.project(name);
+    const names = [
+      'dup',
+      'duprel',
+      'case',
+      'dotgit',
+      'shortgit',
+      'dotdot',
+      'big',
+      'many',
+      'oldmode',
+      'envlink',
+    ];
+    for (const name of names) h.project(name);
   });
 
   afterAll(async () => {
@@ -68,6 +81,8 @@ describe('fault: hostile Git trees', () => {
     'new\\u000aline': /control character or line separator/,
     big: /`blob\.bin` is 8192 bytes, more than the limit of 4 KiB per file \(source\.maxFileSize\)/,
     many: /61 files, more than the limit of 50 \(source\.maxStackFiles\)/,
+    oldmode: /cannot be read: .*100664/,
+    envlink: /`\.env` is a symbolic link/,
   };
 
   it.each([
@@ -119,5 +134,22 @@ describe('fault: hostile Git trees', () => {
     ]) {
       expect(text).not.toContain('hunter2');
     }
+  });
+
+  it('a directory above the stacks that cannot be read fails the fetch: the last good state stays, nothing is pruned', async () => {
+    expect((await h.sync({ STACKD_RECONCILE_PRUNE: 'true' })).exitCode).toBe(1); // the hostile stacks
+    const before = await h.ids('good');
+    await pushCrafted(h.repo, {
+      [`${h.prefix}/group`]: [
+        { name: 'x', file: 'a\n' },
+        { name: 'x', tree: [{ name: 'y', file: 'b\n' }] },
+        { name: 'api', tree: [COMPOSE] },
+      ],
+    });
+    const { exitCode, stderr } = await h.sync({ STACKD_RECONCILE_PRUNE: 'true' });
+    expect(exitCode).toBe(1);
+    expect(stderr).toContain(`\`${h.prefix}/group\` has two entries named \`x\``);
+    expect(await h.ids('good')).toEqual(before);
+    expect((await h.containers('good')).map((c) => c.State)).toEqual(['running']);
   });
 });

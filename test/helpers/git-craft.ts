@@ -7,7 +7,7 @@ import { execa } from 'execa';
 import { git, type TestRepo } from './git-repo.js';
 
 export type CraftEntry =
-  | { readonly name: string; readonly file: string; readonly mode?: '100644' | '100755' }
+  | { readonly name: string; readonly file: string; readonly mode?: string }
   | { readonly name: string; readonly symlink: string }
   | { readonly name: string; readonly tree: readonly CraftEntry[] };
 
