@@ -7,6 +7,7 @@
  * and the apply's time against the same apply without a burst.
  */
 import { request } from 'node:http';
+import { BURST_SCRIPT } from '../../test/helpers/scrape-burst.js';
 import { join } from 'node:path';
 import { createTestRepo, type TestRepo } from '../../test/helpers/git-repo.js';
 import { type Bench, composeFile } from '../lib/context.js';
@@ -25,21 +26,6 @@ export interface ScrapeResult {
   readonly applyAlone: Summary;
   readonly applyDuringBurst: Summary;
 }
-
-const BURST_SCRIPT = `
-import { request } from 'node:http';
-const [url, n] = [process.argv[1], Number(process.argv[2])];
-const statuses = {};
-await Promise.all(Array.from({ length: n }, () => new Promise((resolve) => {
-  const req = request(url, { agent: false }, (res) => {
-    res.resume();
-    res.on('end', () => { statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1; resolve(); });
-  });
-  req.on('error', (e) => { statuses[e.code] = (statuses[e.code] ?? 0) + 1; resolve(); });
-  req.end();
-})));
-console.log(JSON.stringify(statuses));
-`;
 
 function p99(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -50,6 +50,18 @@ function informer(containers: () => ObservedContainer[]) {
   };
 }
 
+/** watchStarts on project `p` with an 8 s bound, the fake clock, stalls collected. */
+function watch(c: ReturnType<typeof clock>, list: () => ObservedContainer[], stalls: string[]) {
+  return watchStarts({
+    informer: informer(list),
+    project: 'p',
+    boundMs: 8000,
+    now: c.now,
+    sleep: c.sleep,
+    onStall: (r) => stalls.push(r),
+  });
+}
+
 describe('watchStarts', () => {
   const since = 1_700_000_000_000;
 
@@ -57,14 +69,7 @@ describe('watchStarts', () => {
     const c = clock(since);
     const stalls: string[] = [];
     let list: ObservedContainer[] = [container('old', 'running', since / 1000)];
-    const watch = watchStarts({
-      informer: informer(() => list),
-      project: 'p',
-      boundMs: 8000,
-      now: c.now,
-      sleep: c.sleep,
-      onStall: (r) => stalls.push(r),
-    });
+    const watching = watch(c, () => list, stalls);
     await c.advance(2000);
     list = [container('new', 'created', since / 1000 + 1)];
     await c.advance(7000);
@@ -75,7 +80,7 @@ describe('watchStarts', () => {
     ]);
     await c.advance(20_000);
     expect(stalls).toHaveLength(1);
-    watch.stop();
+    watching.stop();
   });
 
   it('a container left created by an earlier attempt is watched too', async () => {
@@ -85,14 +90,7 @@ describe('watchStarts', () => {
       container('left', 'created', since / 1000 - 60),
       container('old', 'running', since / 1000, 'db'),
     ];
-    watchStarts({
-      informer: informer(() => list),
-      project: 'p',
-      boundMs: 8000,
-      now: c.now,
-      sleep: c.sleep,
-      onStall: (r) => stalls.push(r),
-    });
+    watch(c, () => list, stalls);
     await c.advance(9000);
     expect(stalls).toEqual([
       'the Docker engine has started no container for 8 s (p-left created, not started)',
@@ -103,23 +101,8 @@ describe('watchStarts', () => {
     const c = clock(since);
     const stalls: string[] = [];
     let list = [container('old', 'running', since / 1000)];
-    watchStarts({
-      informer: informer(() => list),
-      project: 'p',
-      boundMs: 8000,
-      now: c.now,
-      sleep: c.sleep,
-      onStall: (r) => stalls.push(r),
-    });
+    watch(c, () => list, stalls);
     list = [container('a', 'created', since / 1000), container('old', 'exited', since / 1000)];
-    watchStarts({
-      informer: informer(() => list),
-      project: 'p',
-      boundMs: 8000,
-      now: c.now,
-      sleep: c.sleep,
-      onStall: (r) => stalls.push(r),
-    });
     await c.advance(3000);
     list = [container('a', 'running', since / 1000), container('b', 'created', since / 1000)];
     await c.advance(20_000);
@@ -130,14 +113,7 @@ describe('watchStarts', () => {
     const c = clock(since);
     const stalls: string[] = [];
     let list = [container('old', 'running', since / 1000 - 60)];
-    watchStarts({
-      informer: informer(() => list),
-      project: 'p',
-      boundMs: 8000,
-      now: c.now,
-      sleep: c.sleep,
-      onStall: (r) => stalls.push(r),
-    });
+    watch(c, () => list, stalls);
     list = [container('new', 'created', since / 1000), container('old', 'running', since / 1000 - 60)];
     await c.advance(30_000); // a 30 s stop_grace_period
     expect(stalls).toEqual([]);
@@ -153,16 +129,9 @@ describe('watchStarts', () => {
   it('stop() ends it before the bound', async () => {
     const c = clock(since);
     const stalls: string[] = [];
-    const watch = watchStarts({
-      informer: informer(() => [container('a', 'created', since / 1000)]),
-      project: 'p',
-      boundMs: 8000,
-      now: c.now,
-      sleep: c.sleep,
-      onStall: (r) => stalls.push(r),
-    });
+    const watching = watch(c, () => [container('a', 'created', since / 1000)], stalls);
     await c.advance(5000);
-    watch.stop();
+    watching.stop();
     await c.advance(20_000);
     expect(stalls).toEqual([]);
   });

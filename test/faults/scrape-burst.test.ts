@@ -8,6 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execa } from 'execa';
+import { BURST_SCRIPT } from '../helpers/scrape-burst.js';
 import { type Daemon, startDaemon, waitForStack } from '../helpers/daemon.js';
 import { Harness, composeFile } from '../helpers/stackd.js';
 import { expectNoStackTrace, logText, refresh } from './fault-helpers.js';
@@ -15,20 +16,6 @@ import { expectNoStackTrace, logText, refresh } from './fault-helpers.js';
 const SCRAPES = 5000;
 
 /** Fires `n` GETs of `url` at once, each on its own connection; prints `{ statuses: {…} }`. */
-const BURST = `
-import { request } from 'node:http';
-const [url, n] = [process.argv[1], Number(process.argv[2])];
-const statuses = {};
-await Promise.all(Array.from({ length: n }, () => new Promise((resolve) => {
-  const req = request(url, { agent: false }, (res) => {
-    res.resume();
-    res.on('end', () => { statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1; resolve(); });
-  });
-  req.on('error', (e) => { statuses[e.code] = (statuses[e.code] ?? 0) + 1; resolve(); });
-  req.end();
-})));
-console.log(JSON.stringify({ statuses }));
-`;
 
 function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -92,7 +79,7 @@ describe('fault: a burst of 5,000 concurrent scrapes', () => {
     const burst = execa('node', [
       '--input-type=module',
       '-e',
-      BURST,
+      BURST_SCRIPT,
       `${daemon.url}/metrics`,
       String(SCRAPES),
     ]);
@@ -100,7 +87,7 @@ describe('fault: a burst of 5,000 concurrent scrapes', () => {
     probing.on = false;
     await prober;
 
-    const { statuses } = JSON.parse(scraped.stdout) as { statuses: Record<string, number> };
+    const statuses = JSON.parse(scraped.stdout) as Record<string, number>;
     const p99 = percentile(latencies, 99);
     console.log(
       `scrape burst: ${SCRAPES} concurrent /metrics → ${JSON.stringify(statuses)}; /healthz during it: ${latencies.length} probes, p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${Math.max(...latencies).toFixed(1)} ms; apply ${Math.round(usual)} ms alone, ${Math.round(underLoad)} ms during the burst`,
