@@ -364,10 +364,12 @@ export class Controller {
     for (const [id, desired] of snapshot.stacks) {
       const record = this.#o.state.stack(id);
       if (record?.status !== 'synced' || record.synced?.composeHash === desired.composeHash) continue;
+      const changed = `the desired state changed at ${snapshot.revision.slice(0, 12)}`;
       const queued: StackRecord = {
         ...record,
         status: 'out_of_sync',
-        message: `queued: the desired state changed at ${snapshot.revision.slice(0, 12)}`,
+        // Paused, nothing is queued to apply it: say so rather than "queued".
+        message: this.reconcileEnabled ? `queued: ${changed}` : `reconciliation disabled; ${changed}`,
       };
       this.#o.state.setStack(id, queued);
       this.#o.hooks?.stackRecord?.(id, queued);
