@@ -13,7 +13,7 @@ import {
   type ReconcileSettings,
   createReconciler,
 } from '../reconciler/index.js';
-import { createGitSource, createScope, type GitSource } from '../source/index.js';
+import { createGitSource, createScope, stackLimitsOf, type GitSource } from '../source/index.js';
 import { StateStore, acquireDataDirLock } from '../state/index.js';
 
 export interface Runtime {
@@ -71,11 +71,7 @@ export async function createRuntime(
     include: config.scope.include,
     exclude: config.scope.exclude,
     fetchTimeoutMs: config.source.fetchTimeout,
-    limits: {
-      maxFileSize: config.source.maxFileSize,
-      maxStackSize: config.source.maxStackSize,
-      maxStackFiles: config.source.maxStackFiles,
-    },
+    limits: stackLimitsOf(config.source),
     logger,
   });
   const informer = createInformer({ logger });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm, symlink } from 'node:fs/promises';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 function tempPath(path: string): string {
@@ -26,19 +26,6 @@ export async function writeFileAtomic(
     } finally {
       await handle.close();
     }
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
-}
-
-/** Replace `path` with a symbolic link to `target` atomically. */
-export async function writeSymlinkAtomic(path: string, target: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temp = tempPath(path);
-  try {
-    await symlink(target, temp);
     await rename(temp, path);
   } catch (error) {
     await rm(temp, { force: true });

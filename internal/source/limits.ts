@@ -24,6 +24,15 @@ export const DEFAULT_STACK_LIMITS: StackLimits = {
   maxStackFiles: 10_000,
 };
 
+/** Just the limits of an object holding them (`config.source`, which holds more). */
+export function stackLimitsOf(from: StackLimits): StackLimits {
+  return {
+    maxFileSize: from.maxFileSize,
+    maxStackSize: from.maxStackSize,
+    maxStackFiles: from.maxStackFiles,
+  };
+}
+
 /** Fill in defaults and validate loudly (integers from 1 and up). */
 export function resolveStackLimits(partial: Partial<StackLimits> | undefined): StackLimits {
   const limits = { ...DEFAULT_STACK_LIMITS, ...partial };

@@ -4,6 +4,7 @@ import { SourceError } from './errors.js';
 import { MissingRootError } from './discover.js';
 import { createScope } from './scope.js';
 import { buildSnapshot, normaliseRoot } from './snapshot.js';
+import { resolveStackLimits, type StackLimits } from './limits.js';
 import { UnsafeTreeError } from './tree.js';
 import { directoryReader } from './tree_directory.js';
 
@@ -14,6 +15,8 @@ export interface ValidateOptions {
   readonly include?: readonly string[];
   /** @default [] */
   readonly exclude?: readonly string[];
+  /** `source.maxFileSize` and friends, as the daemon applies them. @default DEFAULT_STACK_LIMITS */
+  readonly limits?: Partial<StackLimits>;
 }
 
 export interface ValidateStack {
@@ -44,6 +47,7 @@ export async function validateDirectory(dir: string, options: ValidateOptions = 
       root: normaliseRoot(options.path ?? ''),
       scope: createScope({ include: options.include ?? [], exclude: options.exclude ?? [] }),
       fetchedAt: new Date(),
+      limits: resolveStackLimits(options.limits),
     });
     const stacks = [...snapshot.stacks.values()].map((stack) => ({
       id: stack.id,

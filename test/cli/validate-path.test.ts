@@ -153,4 +153,16 @@ describe('stackd validate: a real checkout (unchanged)', () => {
       ['web', true],
     ]);
   });
+
+  it('applies source.maxFileSize as the daemon does', async () => {
+    const r = await stackd(['validate', join(dir, 'repo', 'stacks'), '--output', 'json'], {
+      STACKD_SCOPE_EXCLUDE: 'broken',
+      STACKD_SOURCE_MAX_FILE_SIZE: '16',
+    });
+    expect(r.exitCode).toBe(1);
+    const report = JSON.parse(r.stdout) as { stacks: { id: string; error: string | null }[] };
+    expect(report.stacks[0]?.error).toMatch(
+      /more than the limit of 16 bytes per file \(source\.maxFileSize\)/,
+    );
+  });
 });

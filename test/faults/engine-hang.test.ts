@@ -20,29 +20,34 @@ interface StallingProxy {
   close(): Promise<void>;
 }
 
-async function startStallingProxy(path: string): Promise<StallingProxy> {
+/**
+ * A unix-socket proxy to the real engine. `wire` forwards (or not) the bytes of one connection;
+ * the proxy does the rest: either side's error or close closes both, `close()` cuts them all, and
+ * `onResume` runs when `stalled` goes back to false.
+ */
+async function startProxy(
+  path: string,
+  wire: (client: Socket, upstream: Socket, state: { readonly stalled: boolean }) => void,
+  onResume: () => void = () => undefined,
+): Promise<StallingProxy> {
   const state = { stalled: false };
   const sockets = new Set<Socket>();
   await rm(path, { force: true });
   const server: Server = createServer((client) => {
     const upstream = createConnection('/var/run/docker.sock');
-    for (const [from, to] of [
-      [client, upstream],
-      [upstream, client],
-    ] as const) {
-      sockets.add(from);
-      from.on('data', (chunk: Buffer) => {
-        if (!state.stalled) to.write(chunk);
-      });
-      from.on('error', () => {
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => {
         client.destroy();
         upstream.destroy();
       });
-      from.on('close', () => {
-        sockets.delete(from);
-        to.destroy();
+      s.on('close', () => {
+        sockets.delete(s);
+        client.destroy();
+        upstream.destroy();
       });
     }
+    wire(client, upstream, state);
   });
   await new Promise<void>((resolve) => server.listen(path, resolve));
   return {
@@ -52,6 +57,7 @@ async function startStallingProxy(path: string): Promise<StallingProxy> {
     },
     set stalled(value: boolean) {
       state.stalled = value;
+      if (!value) onResume();
     },
     close: () =>
       new Promise<void>((resolve) => {
@@ -63,65 +69,49 @@ async function startStallingProxy(path: string): Promise<StallingProxy> {
   };
 }
 
-/**
- * A proxy that passes everything but `POST …/containers/{id}/start`: while `stalled`, a
- * connection carrying one is held (nothing forwarded either way) until it is released.
- */
-async function startStartStallingProxy(path: string): Promise<StallingProxy> {
-  const state = { stalled: false };
-  const held: (() => void)[] = [];
-  const sockets = new Set<Socket>();
-  await rm(path, { force: true });
-  const server: Server = createServer((client) => {
-    const upstream = createConnection('/var/run/docker.sock');
-    sockets.add(client).add(upstream);
-    let holding: Buffer[] | undefined;
+/** While stalled, every byte either way is swallowed (and new connections are never served). */
+function startStallingProxy(path: string): Promise<StallingProxy> {
+  return startProxy(path, (client, upstream, state) => {
     client.on('data', (chunk: Buffer) => {
-      if (
-        holding === undefined &&
-        state.stalled &&
-        /^POST \S*\/containers\/[^/\s]+\/start/.test(chunk.toString('latin1'))
-      ) {
-        holding = [];
-        held.push(() => {
-          for (const c of holding ?? []) upstream.write(c);
-          holding = undefined;
-        });
-      }
-      if (holding !== undefined) holding.push(chunk);
-      else upstream.write(chunk);
+      if (!state.stalled) upstream.write(chunk);
     });
-    upstream.on('data', (chunk: Buffer) => client.write(chunk));
-    for (const s of [client, upstream]) {
-      s.on('error', () => {
-        client.destroy();
-        upstream.destroy();
-      });
-      s.on('close', () => {
-        sockets.delete(s);
-        client.destroy();
-        upstream.destroy();
-      });
-    }
+    upstream.on('data', (chunk: Buffer) => {
+      if (!state.stalled) client.write(chunk);
+    });
   });
-  await new Promise<void>((resolve) => server.listen(path, resolve));
-  return {
+}
+
+/**
+ * Passes everything but `POST …/containers/{id}/start`: while `stalled`, a connection carrying
+ * one is held (nothing more forwarded to the engine) until it is released.
+ */
+function startStartStallingProxy(path: string): Promise<StallingProxy> {
+  const held: (() => void)[] = [];
+  return startProxy(
     path,
-    get stalled() {
-      return state.stalled;
+    (client, upstream, state) => {
+      let holding: Buffer[] | undefined;
+      client.on('data', (chunk: Buffer) => {
+        if (
+          holding === undefined &&
+          state.stalled &&
+          /^POST \S*\/containers\/[^/\s]+\/start/.test(chunk.toString('latin1'))
+        ) {
+          holding = [];
+          held.push(() => {
+            for (const c of holding ?? []) upstream.write(c);
+            holding = undefined;
+          });
+        }
+        if (holding !== undefined) holding.push(chunk);
+        else upstream.write(chunk);
+      });
+      upstream.on('data', (chunk: Buffer) => client.write(chunk));
     },
-    set stalled(value: boolean) {
-      state.stalled = value;
-      if (!value) for (const release of held.splice(0)) release();
+    () => {
+      for (const release of held.splice(0)) release();
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => {
-          resolve();
-        });
-      }),
-  };
+  );
 }
 
 describe('fault: the Docker engine answers but starts no container', () => {

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import {
   COMPOSE_FILE_NAMES,
   formatValidateReport,
+  stackLimitsOf,
   validateDirectory,
 } from '../../../internal/source/index.js';
 import { normaliseRoot } from '../../../internal/source/snapshot.js';
@@ -27,7 +28,12 @@ export async function runValidate(argv: readonly string[], io: Io): Promise<numb
   const under = await stacksDirectory(dir, config.source.path);
   const include = [...config.scope.include];
   const exclude = [...config.scope.exclude];
-  const report = await validateDirectory(dir, { path: config.source.path, include, exclude });
+  const report = await validateDirectory(dir, {
+    path: config.source.path,
+    include,
+    exclude,
+    limits: stackLimitsOf(config.source),
+  });
   write(io.stdout, output === 'json' ? JSON.stringify(report, null, 2) : formatValidateReport(report));
   if (report.stacks.length === 0) {
     const scoped = include.join(',') !== '**' || exclude.length > 0;
