@@ -9,6 +9,7 @@ import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { processIdentity } from '../proc/index.js';
 import { killGroup } from './process.js';
+import { LogEvent } from '../log/index.js';
 
 export interface ChildRecord {
   readonly pid: number;
@@ -73,7 +74,12 @@ export class ChildRegistry {
           reaped.push(record);
           logger.warn(
             `killed compose ${record.command} of project ${record.project} (pid ${record.pid}), left running by a stackd that did not stop cleanly`,
-            { event: 'compose.reaped', pid: record.pid, project: record.project, command: record.command },
+            {
+              event: LogEvent.composeReaped,
+              pid: record.pid,
+              project: record.project,
+              command: record.command,
+            },
           );
         }
       }

@@ -24,6 +24,7 @@ import type { HistoryEntry, StackStatus, StacksResponse } from '../status/index.
 import type { ControllerHooks } from './hooks.js';
 import { Coalescer } from './refresher.js';
 import { RunLog } from './runs.js';
+import { LogEvent } from '../log/index.js';
 
 export interface ControllerOptions {
   readonly source: Source & { loadCached?: () => Promise<Snapshot | undefined> };
@@ -231,7 +232,7 @@ export class Controller {
       revision === this.#o.source.current()?.revision
     ) {
       this.#o.logger.debug(`desired state already at ${revision.slice(0, 12)}; nothing to fetch`, {
-        event: 'source.fetch',
+        event: LogEvent.sourceFetch,
         result: 'current',
         trigger,
         revision,
@@ -254,7 +255,7 @@ export class Controller {
   setReconcileEnabled(enabled: boolean): void {
     this.#o.state.setReconcileEnabled(enabled);
     this.#o.logger.info(`reconciliation ${enabled ? 'resumed' : 'paused'} through the API`, {
-      event: enabled ? 'reconcile.resumed' : 'reconcile.paused',
+      event: enabled ? LogEvent.reconcileResumed : LogEvent.reconcilePaused,
     });
     if (enabled) this.enqueueAll('resume');
   }
@@ -325,7 +326,7 @@ export class Controller {
       this.#o.logger.info(
         `keeping the last good desired state; next fetch in ${Math.round(retryMs / 1000)}s`,
         {
-          event: 'source.retry',
+          event: LogEvent.sourceRetry,
           reason: (error as Error).message,
           retryInMs: retryMs,
           trigger: this.#trigger,

@@ -2,6 +2,7 @@
 import { preview, stackIds, stacksResponse, type StackPreview } from '../reconciler/index.js';
 import type { StacksResponse } from '../status/index.js';
 import type { Runtime } from './runtime.js';
+import { LogEvent } from '../log/index.js';
 
 export interface OnceResult {
   readonly response: StacksResponse;
@@ -17,7 +18,7 @@ async function prepare(runtime: Runtime): Promise<string | null> {
   } catch (error) {
     fetchError = (error as Error).message;
     runtime.logger.error(`fetch failed: ${fetchError}`, {
-      event: 'source.fetch',
+      event: LogEvent.sourceFetch,
       result: 'failure',
       reason: fetchError,
     });

@@ -15,6 +15,7 @@ import {
 } from '../reconciler/index.js';
 import { createGitSource, createScope, stackLimitsOf, type GitSource } from '../source/index.js';
 import { StateStore, acquireDataDirLock } from '../state/index.js';
+import { LogEvent } from '../log/index.js';
 
 export interface Runtime {
   readonly config: Config;
@@ -88,7 +89,7 @@ export async function createRuntime(
   // Pinned now, before anything could plant an executable where compose would look later.
   const pinned = await compose.pin();
   for (const { path, reason } of pinned.ignored) {
-    logger.warn(`not running ${path}: ${reason}`, { event: 'compose.ignored', path, reason });
+    logger.warn(`not running ${path}: ${reason}`, { event: LogEvent.composeIgnored, path, reason });
   }
   const settings = (): ReconcileSettings => ({
     enabled: state.data.reconcileEnabled ?? config.reconcile.enabled,

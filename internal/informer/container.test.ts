@@ -1,6 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
 import type Dockerode from 'dockerode';
-import { backoffDelay } from './backoff.js';
 import { groupByProject } from './container.js';
 import { parseEvent } from './events.js';
 
@@ -75,13 +74,5 @@ describe('parseEvent', () => {
     expect(projectOfEvent(event('start', { name: 'plain' }))).toBeUndefined();
     expect(projectOfEvent(JSON.stringify({ Type: 'network', Action: 'connect' }))).toBeUndefined();
     expect(projectOfEvent('{not json')).toBeUndefined();
-  });
-});
-
-describe('backoffDelay', () => {
-  it('doubles from base to max', () => {
-    expect([0, 1, 2, 3, 4, 5, 6, 100].map((n) => backoffDelay(n, 1000, 30_000))).toEqual([
-      1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000,
-    ]);
   });
 });

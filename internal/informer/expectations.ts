@@ -4,7 +4,7 @@
  * right after the event can still show the old state; the informer re-lists until it agrees.
  */
 import type { ContainerEvent } from './events.js';
-import type { InformerClock } from './options.js';
+import type { Clock } from '../../pkg/clock/index.js';
 import type { ObservedContainer, ObservedProject } from './types.js';
 
 /** True when the listed container (undefined: not listed) reflects the event. */
@@ -47,7 +47,7 @@ export const LAG_RETRY_DELAYS: readonly number[] = [100, 200, 400, 800, 1600];
  * (through `relist`, with the delays above) until its list keeps those promises or the delays run out.
  */
 export class LagTracker {
-  readonly #clock: InformerClock;
+  readonly #clock: Clock;
   readonly #relist: (project: string) => void;
   /** Per project: container id → what its latest event says the next list must show. */
   readonly #expected = new Map<string, Map<string, Expectation>>();
@@ -56,7 +56,7 @@ export class LagTracker {
   /** Per project: the scheduled lag re-list, if any. */
   readonly #timers = new Map<string, unknown>();
 
-  constructor(clock: InformerClock, relist: (project: string) => void) {
+  constructor(clock: Clock, relist: (project: string) => void) {
     this.#clock = clock;
     this.#relist = relist;
   }

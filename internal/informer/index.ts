@@ -6,5 +6,5 @@
  */
 export { createInformer } from './informer.js';
 export { EngineUnreachableError } from './engine.js';
-export type { InformerClock, InformerLogger, InformerOptions, ReconnectOptions } from './options.js';
+export type { InformerLogger, InformerOptions, ReconnectOptions } from './options.js';
 export type { Informer, Observation, ObservedContainer, ObservedProject, ProjectListener } from './types.js';

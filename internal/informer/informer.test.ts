@@ -3,42 +3,17 @@ import { setImmediate as tick } from 'node:timers/promises';
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import type Dockerode from 'dockerode';
 import { createInformer } from './informer.js';
-import type { InformerClock } from './options.js';
+import { FakeClock as BaseClock } from '../../pkg/clock/fake.js';
 
-/** A manual clock: timers run only when the test advances time. */
-class FakeClock implements InformerClock {
-  #now = 0;
-  #timers = new Map<number, { at: number; callback: () => void }>();
-  #next = 1;
+/** The shared fake clock, recording every delay asked for. */
+class FakeClock extends BaseClock {
   readonly delays: number[] = [];
-  now(): Date {
-    return new Date(this.#now);
-  }
-  setTimeout(callback: () => void, ms: number): unknown {
+  override setTimeout(callback: () => void, ms: number): number {
     this.delays.push(ms);
-    const id = this.#next++;
-    this.#timers.set(id, { at: this.#now + ms, callback });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.#timers.delete(handle as number);
+    return super.setTimeout(callback, ms);
   }
   get pending(): number {
-    return this.#timers.size;
-  }
-  /** Run every timer due within `ms`, letting promises settle after each. */
-  async advance(ms: number): Promise<void> {
-    const until = this.#now + ms;
-    for (;;) {
-      const due = [...this.#timers].filter(([, t]) => t.at <= until).sort(([, a], [, b]) => a.at - b.at)[0];
-      if (due === undefined) break;
-      this.#timers.delete(due[0]);
-      this.#now = due[1].at;
-      due[1].callback();
-      await settle();
-    }
-    this.#now = until;
-    await settle();
+    return this.pendingTimers;
   }
 }
 
@@ -110,6 +85,8 @@ describe('informer engine (fake Docker, fake clock)', () => {
       clock,
       coalesceMs: 50,
       coalesceMaxMs: 500,
+      // Distinct from every reconnect delay, so the delays below are the reconnects only.
+      requestTimeoutMs: 45_000,
     });
   }
 
@@ -121,8 +98,10 @@ describe('informer engine (fake Docker, fake clock)', () => {
     expect(observation.error).toBe(
       'cannot reach Docker engine at unix:///fake/docker.sock: connect ENOENT /fake/docker.sock',
     );
-    await clock.advance(200_000);
-    expect(clock.delays.slice(0, 9)).toEqual([1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000, 30000]);
+    await clock.advanceAsync(200_000);
+    expect(clock.delays.filter((ms) => ms !== 45_000).slice(0, 9)).toEqual([
+      1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000, 30000,
+    ]);
     await informer.stop();
     expect(clock.pending).toBe(0);
   });
@@ -145,12 +124,12 @@ describe('informer engine (fake Docker, fake clock)', () => {
     expect(down.error).toBe('lost the Docker engine at unix:///fake/docker.sock: event stream ended');
     expect([...down.projects.keys()]).toEqual(['old']);
 
-    await clock.advance(1000); // first retry fails
+    await clock.advanceAsync(1000); // first retry fails
     expect(informer.current().up).toBe(false);
     docker.reachable = true;
     docker.containers = [container('new', 'web')];
     seen.length = 0;
-    await clock.advance(2000);
+    await clock.advanceAsync(2000);
     expect(informer.current()).toMatchObject({ up: true, stale: false, error: null });
     expect([...informer.current().projects.keys()]).toEqual(['new']);
     expect(seen.sort()).toEqual(['new', 'old']);
@@ -176,14 +155,14 @@ describe('informer engine (fake Docker, fake clock)', () => {
     docker.emit('q', 'exec_start: sh');
     await settle();
     expect(docker.lists).toEqual([]);
-    await clock.advance(50);
+    await clock.advanceAsync(50);
     expect(docker.lists).toEqual(['com.docker.compose.project=p']);
     expect(seen).toEqual(['p']);
     expect(informer.current().projects.get('p')?.containers).toHaveLength(5);
 
     docker.containers = [];
     docker.emit('p', 'destroy');
-    await clock.advance(50);
+    await clock.advanceAsync(50);
     expect(informer.current().projects.has('p')).toBe(false);
     expect(seen).toEqual(['p', 'p']);
     await informer.stop();
@@ -197,10 +176,10 @@ describe('informer engine (fake Docker, fake clock)', () => {
     for (let i = 0; i < 20; i++) {
       docker.emit('p', 'start');
       await settle();
-      await clock.advance(40);
+      await clock.advanceAsync(40);
     }
     // 800 ms of events 40 ms apart: one list at 500 ms, one 50 ms after the last event.
-    await clock.advance(50);
+    await clock.advanceAsync(50);
     expect(docker.lists).toEqual(['com.docker.compose.project=p', 'com.docker.compose.project=p']);
     await informer.stop();
   });
@@ -218,25 +197,25 @@ describe('informer engine (fake Docker, fake clock)', () => {
 
     // The engine logs `die` before its list shows the container exited.
     docker.emit('p', 'die', web.Id);
-    await clock.advance(50);
+    await clock.advanceAsync(50);
     expect(docker.lists).toHaveLength(1);
     expect(seen).toEqual([]);
-    await clock.advance(100 + 50); // first lag re-list: still running
+    await clock.advanceAsync(100 + 50); // first lag re-list: still running
     expect(docker.lists).toHaveLength(2);
     docker.containers = [{ ...web, State: 'exited', Status: 'Exited (137) 1 second ago' }];
-    await clock.advance(200 + 50);
+    await clock.advanceAsync(200 + 50);
     expect(docker.lists).toHaveLength(3);
     expect(informer.current().projects.get('p')?.containers[0]).toMatchObject({
       state: 'exited',
       exitCode: 137,
     });
     expect(seen).toEqual(['p']);
-    await clock.advance(10_000); // met: no more lists
+    await clock.advanceAsync(10_000); // met: no more lists
     expect(docker.lists).toHaveLength(3);
 
     // A list that never agrees: five re-lists, then it gives up.
     docker.emit('p', 'start', web.Id);
-    await clock.advance(60_000);
+    await clock.advanceAsync(60_000);
     expect(docker.lists).toHaveLength(3 + 1 + 5);
     await informer.stop();
   });
@@ -270,7 +249,7 @@ describe('informer engine (fake Docker, fake clock)', () => {
     expect(seen).toEqual(['a']);
     off();
     docker.emit('a');
-    await clock.advance(50);
+    await clock.advanceAsync(50);
     expect(seen).toEqual(['a']);
     await informer.stop();
   });

@@ -5,19 +5,12 @@
 import { setMaxListeners } from 'node:events';
 import Dockerode from 'dockerode';
 import { COMPOSE_PROJECT } from '../labels/index.js';
-import { backoffDelay } from './backoff.js';
+import { backoffDelay, realClock, type Clock } from '../../pkg/clock/index.js';
 import { groupByProject, sameProject } from './container.js';
 import { EngineUnreachableError, describeEndpoint, engineErrorMessage, streamLostMessage } from './engine.js';
 import { followEvents, type ContainerEvent, type EventStream } from './events.js';
 import { LagTracker } from './expectations.js';
-import {
-  checkMs,
-  silentLogger,
-  systemClock,
-  type InformerClock,
-  type InformerLogger,
-  type InformerOptions,
-} from './options.js';
+import { checkMs, silentLogger, type InformerLogger, type InformerOptions } from './options.js';
 import type { Informer, ObservedProject, Observation, ProjectListener } from './types.js';
 
 interface ListResult {
@@ -28,7 +21,7 @@ interface ListResult {
 class DockerInformer implements Informer {
   readonly #docker: Dockerode;
   readonly #logger: InformerLogger;
-  readonly #clock: InformerClock;
+  readonly #clock: Clock;
   readonly #baseMs: number;
   readonly #maxMs: number;
   readonly #coalesceMs: number;
@@ -69,7 +62,7 @@ class DockerInformer implements Informer {
   constructor(options: InformerOptions) {
     this.#docker = options.docker ?? new Dockerode();
     this.#logger = options.logger ?? silentLogger;
-    this.#clock = options.clock ?? systemClock;
+    this.#clock = options.clock ?? realClock;
     this.#baseMs = checkMs('reconnect.baseMs', options.reconnect?.baseMs ?? 1000, 1);
     this.#maxMs = checkMs('reconnect.maxMs', options.reconnect?.maxMs ?? 30_000, this.#baseMs);
     this.#coalesceMs = checkMs('coalesceMs', options.coalesceMs ?? 100, 0);
@@ -79,7 +72,7 @@ class DockerInformer implements Informer {
     this.#lag = new LagTracker(this.#clock, (project) => {
       this.#schedule(project);
     });
-    this.#observation = { up: false, stale: true, at: this.#clock.now(), error: null, projects: new Map() };
+    this.#observation = { up: false, stale: true, at: this.#clock.date(), error: null, projects: new Map() };
     // Every request in flight listens on it; many projects re-listing at once is not a leak.
     setMaxListeners(0, this.#lifetime.signal);
   }
@@ -217,7 +210,7 @@ class DockerInformer implements Informer {
 
   #scheduleReconnect(): void {
     if (this.#stopped || this.#reconnectTimer !== undefined) return;
-    const delay = backoffDelay(this.#attempt, this.#baseMs, this.#maxMs);
+    const delay = backoffDelay(this.#attempt, { baseMs: this.#baseMs, maxMs: this.#maxMs });
     this.#attempt += 1;
     this.#reconnectTimer = this.#clock.setTimeout(() => {
       this.#reconnectTimer = undefined;
@@ -250,7 +243,7 @@ class DockerInformer implements Informer {
    */
   #armFlush(debounce: boolean): void {
     if (this.#pending.size === 0) return;
-    const now = this.#clock.now().getTime();
+    const now = this.#clock.now();
     if (this.#flushTimer !== undefined) {
       if (!debounce || now - this.#burstStart + this.#coalesceMs > this.#coalesceMaxMs) return;
       this.#clock.clearTimeout(this.#flushTimer);
@@ -315,7 +308,7 @@ class DockerInformer implements Informer {
    */
   async #answerWithin<T>(request: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const deadline = new AbortController();
-    const timer = setTimeout(() => {
+    const timer = this.#clock.setTimeout(() => {
       deadline.abort();
     }, this.#requestTimeoutMs);
     try {
@@ -326,7 +319,7 @@ class DockerInformer implements Informer {
       }
       throw error;
     } finally {
-      clearTimeout(timer);
+      this.#clock.clearTimeout(timer);
     }
   }
 
@@ -341,10 +334,10 @@ class DockerInformer implements Informer {
     }
     const projects = new Map([...next].sort(([a], [b]) => a.localeCompare(b)));
     this.#observation = connected
-      ? { up: true, stale: false, at: this.#clock.now(), error: null, projects }
+      ? { up: true, stale: false, at: this.#clock.date(), error: null, projects }
       : {
           ...this.#observation,
-          at: this.#observation.up ? this.#clock.now() : this.#observation.at,
+          at: this.#observation.up ? this.#clock.date() : this.#observation.at,
           projects,
         };
   }

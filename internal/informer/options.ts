@@ -1,18 +1,12 @@
 /** Options of the informer, with their defaults. */
 import type Dockerode from 'dockerode';
+import type { Clock } from '../../pkg/clock/index.js';
 
 /** The part of a winston logger the informer uses. */
 export interface InformerLogger {
   debug(message: string, meta?: Record<string, unknown>): unknown;
   info(message: string, meta?: Record<string, unknown>): unknown;
   warn(message: string, meta?: Record<string, unknown>): unknown;
-}
-
-/** Time and timers, injectable for tests. */
-export interface InformerClock {
-  now(): Date;
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
 }
 
 export interface ReconnectOptions {
@@ -36,7 +30,7 @@ export interface InformerOptions {
   /** @default { baseMs: 1000, maxMs: 30000 } */
   readonly reconnect?: ReconnectOptions;
   /** @default the real clock */
-  readonly clock?: InformerClock;
+  readonly clock?: Clock;
   /**
    * Re-list the projects that had events once events have been quiet this many ms: a burst
    * (`compose up` of many containers) causes one list per project, not one per event.
@@ -66,14 +60,6 @@ export const silentLogger: InformerLogger = {
   debug: () => undefined,
   info: () => undefined,
   warn: () => undefined,
-};
-
-export const systemClock: InformerClock = {
-  now: () => new Date(),
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => {
-    clearTimeout(handle as ReturnType<typeof setTimeout>);
-  },
 };
 
 /** Validate one non-negative number option with the package's one message pattern. */

@@ -4,3 +4,4 @@
  */
 export { createLogger, silentLogger, type Logger, type LoggerOptions } from './logger.js';
 export { Redactor, redactUrl } from './redact.js';
+export { LogEvent, type LogEventName } from './events.js';

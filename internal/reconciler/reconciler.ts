@@ -18,6 +18,7 @@ import { waitReady } from './readiness.js';
 import { type EngineHealth, watchStarts } from './engine_watch.js';
 import { leftoverProject, renamedProjects } from './universe.js';
 import { serviceStatuses } from './services.js';
+import { LogEvent, type LogEventName } from '../log/index.js';
 
 export interface ReconcileSettings {
   readonly enabled: boolean;
@@ -92,7 +93,7 @@ class StackReconciler implements Reconciler {
     if (!observation.up) {
       const message = `Docker engine unreachable: ${observation.error ?? 'no answer'}`;
       this.#record(id, desired?.project, { status: 'failed', message });
-      this.#log('warn', 'reconcile.failure', id, { reason: message, project: desired?.project });
+      this.#log('warn', LogEvent.reconcileFailure, id, { reason: message, project: desired?.project });
       throw new ReconcileError(id, message);
     }
     const settings = this.#o.settings();
@@ -142,7 +143,7 @@ class StackReconciler implements Reconciler {
       case 'foreign': {
         const previous = this.#o.state.stack(id);
         if (previous?.status !== 'failed' || previous.message !== decision.message) {
-          this.#log('warn', 'reconcile.failure', id, { ...fields, reason: decision.message });
+          this.#log('warn', LogEvent.reconcileFailure, id, { ...fields, reason: decision.message });
         }
         this.#record(id, project, { status: 'failed', message: decision.message, services });
         throw new TerminalReconcileError(id, decision.message);
@@ -156,7 +157,7 @@ class StackReconciler implements Reconciler {
             ? previous
             : { ...target, at: iso(this.#now()) };
         this.#record(id, project, { status: 'synced', message: '', synced, services });
-        this.#log('debug', 'reconcile.skip', id, { ...fields, reason: 'in sync' });
+        this.#log('debug', LogEvent.reconcileSkip, id, { ...fields, reason: 'in sync' });
         return;
       }
       case 'hold':
@@ -166,7 +167,7 @@ class StackReconciler implements Reconciler {
           services,
           ...this.#syncedFallback(id, observed),
         });
-        this.#log('info', 'reconcile.skip', id, { ...fields, reason: decision.message });
+        this.#log('info', LogEvent.reconcileSkip, id, { ...fields, reason: decision.message });
         return;
       case 'gone': {
         const previous = this.#o.state.stack(id);
@@ -182,7 +183,7 @@ class StackReconciler implements Reconciler {
           // Reported `missing` while the desired state stays at the revision that lacked it; once
           // it has moved on, the stack is forgotten: no longer in the API nor in /metrics.
           this.#o.state.deleteStack(id);
-          this.#log('info', 'stack.forgotten', id, {
+          this.#log('info', LogEvent.stackForgotten, id, {
             project: previous.project,
             revision: snapshot.revision,
             reason: `missing since ${previous.missingAt?.slice(0, 12) ?? 'an earlier revision'}; record dropped`,
@@ -234,7 +235,7 @@ class StackReconciler implements Reconciler {
       message: plan.reason,
       ...this.#syncedFallback(id, observed),
     });
-    this.#log('info', 'reconcile.start', id, { ...fields, action: plan.action, reason: plan.reason });
+    this.#log('info', LogEvent.reconcileStart, id, { ...fields, action: plan.action, reason: plan.reason });
     const workDir = this.#layout.workDir(id);
     try {
       const env = await this.#materialize(stack);
@@ -298,7 +299,7 @@ class StackReconciler implements Reconciler {
           services,
         },
       );
-      this.#log('info', 'reconcile.success', id, {
+      this.#log('info', LogEvent.reconcileSuccess, id, {
         ...fields,
         durationMs,
         action: plan.action,
@@ -316,7 +317,7 @@ class StackReconciler implements Reconciler {
         plan.action,
         { status: 'failed', message, services: serviceStatuses(stack, after, this.#o.instance) },
       );
-      this.#log('error', 'reconcile.failure', id, {
+      this.#log('error', LogEvent.reconcileFailure, id, {
         ...fields,
         durationMs,
         action: plan.action,
@@ -344,7 +345,7 @@ class StackReconciler implements Reconciler {
       services,
       ...this.#syncedFallback(id, runtime),
     });
-    this.#log('info', 'reconcile.start', id, { project, action: 'remove', reason: plan.reason });
+    this.#log('info', LogEvent.reconcileStart, id, { project, action: 'remove', reason: plan.reason });
     const workDir = this.#layout.workDir(id);
     try {
       await mkdir(workDir, { recursive: true }); // compose runs there, even if dataDir was wiped
@@ -383,7 +384,7 @@ class StackReconciler implements Reconciler {
           missingAt: revision,
         },
       );
-      this.#log('info', 'reconcile.success', id, {
+      this.#log('info', LogEvent.reconcileSuccess, id, {
         project,
         durationMs,
         action: 'remove',
@@ -404,7 +405,12 @@ class StackReconciler implements Reconciler {
           services,
         },
       );
-      this.#log('error', 'reconcile.failure', id, { project, durationMs, action: 'remove', reason: message });
+      this.#log('error', LogEvent.reconcileFailure, id, {
+        project,
+        durationMs,
+        action: 'remove',
+        reason: message,
+      });
       throw new ReconcileError(id, message, { cause: error });
     }
   }
@@ -417,7 +423,11 @@ class StackReconciler implements Reconciler {
     deadline: number,
     signal: AbortSignal | undefined,
   ): Promise<void> {
-    this.#log('info', 'reconcile.start', id, { project, action: 'remove', reason: 'project renamed in Git' });
+    this.#log('info', LogEvent.reconcileStart, id, {
+      project,
+      action: 'remove',
+      reason: 'project renamed in Git',
+    });
     try {
       await this.#o.compose.down(
         { project, dir: this.#layout.workDir(id), files, envFile },
@@ -436,7 +446,7 @@ class StackReconciler implements Reconciler {
       );
     }
     await rm(this.#layout.override(project), { force: true });
-    this.#log('info', 'reconcile.success', id, {
+    this.#log('info', LogEvent.reconcileSuccess, id, {
       project,
       action: 'remove',
       reason: 'project renamed in Git',
@@ -466,7 +476,7 @@ class StackReconciler implements Reconciler {
             sleep: this.#sleep,
             onStall: (reason) => {
               if (engine.stalled() === undefined) {
-                this.#log('error', 'runtime.stalled', stack.id, { project: stack.project, reason });
+                this.#log('error', LogEvent.runtimeStalled, stack.id, { project: stack.project, reason });
               }
               engine.markStalled(reason);
             },
@@ -479,7 +489,7 @@ class StackReconciler implements Reconciler {
     const stalled = engine?.stalled();
     if (stalled !== undefined) {
       engine?.clear();
-      this.#log('info', 'runtime.recovered', stack.id, {
+      this.#log('info', LogEvent.runtimeRecovered, stack.id, {
         project: stack.project,
         reason: `compose up succeeded; was: ${stalled}`,
       });
@@ -570,7 +580,7 @@ class StackReconciler implements Reconciler {
 
   #log(
     level: 'debug' | 'info' | 'warn' | 'error',
-    event: string,
+    event: LogEventName,
     stack: string,
     fields: Readonly<Record<string, unknown>>,
   ): void {

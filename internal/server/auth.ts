@@ -6,6 +6,7 @@ import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fa
 import type { Logger } from '../log/index.js';
 import { secretsEqual } from './constant_time.js';
 import { isLoopback } from './loopback.js';
+import { LogEvent } from '../log/index.js';
 
 export interface Guards {
   /** Reads (GET): the token when one is configured, else open. */
@@ -35,7 +36,7 @@ export function createGuards(
     error: string,
   ): FastifyReply => {
     logger.warn(`refused ${request.method} ${request.routeOptions.url ?? ''}: ${error}`, {
-      event: 'api.refused',
+      event: LogEvent.apiRefused,
       method: request.method,
       route: request.routeOptions.url,
       remote: request.socket.remoteAddress,

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from '../log/index.js';
 import type { Guards } from './auth.js';
 import type { ServerController } from './options.js';
+import { LogEvent } from '../log/index.js';
 
 export function registerControlRoutes(
   app: FastifyInstance,
@@ -11,7 +12,10 @@ export function registerControlRoutes(
   logger: Logger,
 ): void {
   app.post('/api/v1/refresh', { onRequest: guards.write }, (request, reply) => {
-    logger.info('manual refresh requested', { event: 'api.refresh', remote: request.socket.remoteAddress });
+    logger.info('manual refresh requested', {
+      event: LogEvent.apiRefresh,
+      remote: request.socket.remoteAddress,
+    });
     // Answer at once: the controller coalesces refreshes and logs the fetch's outcome itself.
     controller.refresh('manual').catch(() => undefined);
     return reply.code(202).send({ accepted: true });

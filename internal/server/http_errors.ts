@@ -4,6 +4,7 @@
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
 import type { Logger } from '../log/index.js';
+import { LogEvent } from '../log/index.js';
 
 /** Answers to fastify's own client errors, worded for an operator and never echoing the body. */
 const CLIENT_ERRORS: Readonly<Record<string, string>> = {
@@ -18,7 +19,7 @@ export function installErrorHandlers(app: FastifyInstance, logger: Logger, bodyL
     const status = error.statusCode ?? 500;
     if (status >= 500) {
       logger.error(`${request.method} ${request.routeOptions.url ?? request.url} failed: ${error.message}`, {
-        event: 'http.error',
+        event: LogEvent.httpError,
         method: request.method,
         route: request.routeOptions.url,
         reason: error.message,

@@ -14,6 +14,7 @@ import { isIP } from 'node:net';
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { Logger } from '../log/index.js';
 import { isLoopback } from './loopback.js';
+import { LogEvent } from '../log/index.js';
 
 export interface OriginPolicyOptions {
   /** `server.allowedHosts`: more names (or addresses) the API answers to. */
@@ -48,7 +49,7 @@ export function createOriginPolicy(options: OriginPolicyOptions, logger: Logger)
     error: string,
   ): FastifyReply => {
     logger.warn(`refused ${request.method} ${request.url.replace(/[?#].*$/, '')}: ${error}`, {
-      event: 'api.refused',
+      event: LogEvent.apiRefused,
       method: request.method,
       route: request.routeOptions.url,
       remote: request.socket.remoteAddress,

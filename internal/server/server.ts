@@ -12,6 +12,7 @@ import type { ServerOptions } from './options.js';
 import { registerMetricsRoute } from './scrape.js';
 import { registerStackRoutes } from './stacks.js';
 import { registerWebhookRoute } from './webhook.js';
+import { LogEvent } from '../log/index.js';
 
 const MIB = 1024 * 1024;
 const DEFAULT_CLOSE_GRACE_MS = 10_000;
@@ -95,7 +96,7 @@ export function createServer(options: ServerOptions): Server {
       const bound = app.server.address() as AddressInfo;
       policy.bound(bound.address);
       const url = `http://${hostPort(bound.address, bound.port)}`;
-      logger.info(`listening on ${url}`, { event: 'server.listening', address: url });
+      logger.info(`listening on ${url}`, { event: LogEvent.serverListening, address: url });
       return { host: bound.address, port: bound.port, url };
     },
     async close() {

@@ -10,6 +10,7 @@ import type { ServerController } from './options.js';
 import { DeliveryLog } from './webhook_dedup.js';
 import { PayloadError, parsePayload } from './webhook_payload.js';
 import { type WebhookSecrets, verifyWebhook, webhookEvent } from './webhook_signature.js';
+import { LogEvent } from '../log/index.js';
 
 export interface WebhookOptions {
   readonly controller: ServerController;
@@ -48,7 +49,7 @@ function handleWebhook(
   if (!verdict.ok) {
     o.metrics.webhook(verdict.provider, 'rejected');
     o.logger.warn(`webhook rejected: ${verdict.reason}`, {
-      event: 'webhook.rejected',
+      event: LogEvent.webhookRejected,
       provider: verdict.provider,
       remote,
       reason: verdict.reason,
@@ -60,7 +61,7 @@ function handleWebhook(
   if (replay !== undefined) {
     o.metrics.webhook(provider, 'duplicate');
     o.logger.info(`webhook delivery already handled (${replay}): nothing to do`, {
-      event: 'webhook.duplicate',
+      event: LogEvent.webhookDuplicate,
       provider,
       remote,
       reason: replay,
@@ -73,7 +74,7 @@ function handleWebhook(
     const ping = event.toLowerCase() === 'ping';
     o.metrics.webhook(provider, ping ? 'ping' : 'ignored');
     o.logger.info(`webhook ${ping ? 'ping' : `event ${event} ignored`}`, {
-      event: ping ? 'webhook.ping' : 'webhook.ignored',
+      event: ping ? LogEvent.webhookPing : LogEvent.webhookIgnored,
       provider,
       remote,
       webhookEvent: event,
@@ -91,7 +92,7 @@ function handleWebhook(
     if (!(error instanceof PayloadError)) throw error;
     o.metrics.webhook(provider, 'invalid');
     o.logger.warn(`webhook payload refused: ${error.message}`, {
-      event: 'webhook.invalid',
+      event: LogEvent.webhookInvalid,
       provider,
       remote,
       reason: error.message,
@@ -103,7 +104,7 @@ function handleWebhook(
   if (ref !== wanted) {
     o.metrics.webhook(provider, 'ignored');
     o.logger.info(`webhook push to ${ref} ignored: stackd follows ${wanted}`, {
-      event: 'webhook.ignored',
+      event: LogEvent.webhookIgnored,
       provider,
       remote,
       ref,
@@ -114,7 +115,7 @@ function handleWebhook(
 
   o.metrics.webhook(provider, 'accepted');
   o.logger.info(`webhook push to ${ref}: refreshing`, {
-    event: 'webhook.accepted',
+    event: LogEvent.webhookAccepted,
     provider,
     remote,
     ref,

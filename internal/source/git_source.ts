@@ -9,6 +9,7 @@ import { buildSnapshot, normaliseRoot } from './snapshot.js';
 import { readSourceState, writeSourceState } from './source_state.js';
 import { gitTreeReader, readBlob } from './tree_git.js';
 import type { DesiredStack, Snapshot, SnapshotListener, Source } from './types.js';
+import { LogEvent } from '../log/index.js';
 
 export interface GitSource extends Source {
   /**
@@ -101,13 +102,13 @@ class GitSourceImpl implements GitSource {
       // A refresh may have published a newer snapshot meanwhile: never replace it.
       if (this.current() === undefined) this.#publish(snapshot);
       this.#options.logger?.info('restored the snapshot from the local repository', {
-        event: 'source.cached',
+        event: LogEvent.sourceCached,
         revision,
       });
       return this.#current;
     } catch (error) {
       this.#options.logger?.warn('could not restore a snapshot from the local repository', {
-        event: 'source.cached',
+        event: LogEvent.sourceCached,
         error: scrub(messageOf(error), this.#secrets),
       });
       return undefined;
@@ -137,7 +138,7 @@ class GitSourceImpl implements GitSource {
       const previous = this.#current;
       if (previous?.revision === revision) {
         logger?.debug('source unchanged', {
-          event: 'source.fetch',
+          event: LogEvent.sourceFetch,
           result: 'unchanged',
           revision,
           durationMs: Date.now() - started,
@@ -156,7 +157,7 @@ class GitSourceImpl implements GitSource {
       }
       this.#publish(snapshot);
       logger?.info('new desired state', {
-        event: 'source.fetch',
+        event: LogEvent.sourceFetch,
         result: 'changed',
         revision,
         previousRevision: previous?.revision ?? null,
@@ -170,7 +171,7 @@ class GitSourceImpl implements GitSource {
           ? error
           : sourceError(`reading ${this.location} failed`, error, this.#secrets);
       logger?.warn(failure.message, {
-        event: 'source.fetch',
+        event: LogEvent.sourceFetch,
         result: 'failure',
         durationMs: Date.now() - started,
       });
@@ -234,7 +235,7 @@ class GitSourceImpl implements GitSource {
         listener(snapshot);
       } catch (error) {
         this.#options.logger?.error('a snapshot listener failed', {
-          event: 'source.listener',
+          event: LogEvent.sourceListener,
           error: messageOf(error),
         });
       }

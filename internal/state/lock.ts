@@ -18,6 +18,7 @@ import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Logger } from '../log/index.js';
 import { processIdentity } from '../proc/index.js';
+import { LogEvent } from '../log/index.js';
 
 export const LOCK_FILE = 'stackd.lock';
 
@@ -130,13 +131,16 @@ async function take(path: string, dataDir: string, options: AcquireOptions): Pro
       logger.warn(
         `cannot replace the stale lock ${path} (${was}): no space left on device; going on without it`,
         {
-          event: 'state.lock_failed',
+          event: LogEvent.stateLockFailed,
           path,
         },
       );
       return lockOf(path, { ino: -1, dev: -1 });
     }
-    logger.warn(`replaced a stale lock in dataDir ${dataDir}: ${was}`, { event: 'state.lock_stale', path });
+    logger.warn(`replaced a stale lock in dataDir ${dataDir}: ${was}`, {
+      event: LogEvent.stateLockStale,
+      path,
+    });
     return lockOf(path, taken);
   }
   throw new LockError(`cannot take the lock ${path}: it keeps changing`);
@@ -156,7 +160,7 @@ async function create(path: string, content: string, logger: Logger): Promise<Cr
     if (codeOf(error) === 'EEXIST') return undefined;
     if (isNoSpace(error)) {
       logger.warn(`cannot create the lock ${path}: ${reasonOf(error)}; going on without it`, {
-        event: 'state.lock_failed',
+        event: LogEvent.stateLockFailed,
         path,
       });
       return { ino: -1, dev: -1 };
@@ -175,7 +179,7 @@ async function create(path: string, content: string, logger: Logger): Promise<Cr
       // A full disk must not stop stackd (the state is then kept in memory): the empty file
       // still holds the lock, only without a pid in it.
       logger.warn(`cannot write the pid into the lock ${path}: ${reasonOf(error)}`, {
-        event: 'state.lock_failed',
+        event: LogEvent.stateLockFailed,
         path,
       });
     }

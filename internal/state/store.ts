@@ -12,6 +12,7 @@ import {
   type StackRecord,
   type StateData,
 } from './types.js';
+import { LogEvent } from '../log/index.js';
 
 export interface StateStoreOptions {
   readonly dataDir: string;
@@ -45,7 +46,7 @@ export class StateStore {
       options.logger.warn(
         `state file not usable (${outcome.reason}): ${outcome.movedTo === '' ? 'left in place' : 'moved aside'}, state will be rebuilt from container labels`,
         {
-          event: 'state.corrupt',
+          event: LogEvent.stateCorrupt,
           path,
           movedTo: outcome.movedTo,
           reason: outcome.reason,
@@ -53,7 +54,7 @@ export class StateStore {
       );
     } else if (outcome.kind === 'missing') {
       options.logger.info('no state file: state will be rebuilt from container labels', {
-        event: 'state.missing',
+        event: LogEvent.stateMissing,
         path,
       });
     }
@@ -122,7 +123,7 @@ export class StateStore {
           // (still dirty), the next change (or flush) tries again.
           this.#dirty = true;
           this.#logger.error('cannot write state file; state kept in memory', {
-            event: 'state.write_failed',
+            event: LogEvent.stateWriteFailed,
             path: this.path,
             reason: (error as Error).message,
           });

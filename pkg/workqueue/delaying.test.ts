@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 
 import { createDelayingQueue } from './delaying.js';
-import { FakeClock } from './fake_clock.js';
+import { FakeClock } from '../clock/fake.js';
 
 /** Drains every key that is ready now, marking each done. */
 const readyKeys = async (queue: ReturnType<typeof createDelayingQueue>): Promise<string[]> => {

@@ -1,6 +1,6 @@
 /** The delaying queue: keys added after a delay, one timer armed for the earliest deadline. */
 
-import { realClock, type Clock, type TimerHandle } from './clock.js';
+import { realClock, type Clock, type TimerHandle } from '../clock/clock.js';
 import { DeadlineHeap } from './deadline_heap.js';
 import { WorkQueue, type Queue, type QueueOptions } from './queue.js';
 import { checkKey, invalid } from './validate.js';

@@ -3,9 +3,9 @@
  * being processed is processed once more afterwards and never by two workers at once, and failures
  * are retried with per-key exponential backoff under a global token bucket. `runWorkers` drives
  * a handler over the queue with one requeue contract and a draining shutdown; time is injected
- * through `Clock` (tests use `FakeClock` from `./fake_clock.js`).
+ * through `Clock` (`pkg/clock`; tests use its `FakeClock`).
  */
-export { realClock, type Clock, type TimerHandle } from './clock.js';
+export { realClock, type Clock, type TimerHandle } from '../clock/clock.js';
 export { createQueue, type Queue, type QueueOptions } from './queue.js';
 export { createDelayingQueue, type DelayingQueue, type DelayingQueueOptions } from './delaying.js';
 export {

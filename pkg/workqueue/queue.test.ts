@@ -1,6 +1,6 @@
 import { describe, expect, it, jest } from '@jest/globals';
 
-import { FakeClock } from './fake_clock.js';
+import { FakeClock } from '../clock/fake.js';
 import type { WorkQueueMetrics } from './metrics.js';
 import { createQueue } from './queue.js';
 

@@ -1,6 +1,6 @@
 /** The keyed work queue: FIFO, deduplicating, and never handing out one key twice at a time. */
 
-import { realClock, type Clock } from './clock.js';
+import { realClock, type Clock } from '../clock/clock.js';
 import type { WorkQueueMetrics } from './metrics.js';
 import { checkKey } from './validate.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 
-import { FakeClock } from './fake_clock.js';
+import { FakeClock } from '../clock/fake.js';
 import {
   createBucketRateLimiter,
   createDefaultControllerRateLimiter,

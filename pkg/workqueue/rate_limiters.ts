@@ -1,6 +1,6 @@
 /** Rate limiters decide how long a key waits before it is retried (client-go's `workqueue` limiters). */
 
-import { realClock, type Clock } from './clock.js';
+import { backoffDelay, realClock, type Clock } from '../clock/index.js';
 import { checkInteger, checkNumber, invalid } from './validate.js';
 
 /** Decides the delay before a key's next retry and tracks its failures. */
@@ -42,8 +42,7 @@ class ExponentialRateLimiter implements RateLimiter {
   when(key: string): number {
     const failures = this.#failures.get(key) ?? 0;
     this.#failures.set(key, failures + 1);
-    if (this.#baseDelay === 0) return 0;
-    return Math.min(this.#baseDelay * 2 ** failures, this.#maxDelay);
+    return backoffDelay(failures, { baseMs: this.#baseDelay, maxMs: this.#maxDelay });
   }
 
   forget(key: string): void {

@@ -1,6 +1,6 @@
 import { describe, expect, it, jest } from '@jest/globals';
 
-import { FakeClock } from './fake_clock.js';
+import { FakeClock } from '../clock/fake.js';
 import { createExponentialRateLimiter, type RateLimiter } from './rate_limiters.js';
 import { createRateLimitingQueue } from './rate_limiting.js';
 

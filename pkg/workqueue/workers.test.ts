@@ -1,6 +1,6 @@
 import { describe, expect, it, jest } from '@jest/globals';
 
-import { FakeClock } from './fake_clock.js';
+import { FakeClock } from '../clock/fake.js';
 import { createExponentialRateLimiter } from './rate_limiters.js';
 import { createRateLimitingQueue, type RateLimitingQueue } from './rate_limiting.js';
 import { TerminalError, isTerminalError } from './terminal_error.js';

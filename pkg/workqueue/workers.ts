@@ -1,6 +1,6 @@
 /** The processing loop: workers take keys from a rate-limiting queue and apply one requeue contract. */
 
-import { realClock, type Clock, type TimerHandle } from './clock.js';
+import { realClock, type Clock, type TimerHandle } from '../clock/clock.js';
 import type { RateLimitingQueue } from './rate_limiting.js';
 import { isTerminalError } from './terminal_error.js';
 import { checkInteger, checkNumber } from './validate.js';

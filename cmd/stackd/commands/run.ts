@@ -7,6 +7,7 @@ import { createServer } from '../../../internal/server/index.js';
 import { CONFIG_FLAGS, type Io, configFrom, parse } from '../cli.js';
 import { loggerFor } from '../logger.js';
 import { version } from './version.js';
+import { LogEvent } from '../../../internal/log/index.js';
 
 export async function runDaemon(argv: readonly string[], io: Io): Promise<number> {
   const { values } = parse(argv, { ...CONFIG_FLAGS });
@@ -63,7 +64,7 @@ export async function runDaemon(argv: readonly string[], io: Io): Promise<number
   const listen = parseListen(config.server.listen);
   const address = await server.listen(listen?.host ?? '127.0.0.1', listen?.port ?? 8700);
   logger.info(`stackd ${version()} listening on ${address.url}, instance ${config.instance}`, {
-    event: 'daemon.start',
+    event: LogEvent.daemonStart,
     listen: address.url,
     instance: config.instance,
     dataDir: config.dataDir,
@@ -72,17 +73,20 @@ export async function runDaemon(argv: readonly string[], io: Io): Promise<number
   if (signalled === undefined) await controller.start();
   // Which compose runs is worth a log line, not a delay before the first reconcile.
   runtime.compose.describe().then(
-    (compose) => logger.info(`using ${compose}`, { event: 'compose.detected', compose }),
+    (compose) => logger.info(`using ${compose}`, { event: LogEvent.composeDetected, compose }),
     (error: unknown) =>
       logger.error(`no usable compose command: ${(error as Error).message}`, {
-        event: 'compose.unavailable',
+        event: LogEvent.composeUnavailable,
       }),
   );
 
   const signal = await stopped;
-  logger.info(`${signal}: finishing the running reconcile, then exiting`, { event: 'daemon.stop', signal });
+  logger.info(`${signal}: finishing the running reconcile, then exiting`, {
+    event: LogEvent.daemonStop,
+    signal,
+  });
   await server.close();
   await controller.stop();
-  logger.info('stopped', { event: 'daemon.stopped' });
+  logger.info('stopped', { event: LogEvent.daemonStopped });
   return 0;
 }

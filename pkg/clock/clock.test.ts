@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 
 import { realClock } from './clock.js';
-import { FakeClock } from './fake_clock.js';
+import { FakeClock } from './fake.js';
 
 describe('FakeClock', () => {
   it('starts at the given time and moves only by advance', () => {
@@ -67,7 +67,7 @@ describe('FakeClock', () => {
 
   it('validates loudly', () => {
     expect(() => new FakeClock(Number.NaN)).toThrow(
-      'Expected `start` to be a finite number, got `NaN` (number)',
+      'Expected `start` to be a finite number from 0 and up, got `NaN` (number)',
     );
     expect(() => {
       new FakeClock().advance(-1);

@@ -1,0 +1,44 @@
+/**
+ * Every log event name, in one place (like labels, metrics and statuses): a line's `event` field
+ * is always one of these, and the README's table lists them. Use them as `LogEvent.reconcileStart`.
+ */
+export const LogEvent = {
+  reconcileStart: 'reconcile.start',
+  reconcileSuccess: 'reconcile.success',
+  reconcileFailure: 'reconcile.failure',
+  reconcileSkip: 'reconcile.skip',
+  reconcilePaused: 'reconcile.paused',
+  reconcileResumed: 'reconcile.resumed',
+  stackForgotten: 'stack.forgotten',
+  sourceFetch: 'source.fetch',
+  sourceRetry: 'source.retry',
+  sourceCached: 'source.cached',
+  sourceListener: 'source.listener',
+  webhookAccepted: 'webhook.accepted',
+  webhookIgnored: 'webhook.ignored',
+  webhookPing: 'webhook.ping',
+  webhookRejected: 'webhook.rejected',
+  webhookInvalid: 'webhook.invalid',
+  webhookDuplicate: 'webhook.duplicate',
+  apiRefused: 'api.refused',
+  apiRefresh: 'api.refresh',
+  httpError: 'http.error',
+  serverListening: 'server.listening',
+  composeDetected: 'compose.detected',
+  composeUnavailable: 'compose.unavailable',
+  composeIgnored: 'compose.ignored',
+  composeReaped: 'compose.reaped',
+  runtimeStalled: 'runtime.stalled',
+  runtimeRecovered: 'runtime.recovered',
+  stateMissing: 'state.missing',
+  stateCorrupt: 'state.corrupt',
+  stateWriteFailed: 'state.write_failed',
+  stateLockStale: 'state.lock_stale',
+  stateLockFailed: 'state.lock_failed',
+  daemonStart: 'daemon.start',
+  daemonStop: 'daemon.stop',
+  daemonStopped: 'daemon.stopped',
+} as const;
+
+/** A log event name. */
+export type LogEventName = (typeof LogEvent)[keyof typeof LogEvent];
