@@ -344,13 +344,6 @@ export class Controller {
 
   #onSnapshot(snapshot: Snapshot): void {
     this.#o.hooks?.revision?.(snapshot.revision);
-    this.#o.state.setLastGood({
-      revision: snapshot.revision,
-      fetchedAt: snapshot.fetchedAt.toISOString(),
-      stacks: Object.fromEntries(
-        [...snapshot.stacks].map(([id, s]) => [id, { composeHash: s.composeHash, project: s.project }]),
-      ),
-    });
     this.#markQueued(snapshot);
     // Every stack is looked at: changed ones are applied, unchanged ones advance their synced
     // revision from the caches without touching the runtime.

@@ -8,7 +8,7 @@
  */
 import { OUTCOMES, STACK_STATUSES } from '../status/index.js';
 import type { HistoryEntry, LastResult, ServiceStatus, SyncedInfo } from '../status/index.js';
-import { STATE_VERSION, type LastGood, type RunRecord, type StackRecord, type StateData } from './types.js';
+import { STATE_VERSION, type RunRecord, type StackRecord, type StateData } from './types.js';
 
 export class InvalidStateError extends Error {
   override readonly name = 'InvalidStateError';
@@ -145,29 +145,6 @@ function runRecord(value: unknown, where: string): RunRecord {
   };
 }
 
-function lastGood(value: unknown): LastGood | null {
-  if (value === undefined || value === null) return null;
-  const raw = object(value, 'lastGood');
-  const stacks = object(field(raw, 'stacks'), 'lastGood.stacks');
-  return {
-    revision: string(field(raw, 'revision'), 'lastGood.revision'),
-    fetchedAt: string(field(raw, 'fetchedAt'), 'lastGood.fetchedAt'),
-    stacks: idMap(
-      Object.entries(stacks).map(([id, s]) => {
-        const stack = object(s, `lastGood.stacks[${JSON.stringify(id)}]`);
-        const hash = field(stack, 'composeHash');
-        return [
-          id,
-          {
-            composeHash: nullableString(hash, `lastGood.stacks[${JSON.stringify(id)}].composeHash`),
-            project: string(field(stack, 'project'), `lastGood.stacks[${JSON.stringify(id)}].project`),
-          },
-        ] as const;
-      }),
-    ),
-  };
-}
-
 /** The state in `raw` (parsed JSON), checked against the schema; throws InvalidStateError naming the field. */
 export function parseState(raw: unknown): StateData {
   const data = object(raw, 'the state');
@@ -183,7 +160,6 @@ export function parseState(raw: unknown): StateData {
   return {
     version: STATE_VERSION,
     reconcileEnabled: enabled ?? null,
-    lastGood: lastGood(field(data, 'lastGood')),
     stacks: idMap(
       Object.entries(stacks).map(
         ([id, record]) => [id, stackRecord(record, `stack ${JSON.stringify(id)}`)] as const,

@@ -72,11 +72,6 @@ describe('state file', () => {
     const data: StateData = {
       ...emptyState(),
       reconcileEnabled: false,
-      lastGood: {
-        revision: 'abc',
-        fetchedAt: '2024-01-01T00:00:00.000Z',
-        stacks: { 'apps/web': { composeHash: null, project: 'apps_web' } },
-      },
       stacks: { 'apps/web': record({ history: [entry(1)] }) },
       runs: [run(1)],
     };
@@ -272,7 +267,6 @@ describe('StateStore', () => {
     store.deleteStack('db');
     store.deleteStack('never-there');
     store.setReconcileEnabled(false);
-    store.setLastGood({ revision: 'r1', fetchedAt: '2024-01-01T00:00:00.000Z', stacks: {} });
     store.putRun(run(1));
     await store.flush();
     const reopened = await StateStore.open({ dataDir: dir, logger: log.logger });
@@ -281,7 +275,6 @@ describe('StateStore', () => {
     expect(reopened.stack('apps/web')).toEqual(record());
     expect(reopened.stack('db')).toBeUndefined();
     expect(reopened.data.reconcileEnabled).toBe(false);
-    expect(reopened.data.lastGood?.revision).toBe('r1');
   });
 
   it('a corrupt file is moved aside, the store starts empty and a warning is logged', async () => {

@@ -6,7 +6,6 @@ import { type LoadOutcome, loadStateFile, writeStateFile } from './file.js';
 import { idMap } from './schema.js';
 import {
   HISTORY_LIMIT,
-  type LastGood,
   RUNS_LIMIT,
   type RunRecord,
   type StackRecord,
@@ -91,10 +90,6 @@ export class StateStore {
 
   setReconcileEnabled(enabled: boolean | null): void {
     this.#replace({ ...this.#data, reconcileEnabled: enabled });
-  }
-
-  setLastGood(lastGood: LastGood): void {
-    this.#replace({ ...this.#data, lastGood });
   }
 
   /** Adds or replaces (same id) a run record, newest first, bounded. */

@@ -38,19 +38,10 @@ export interface RunRecord {
   readonly stacks: readonly { readonly id: string; readonly outcome: string; readonly message: string }[];
 }
 
-export interface LastGood {
-  readonly revision: string;
-  readonly fetchedAt: string;
-  readonly stacks: Readonly<
-    Record<string, { readonly composeHash: string | null; readonly project: string }>
-  >;
-}
-
 export interface StateData {
   readonly version: typeof STATE_VERSION;
   /** Set through `PUT /api/v1/reconcile`; null = follow `reconcile.enabled`. */
   readonly reconcileEnabled: boolean | null;
-  readonly lastGood: LastGood | null;
   readonly stacks: Readonly<Record<string, StackRecord>>;
   readonly runs: readonly RunRecord[];
 }
@@ -59,7 +50,6 @@ export function emptyState(): StateData {
   return {
     version: STATE_VERSION,
     reconcileEnabled: null,
-    lastGood: null,
     stacks: Object.create(null) as Record<string, StackRecord>,
     runs: [],
   };
