@@ -7,20 +7,8 @@ export class UsageError extends Error {
   readonly exitCode = 2;
 }
 
-/** Flags that set configuration keys (convict reads them; see internal/config/schema.ts). */
-export const CONFIG_FLAGS = {
-  config: { type: 'string' },
-  'source-url': { type: 'string' },
-  branch: { type: 'string' },
-  'source-path': { type: 'string' },
-  'poll-interval': { type: 'string' },
-  prune: { type: 'boolean' },
-  instance: { type: 'string' },
-  'data-dir': { type: 'string' },
-  listen: { type: 'string' },
-  'log-level': { type: 'string' },
-  'log-format': { type: 'string' },
-} as const satisfies ParseArgsConfig['options'];
+/** Flags that set configuration keys: declared once, by the schema (internal/config/schema.ts). */
+export { CONFIG_FLAGS } from '../../internal/config/index.js';
 
 export const OUTPUT_FLAG = {
   output: { type: 'string', short: 'o' },
@@ -63,15 +51,9 @@ export function outputOf(values: Parsed['values']): Output {
 
 /** Loads the configuration from the config flags among `values`. */
 export function configFrom(values: Parsed['values'], io: Io, requireSource = false): Config {
-  const args: string[] = [];
-  for (const name of Object.keys(CONFIG_FLAGS)) {
-    const v = values[name];
-    if (name === 'config' || v === undefined) continue;
-    args.push(`--${name}`, String(v));
-  }
   const configFile = values['config'];
   return loadConfig({
-    args,
+    flags: values,
     env: io.env,
     requireSource,
     ...(typeof configFile === 'string' ? { configFile } : {}),

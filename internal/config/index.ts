@@ -3,6 +3,13 @@
  * environment < flags, `_FILE` variants for secrets). A bad value raises a ConfigError naming the
  * key, the value and what is expected; secrets are only ever printed redacted.
  */
-export { loadConfig, ConfigError, type Config, type LoadOptions } from './load.js';
+export {
+  loadConfig,
+  ConfigError,
+  CONFIG_FLAGS,
+  type Config,
+  type FlagValue,
+  type LoadOptions,
+} from './load.js';
 export { redactConfig, displayConfig, REDACTED } from './redact.js';
 export { parseDuration, formatDuration, parseListen } from './formats.js';

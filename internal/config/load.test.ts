@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { ConfigError, loadConfig, type LoadOptions } from './index.js';
+import { CONFIG_FLAGS, ConfigError, loadConfig, type LoadOptions } from './index.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -301,7 +301,7 @@ reconcile:
     const fromFlags = load({
       configFile,
       env,
-      args: ['--branch', 'from-flag', '--poll-interval', '5s', '--listen=127.0.0.1:8003', '--prune'],
+      flags: { branch: 'from-flag', 'poll-interval': '5s', listen: '127.0.0.1:8003', prune: true },
     });
     expect(fromFlags.source.branch).toBe('from-flag');
     expect(fromFlags.source.pollInterval).toBe(5000);
@@ -312,28 +312,18 @@ reconcile:
 
   it('every flag of the schema', () => {
     const config = load({
-      args: [
-        '--source-url',
-        '/srv/repo',
-        '--branch',
-        'b',
-        '--source-path',
-        'p',
-        '--poll-interval',
-        '0',
-        '--prune',
-        'true',
-        '--instance',
-        'i-1',
-        '--data-dir',
-        '/d',
-        '--listen',
-        '[::]:1',
-        '--log-level',
-        'debug',
-        '--log-format',
-        'text',
-      ],
+      flags: {
+        'source-url': '/srv/repo',
+        branch: 'b',
+        'source-path': 'p',
+        'poll-interval': '0',
+        prune: true,
+        instance: 'i-1',
+        'data-dir': '/d',
+        listen: '[::]:1',
+        'log-level': 'debug',
+        'log-format': 'text',
+      },
     });
     expect(config.source).toMatchObject({ url: '/srv/repo', branch: 'b', path: 'p', pollInterval: 0 });
     expect(config.reconcile.prune).toBe(true);
@@ -344,79 +334,43 @@ reconcile:
   });
 
   it('flags are taken as text, never as numbers', () => {
-    const config = load({ args: ['--branch', '1e3', '--source-path', '1.50', '--instance', '007'] });
+    const config = load({ flags: { branch: '1e3', 'source-path': '1.50', instance: '007' } });
     expect(config.source.branch).toBe('1e3');
     expect(config.source.path).toBe('1.50');
     expect(config.instance).toBe('007');
   });
 
-  it('boolean flags: bare, with a value, negated', () => {
-    expect(load({ env: { STACKD_RECONCILE_PRUNE: 'true' }, args: ['--no-prune'] }).reconcile.prune).toBe(
+  it('boolean flags override the environment both ways', () => {
+    expect(load({ env: { STACKD_RECONCILE_PRUNE: 'true' }, flags: { prune: false } }).reconcile.prune).toBe(
       false,
     );
-    expect(load({ args: ['--prune', 'false'] }).reconcile.prune).toBe(false);
-    expect(load({ args: ['--prune=false'] }).reconcile.prune).toBe(false);
-    expect(load({ args: ['--prune', '--branch', 'x'] }).reconcile).toMatchObject({ prune: true });
-  });
-
-  it('ignores arguments that are not configuration flags', () => {
-    expect(load({ args: ['--once', '--output', 'json', 'positional'] }).source.branch).toBe('main');
-  });
-
-  it('a value flag without its value is a ConfigError', () => {
-    expect(configError(() => load({ args: ['--branch'] })).message).toContain('--branch');
-  });
-
-  it('a bare number for a duration in a file means seconds, as in the environment', async () => {
-    const configFile = await file('c.yaml', 'source:\n  pollInterval: 90\nreconcile:\n  timeout: 5\n');
-    const config = load({ configFile });
-    expect(config.source.pollInterval).toBe(90_000);
-    expect(config.reconcile.timeout).toBe(5000);
-    expect(load({ env: { STACKD_SOURCE_POLL_INTERVAL: '90' } }).source.pollInterval).toBe(90_000);
-  });
-
-  it('an empty file or an empty section is no configuration', async () => {
-    expect(load({ configFile: await file('empty.yaml', '') }).source.branch).toBe('main');
-    expect(load({ configFile: await file('comments.yaml', '# nothing\n') }).source.branch).toBe('main');
-    expect(load({ configFile: await file('section.yaml', 'source:\n  # url: x\n') }).source.branch).toBe(
-      'main',
+    expect(load({ env: { STACKD_RECONCILE_PRUNE: 'false' }, flags: { prune: true } }).reconcile.prune).toBe(
+      true,
     );
   });
 
-  it('a glob list in a file may be a YAML list or a comma string', async () => {
-    const list = await file('l.yaml', 'scope:\n  include: [apps/*, db]\n  exclude: "apps/old, apps/tmp"\n');
-    expect(load({ configFile: list }).scope).toEqual({
-      include: ['apps/*', 'db'],
-      exclude: ['apps/old', 'apps/tmp'],
+  it('ignores flags that are not configuration flags', () => {
+    expect(load({ flags: { once: true, output: 'json', config: 'x.yaml' } }).source.branch).toBe('main');
+  });
+
+  it('CONFIG_FLAGS is every schema key with an arg, typed by its format, and --config', () => {
+    expect(CONFIG_FLAGS).toEqual({
+      config: { type: 'string' },
+      'source-url': { type: 'string' },
+      branch: { type: 'string' },
+      'source-path': { type: 'string' },
+      'poll-interval': { type: 'string' },
+      prune: { type: 'boolean' },
+      instance: { type: 'string' },
+      'data-dir': { type: 'string' },
+      listen: { type: 'string' },
+      'log-level': { type: 'string' },
+      'log-format': { type: 'string' },
     });
-  });
-});
-
-describe('bad values name the key, the value and what is expected', () => {
-  it('STACKD_RECONCILE_TIMEOUT=banana', () => {
-    const error = configError(() => load({ env: { STACKD_RECONCILE_TIMEOUT: 'banana' } }));
-    expect(error.name).toBe('ConfigError');
-    expect(error.exitCode).toBe(2);
-    expect(error.message).toContain('reconcile.timeout');
-    expect(error.message).toContain('banana');
-    expect(error.message).toMatch(/expected a duration such as 60s/);
-    expect(error.message).toContain('STACKD_RECONCILE_TIMEOUT');
-  });
-
-  it('an empty duration says so', () => {
-    const error = configError(() => load({ env: { STACKD_RECONCILE_TIMEOUT: '' } }));
-    expect(error.message).toContain('reconcile.timeout');
-    expect(error.message).toContain('empty');
-  });
-
-  it('a duration longer than a timer can wait', () => {
-    const error = configError(() => load({ env: { STACKD_RECONCILE_RESYNC_INTERVAL: '1000h' } }));
-    expect(error.message).toContain('reconcile.resyncInterval');
-    expect(error.message).toMatch(/at most/);
   });
 
   it('a bad flag names the flag', () => {
-    const error = configError(() => load({ args: ['--poll-interval', 'soon'] }));
+    const error = configError(() => load({ flags: { 'poll-interval': 'soon' } }));
     expect(error.message).toContain('source.pollInterval');
     expect(error.message).toContain('--poll-interval');
     expect(error.message).toContain('soon');

@@ -17,44 +17,9 @@ import {
   sizeFormat,
   sourceUrlFormat,
 } from './formats.js';
-import { FILE_ENV_VARS, schema } from './schema.js';
+import { type Config, FILE_ENV_VARS, schema } from './schema.js';
 
-export interface Config {
-  readonly source: {
-    readonly url: string;
-    readonly branch: string;
-    readonly path: string;
-    /** Milliseconds; 0 = off. */
-    readonly pollInterval: number;
-    readonly fetchTimeout: number;
-    /** Bytes. */
-    readonly maxFileSize: number;
-    /** Bytes. */
-    readonly maxStackSize: number;
-    readonly maxStackFiles: number;
-    readonly auth: { readonly username: string; readonly token: string };
-  };
-  readonly scope: { readonly include: readonly string[]; readonly exclude: readonly string[] };
-  readonly reconcile: {
-    readonly enabled: boolean;
-    readonly prune: boolean;
-    readonly allowEmpty: boolean;
-    readonly selfHeal: boolean;
-    readonly timeout: number;
-    readonly resyncInterval: number;
-  };
-  readonly compose: { readonly command: string };
-  readonly instance: string;
-  readonly dataDir: string;
-  readonly server: {
-    readonly listen: string;
-    readonly token: string;
-    readonly allowedHosts: readonly string[];
-    readonly allowedOrigins: readonly string[];
-  };
-  readonly webhook: { readonly secret: string; readonly gitlabToken: string };
-  readonly log: { readonly level: 'error' | 'warn' | 'info' | 'debug'; readonly format: 'json' | 'text' };
-}
+export type { Config } from './schema.js';
 
 /** A bad configuration value or file: the CLI prints the message and exits 2. */
 export class ConfigError extends Error {
@@ -64,10 +29,10 @@ export class ConfigError extends Error {
 
 export interface LoadOptions {
   /**
-   * Command-line arguments after the command (flags such as `--source-url`, `--name value` or
-   * `--name=value`); arguments that are not configuration flags are ignored.
+   * The command line's parsed flags by name (`{ 'source-url': '…', prune: true }`, see
+   * `CONFIG_FLAGS`); flags that are not configuration flags (`--config` included) are ignored.
    */
-  readonly args?: readonly string[];
+  readonly flags?: Readonly<Record<string, FlagValue>>;
   /** @default process.env */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Path of a YAML or JSON config file (`--config`). */
@@ -241,37 +206,28 @@ function readConfigFile(path: string): Record<string, unknown> {
   return normalizeFile(data, schema, '', path);
 }
 
-/** Configuration flags (`--name value`, `--name=value`, `--prune`, `--no-prune`) as [key, text]. */
-function flagValues(args: readonly string[]): [string, string][] {
-  const byArg = new Map<string, { key: string; boolean: boolean }>();
-  for (const [key, leaf] of LEAVES) {
-    if (leaf.arg !== undefined) byArg.set(leaf.arg, { key, boolean: leaf.format === 'stackd-boolean' });
+/** The parsed value of a command-line flag (`node:util` `parseArgs`). */
+export type FlagValue = string | boolean | undefined;
+
+/**
+ * The command-line flags that set configuration keys, for `parseArgs`: each schema key's `arg`
+ * (boolean keys are boolean flags), and `--config`. The schema is the only place flags are declared.
+ */
+export const CONFIG_FLAGS: Readonly<Record<string, { readonly type: 'string' | 'boolean' }>> = (() => {
+  const flags: Record<string, { readonly type: 'string' | 'boolean' }> = { config: { type: 'string' } };
+  for (const leaf of LEAVES.values()) {
+    if (leaf.arg !== undefined)
+      flags[leaf.arg] = { type: leaf.format === 'stackd-boolean' ? 'boolean' : 'string' };
   }
+  return Object.freeze(flags);
+})();
+
+/** The configuration flags among `flags` (parsed values by flag name) as [key, text]. */
+function flagValues(flags: Readonly<Record<string, FlagValue>>): [string, string][] {
   const out: [string, string][] = [];
-  for (let i = 0; i < args.length; i += 1) {
-    const token = args[i];
-    if (token?.startsWith('--') !== true) continue;
-    const eq = token.indexOf('=');
-    const name = token.slice(2, eq === -1 ? undefined : eq);
-    const negated = name.startsWith('no-') ? byArg.get(name.slice(3)) : undefined;
-    if (negated?.boolean === true && eq === -1) {
-      out.push([negated.key, 'false']);
-      continue;
-    }
-    const target = byArg.get(name);
-    if (target === undefined) continue; // not a configuration flag: the command's own
-    if (eq !== -1) {
-      out.push([target.key, token.slice(eq + 1)]);
-      continue;
-    }
-    const next = args[i + 1];
-    if (target.boolean && (next === undefined || booleanFormat.coerce(next) === next)) {
-      out.push([target.key, 'true']); // a bare `--prune`
-      continue;
-    }
-    if (next === undefined) throw new ConfigError(`--${name}: expected a value`);
-    out.push([target.key, next]);
-    i += 1;
+  for (const [key, leaf] of LEAVES) {
+    const value = leaf.arg === undefined ? undefined : flags[leaf.arg];
+    if (value !== undefined) out.push([key, String(value)]);
   }
   return out;
 }
@@ -294,7 +250,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
   addFormats();
   const env = resolveFileVariables(options.env ?? process.env);
   const file = options.configFile === undefined ? undefined : readConfigFile(options.configFile);
-  const flags = flagValues(options.args ?? []);
+  const flags = flagValues(options.flags ?? {});
   // Flags are applied here, not by convict: its argument parser turns `--branch 1e3` into `1000`.
   const config = convict(schema, { env, args: [] });
   const origins = new Map<string, string>();

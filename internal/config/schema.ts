@@ -193,20 +193,49 @@ export const schema = {
   log: {
     level: {
       doc: 'error, warn, info or debug',
-      format: ['error', 'warn', 'info', 'debug'],
+      format: ['error', 'warn', 'info', 'debug'] as const,
       default: 'info',
       env: 'STACKD_LOG_LEVEL',
       arg: 'log-level',
     },
     format: {
       doc: 'json (one event per line) or text',
-      format: ['json', 'text'],
+      format: ['json', 'text'] as const,
       default: 'json',
       env: 'STACKD_LOG_FORMAT',
       arg: 'log-format',
     },
   },
 };
+
+/** A schema leaf: a key with its default (a section is a mapping of leaves and sections). */
+interface Leaf {
+  readonly default: unknown;
+  readonly format?: unknown;
+}
+
+/** The value type of a leaf: one of its `format` choices, or its default's type widened. */
+type LeafValue<L> = L extends { readonly format: readonly (infer Choice extends string)[] }
+  ? Choice
+  : L extends { readonly default: infer D }
+    ? D extends string
+      ? string
+      : D extends number
+        ? number
+        : D extends boolean
+          ? boolean
+          : D extends readonly (infer E)[]
+            ? readonly E[]
+            : D
+    : never;
+
+type Values<S> = { readonly [K in keyof S]: S[K] extends Leaf ? LeafValue<S[K]> : Values<S[K]> };
+
+/**
+ * The effective configuration, derived from the schema: durations are milliseconds, sizes bytes
+ * (see each key's `doc` above).
+ */
+export type Config = Values<typeof schema>;
 
 /** Environment variables whose `_FILE` variant names a file holding the value. */
 export const FILE_ENV_VARS = [

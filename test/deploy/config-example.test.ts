@@ -37,7 +37,7 @@ const COMMENTED = ['instance'];
 describe('deploy/config.example.yaml', () => {
   it('is valid for the real loader and holds the defaults', () => {
     const loaded = loadConfig({ env: {}, configFile: FILE, requireSource: true });
-    const defaults = loadConfig({ env: {}, args: ['--source-url', loaded.source.url] });
+    const defaults = loadConfig({ env: {}, flags: { 'source-url': loaded.source.url } });
     expect(loaded.source.url).toMatch(/^https:\/\//);
     expect(loaded).toEqual(defaults);
   });
