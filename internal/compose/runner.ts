@@ -1,4 +1,5 @@
 /** The compose runner: `validate`, `up`, `down` of one project with the configured compose command. */
+import { invalid } from '../../pkg/validate/index.js';
 import { ComposeError, ComposeUnavailableError } from './errors.js';
 import { silentLogger, type ComposeLogger, type ComposeRunnerOptions } from './options.js';
 import { pinComposeCommand, type PinnedCandidate, type PinnedCommand } from './pin.js';
@@ -29,6 +30,7 @@ class Runner implements ComposeRunner {
   constructor(options: ComposeRunnerOptions) {
     const command: unknown = options.command ?? 'auto';
     if (typeof command !== 'string' || command.trim() === '') {
+      // Quoted, so that a blank command shows.
       throw new TypeError(
         `Expected \`command\` to be \`auto\` or a command line, got \`${JSON.stringify(command)}\` (${typeof command})`,
       );
@@ -38,9 +40,7 @@ class Runner implements ComposeRunner {
     this.#logger = options.logger ?? silentLogger;
     this.#probeTimeoutMs = options.probeTimeoutMs ?? 15_000;
     if (!Number.isFinite(this.#probeTimeoutMs) || this.#probeTimeoutMs <= 0) {
-      throw new TypeError(
-        `Expected \`probeTimeoutMs\` to be a number above 0, got \`${this.#probeTimeoutMs}\` (${typeof this.#probeTimeoutMs})`,
-      );
+      throw invalid('probeTimeoutMs', 'a number above 0', this.#probeTimeoutMs);
     }
   }
 

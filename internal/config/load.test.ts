@@ -369,6 +369,54 @@ reconcile:
     });
   });
 
+  it('a bare number for a duration in a file means seconds, as in the environment', async () => {
+    const configFile = await file('c.yaml', 'source:\n  pollInterval: 90\nreconcile:\n  timeout: 5\n');
+    const config = load({ configFile });
+    expect(config.source.pollInterval).toBe(90_000);
+    expect(config.reconcile.timeout).toBe(5000);
+    expect(load({ env: { STACKD_SOURCE_POLL_INTERVAL: '90' } }).source.pollInterval).toBe(90_000);
+  });
+
+  it('an empty file or an empty section is no configuration', async () => {
+    expect(load({ configFile: await file('empty.yaml', '') }).source.branch).toBe('main');
+    expect(load({ configFile: await file('comments.yaml', '# nothing\n') }).source.branch).toBe('main');
+    expect(load({ configFile: await file('section.yaml', 'source:\n  # url: x\n') }).source.branch).toBe(
+      'main',
+    );
+  });
+
+  it('a glob list in a file may be a YAML list or a comma string', async () => {
+    const list = await file('l.yaml', 'scope:\n  include: [apps/*, db]\n  exclude: "apps/old, apps/tmp"\n');
+    expect(load({ configFile: list }).scope).toEqual({
+      include: ['apps/*', 'db'],
+      exclude: ['apps/old', 'apps/tmp'],
+    });
+  });
+});
+
+describe('bad values name the key, the value and what is expected', () => {
+  it('STACKD_RECONCILE_TIMEOUT=banana', () => {
+    const error = configError(() => load({ env: { STACKD_RECONCILE_TIMEOUT: 'banana' } }));
+    expect(error.name).toBe('ConfigError');
+    expect(error.exitCode).toBe(2);
+    expect(error.message).toContain('reconcile.timeout');
+    expect(error.message).toContain('banana');
+    expect(error.message).toMatch(/expected a duration such as 60s/);
+    expect(error.message).toContain('STACKD_RECONCILE_TIMEOUT');
+  });
+
+  it('an empty duration says so', () => {
+    const error = configError(() => load({ env: { STACKD_RECONCILE_TIMEOUT: '' } }));
+    expect(error.message).toContain('reconcile.timeout');
+    expect(error.message).toContain('empty');
+  });
+
+  it('a duration longer than a timer can wait', () => {
+    const error = configError(() => load({ env: { STACKD_RECONCILE_RESYNC_INTERVAL: '1000h' } }));
+    expect(error.message).toContain('reconcile.resyncInterval');
+    expect(error.message).toMatch(/at most/);
+  });
+
   it('a bad flag names the flag', () => {
     const error = configError(() => load({ flags: { 'poll-interval': 'soon' } }));
     expect(error.message).toContain('source.pollInterval');

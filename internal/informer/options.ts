@@ -1,6 +1,7 @@
 /** Options of the informer, with their defaults. */
 import type Dockerode from 'dockerode';
 import type { Clock } from '../../pkg/clock/index.js';
+import { checkNumber } from '../../pkg/validate/index.js';
 
 /** The part of a winston logger the informer uses. */
 export interface InformerLogger {
@@ -62,12 +63,8 @@ export const silentLogger: InformerLogger = {
   warn: () => undefined,
 };
 
-/** Validate one non-negative number option with the package's one message pattern. */
+/** Validates one number option (a finite number from `min` and up) and returns it. */
 export function checkMs(name: string, value: number, min: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    throw new TypeError(
-      `Expected \`${name}\` to be a number from ${min} and up, got \`${String(value)}\` (${typeof value})`,
-    );
-  }
+  checkNumber(name, value, min);
   return value;
 }

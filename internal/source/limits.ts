@@ -1,4 +1,5 @@
 /** Bounds on what one stack may bring into the controller, so a hostile tree fails that stack only. */
+import { checkLimits } from '../../pkg/validate/index.js';
 
 export interface StackLimits {
   /**
@@ -35,15 +36,7 @@ export function stackLimitsOf(from: StackLimits): StackLimits {
 
 /** Fill in defaults and validate loudly (integers from 1 and up). */
 export function resolveStackLimits(partial: Partial<StackLimits> | undefined): StackLimits {
-  const limits = { ...DEFAULT_STACK_LIMITS, ...partial };
-  for (const [key, value] of Object.entries(limits)) {
-    if (!Number.isSafeInteger(value) || value < 1) {
-      throw new TypeError(
-        `Expected \`${key}\` to be an integer from 1 and up, got \`${String(value)}\` (${typeof value})`,
-      );
-    }
-  }
-  return limits;
+  return checkLimits({ ...DEFAULT_STACK_LIMITS, ...partial });
 }
 
 /** `16777216` → `16 MiB`, `1500` → `1500 bytes`: sizes in messages. */

@@ -1,4 +1,5 @@
 import { isAbsolute } from 'node:path';
+import { checkInteger, invalid } from '../../pkg/validate/index.js';
 import { resolveStackLimits, type StackLimits } from './limits.js';
 
 /** What the desired source logs through (a winston Logger fits). */
@@ -62,10 +63,6 @@ export interface GitSourceOptions {
 export type ResolvedOptions = Required<Omit<GitSourceOptions, 'auth' | 'logger' | 'limits'>> &
   Pick<GitSourceOptions, 'auth' | 'logger'> & { readonly limits: StackLimits };
 
-function describe(value: unknown): string {
-  return `\`${typeof value === 'string' ? value : JSON.stringify(value)}\` (${typeof value})`;
-}
-
 /** Fill in defaults and validate loudly, one message pattern for every option. */
 export function resolveOptions(options: GitSourceOptions): ResolvedOptions {
   const resolved = {
@@ -78,25 +75,21 @@ export function resolveOptions(options: GitSourceOptions): ResolvedOptions {
     ...options,
   };
   if (typeof resolved.url !== 'string' || resolved.url === '') {
-    throw new TypeError(`Expected \`url\` to be a non-empty string, got ${describe(resolved.url)}`);
+    throw invalid('url', 'a non-empty string', resolved.url);
   }
   if (
     typeof resolved.branch !== 'string' ||
     !/^[^\s~^:?*[\\]+$/.test(resolved.branch) ||
     resolved.branch.startsWith('-')
   ) {
-    throw new TypeError(`Expected \`branch\` to be a branch name, got ${describe(resolved.branch)}`);
+    throw invalid('branch', 'a branch name', resolved.branch);
   }
   if (typeof resolved.path !== 'string') {
-    throw new TypeError(`Expected \`path\` to be a string, got ${describe(resolved.path)}`);
+    throw invalid('path', 'a string', resolved.path);
   }
   if (typeof resolved.dataDir !== 'string' || !isAbsolute(resolved.dataDir)) {
-    throw new TypeError(`Expected \`dataDir\` to be an absolute path, got ${describe(resolved.dataDir)}`);
+    throw invalid('dataDir', 'an absolute path', resolved.dataDir);
   }
-  if (!Number.isInteger(resolved.fetchTimeoutMs) || resolved.fetchTimeoutMs < 1) {
-    throw new TypeError(
-      `Expected \`fetchTimeoutMs\` to be an integer from 1 and up, got ${describe(resolved.fetchTimeoutMs)}`,
-    );
-  }
+  checkInteger('fetchTimeoutMs', resolved.fetchTimeoutMs, 1);
   return { ...resolved, limits: resolveStackLimits(options.limits) };
 }

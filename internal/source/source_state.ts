@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '../../pkg/atomicfile/index.js';
 
 /**
  * `dataDir/source.json`: which remote and branch the local object store was last fetched from,

@@ -1,6 +1,7 @@
 /** Reading and atomically writing the state file (temp file, fsync, rename, fsync directory). */
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile, rename } from 'node:fs/promises';
+import { writeFileAtomic } from '../../pkg/atomicfile/index.js';
+import { realClock, type Clock } from '../../pkg/clock/index.js';
 import { idMap, parseState } from './schema.js';
 import { type StateData, emptyState } from './types.js';
 
@@ -32,7 +33,7 @@ function interrupted(data: StateData): StateData {
  * state is rebuilt from labels instead of stackd failing to start. When even the rename fails,
  * the empty state is returned all the same (`movedTo` says so; writes will report the cause).
  */
-export async function loadStateFile(path: string, now: () => Date = () => new Date()): Promise<LoadOutcome> {
+export async function loadStateFile(path: string, clock: Clock = realClock): Promise<LoadOutcome> {
   let reason: string;
   try {
     const text = await readFile(path, 'utf8');
@@ -46,7 +47,7 @@ export async function loadStateFile(path: string, now: () => Date = () => new Da
     const code = (error as NodeJS.ErrnoException).code;
     reason = `cannot read it (${code ?? (error as Error).message})`;
   }
-  const movedTo = `${path}.corrupt-${now().toISOString().replace(/[:.]/g, '-')}`;
+  const movedTo = `${path}.corrupt-${clock.date().toISOString().replace(/[:.]/g, '-')}`;
   try {
     await rename(path, movedTo);
     return { kind: 'corrupt', data: emptyState(), reason, movedTo };
@@ -62,26 +63,5 @@ export async function loadStateFile(path: string, now: () => Date = () => new Da
 }
 
 export async function writeStateFile(path: string, data: StateData): Promise<void> {
-  const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.tmp`);
-  try {
-    const file = await open(tmp, 'w', 0o600);
-    try {
-      await file.writeFile(JSON.stringify(data, null, 1));
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(tmp, path);
-  } catch (error) {
-    await rm(tmp, { force: true }).catch(() => undefined);
-    throw error;
-  }
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  await writeFileAtomic(path, JSON.stringify(data, null, 1), { mode: 0o600, fsync: true, fsyncDir: true });
 }

@@ -14,13 +14,17 @@
  * and reads it back — so of several stackds starting over one stale lock, exactly one gets it.
  */
 import { readFileSync, statSync, unlinkSync } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
+import { layoutOf } from '../layout/index.js';
+import { writeFileAtomic } from '../../pkg/atomicfile/index.js';
+import { realClock, sleep, type Clock } from '../../pkg/clock/index.js';
 import type { Logger } from '../log/index.js';
 import { processIdentity } from '../proc/index.js';
 import { LogEvent } from '../log/index.js';
 
-export const LOCK_FILE = 'stackd.lock';
+/** The lock's file name in `dataDir` (`layout.lockFile`). */
+export const LOCK_FILE = basename(layoutOf('/').lockFile);
 
 /** Another live stackd holds the lock: `another stackd (pid N) is using dataDir D; stop it first`. */
 export class DataDirLockedError extends Error {
@@ -56,6 +60,8 @@ export interface AcquireOptions {
    * created and not yet written: wait for it rather than replace it. @default 2000
    */
   readonly youngMs?: number;
+  /** Wall-clock time (compared with file mtimes) and waits. @default realClock */
+  readonly clock?: Clock;
 }
 
 /** Lock paths this process holds or is taking (a second take in the same process fails). */
@@ -77,7 +83,7 @@ interface Found {
 /** Takes `dataDir/stackd.lock` or throws DataDirLockedError (or LockError). */
 export async function acquireDataDirLock(options: AcquireOptions): Promise<DataDirLock> {
   const dataDir = resolve(options.dataDir);
-  const path = resolve(dataDir, LOCK_FILE);
+  const path = layoutOf(dataDir).lockFile;
   if (held.has(path)) throw new DataDirLockedError(process.pid, dataDir);
   held.add(path);
   try {
@@ -91,6 +97,9 @@ export async function acquireDataDirLock(options: AcquireOptions): Promise<DataD
 async function take(path: string, dataDir: string, options: AcquireOptions): Promise<DataDirLock> {
   const { logger } = options;
   const youngMs = options.youngMs ?? 2000;
+  const clock = options.clock ?? realClock;
+  /** File mtimes are wall-clock times. */
+  const wallMs = (): number => clock.date().getTime();
   try {
     await mkdir(dataDir, { recursive: true });
   } catch (error) {
@@ -98,9 +107,9 @@ async function take(path: string, dataDir: string, options: AcquireOptions): Pro
   }
   const me = await processIdentity(process.pid);
   const content = `${process.pid}\n${me === undefined ? '' : `${me.boot} ${me.start}\n`}`;
-  const deadline = Date.now() + youngMs + 10_000;
+  const deadline = wallMs() + youngMs + 10_000;
   let garbageSince: number | undefined;
-  while (Date.now() < deadline) {
+  while (wallMs() < deadline) {
     const created = await create(path, content, logger);
     if (created !== undefined) return lockOf(path, created);
     const found = await look(path);
@@ -110,17 +119,17 @@ async function take(path: string, dataDir: string, options: AcquireOptions): Pro
     if (holder === undefined) {
       // Maybe a stackd between its create and its write: give it `youngMs`, counted from the
       // file's mtime or from when we first saw it, whichever is longer ago (the clock may jump).
-      garbageSince ??= Date.now();
-      if (Math.max(Date.now() - found.mtimeMs, Date.now() - garbageSince) < youngMs) {
-        await sleep(50);
+      garbageSince ??= wallMs();
+      if (Math.max(wallMs() - found.mtimeMs, wallMs() - garbageSince) < youngMs) {
+        await sleep(clock, 50);
         continue;
       }
     } else {
       garbageSince = undefined;
     }
-    const taken = await withGuard(path, () => replace(path, found, content));
+    const taken = await withGuard(path, wallMs(), () => replace(path, found, content));
     if (taken === 'busy' || taken === 'changed') {
-      if (taken === 'busy') await sleep(20);
+      if (taken === 'busy') await sleep(clock, 20);
       continue;
     }
     const was =
@@ -206,18 +215,9 @@ async function replace(
 ): Promise<Created | 'changed' | 'nospace'> {
   const again = await look(path);
   if (again?.ino !== found.ino || again.dev !== found.dev || again.text !== found.text) return 'changed';
-  const tmp = `${path}.${process.pid}.tmp`;
   try {
-    const handle = await open(tmp, 'w', 0o644);
-    try {
-      await handle.writeFile(content);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, path);
+    await writeFileAtomic(path, content, { fsync: true });
   } catch (error) {
-    await rm(tmp, { force: true }).catch(() => undefined);
     if (isNoSpace(error)) return 'nospace';
     throw new LockError(`cannot replace the stale lock ${path}: ${reasonOf(error)}`, { cause: error });
   }
@@ -230,7 +230,7 @@ async function replace(
  * one stale lock only one at a time looks at it and replaces it; 'busy' if another holds the
  * guard. A guard older than GUARD_STALE_MS was left by a stackd killed mid-takeover: removed.
  */
-async function withGuard<T>(path: string, fn: () => Promise<T>): Promise<T | 'busy'> {
+async function withGuard<T>(path: string, nowMs: number, fn: () => Promise<T>): Promise<T | 'busy'> {
   const guard = `${path}.takeover`;
   let handle;
   try {
@@ -241,7 +241,7 @@ async function withGuard<T>(path: string, fn: () => Promise<T>): Promise<T | 'bu
       throw new LockError(`cannot create ${guard}: ${reasonOf(error)}`, { cause: error });
     }
     const old = await stat(guard).catch(() => undefined);
-    if (old !== undefined && Date.now() - old.mtimeMs > GUARD_STALE_MS) await rm(guard, { force: true });
+    if (old !== undefined && nowMs - old.mtimeMs > GUARD_STALE_MS) await rm(guard, { force: true });
     return 'busy';
   }
   const ours = await handle.stat();
@@ -345,8 +345,4 @@ function reasonOf(error: unknown): string {
   const code = codeOf(error);
   const known = typeof code === 'string' ? REASONS[code] : undefined;
   return known ?? (error instanceof Error ? error.message : String(error));
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { memoryLogger } from '../log/memory.test-helpers.js';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type { HistoryEntry } from '../status/index.js';
+import { FakeClock } from '../../pkg/clock/fake.js';
 import {
   HISTORY_LIMIT,
   RUNS_LIMIT,
@@ -146,7 +147,7 @@ describe('state file', () => {
     const text = content();
     await writeFile(statePath(), text);
     const at = new Date('2024-05-06T07:08:09.010Z');
-    const outcome = await loadStateFile(statePath(), () => at);
+    const outcome = await loadStateFile(statePath(), new FakeClock(0, at.getTime()));
     expect(outcome.kind).toBe('corrupt');
     expect(outcome.data).toEqual(emptyState());
     if (outcome.kind !== 'corrupt') throw new Error('unreachable');
@@ -159,7 +160,10 @@ describe('state file', () => {
   it('a directory in place of the file is moved aside too', async () => {
     await mkdir(statePath());
     await writeFile(join(statePath(), 'x'), 'inside');
-    const outcome = await loadStateFile(statePath(), () => new Date('2024-05-06T07:08:09.010Z'));
+    const outcome = await loadStateFile(
+      statePath(),
+      new FakeClock(0, Date.parse('2024-05-06T07:08:09.010Z')),
+    );
     expect(outcome.kind).toBe('corrupt');
     if (outcome.kind !== 'corrupt') throw new Error('unreachable');
     expect(outcome.reason).toMatch(/EISDIR/);
@@ -281,7 +285,11 @@ describe('StateStore', () => {
     await writeFile(statePath(), '{"version": 1, "stacks": {"apps/web": {"status": "syn');
     const log = memoryLogger();
     const at = new Date('2024-05-06T07:08:09.010Z');
-    const store = await StateStore.open({ dataDir: dir, logger: log.logger, now: () => at });
+    const store = await StateStore.open({
+      dataDir: dir,
+      logger: log.logger,
+      clock: new FakeClock(0, at.getTime()),
+    });
     expect(store.loaded).toBe('corrupt');
     expect(store.data).toEqual(emptyState());
     const moved = `${statePath()}.corrupt-2024-05-06T07-08-09-010Z`;

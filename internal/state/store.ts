@@ -1,23 +1,18 @@
 /** The in-memory state with serialized, coalesced, atomic persistence. */
-import { join } from 'node:path';
+import { realClock, type Clock } from '../../pkg/clock/index.js';
+import { layoutOf } from '../layout/index.js';
 import type { Logger } from '../log/index.js';
 import type { HistoryEntry } from '../status/index.js';
 import { type LoadOutcome, loadStateFile, writeStateFile } from './file.js';
 import { idMap } from './schema.js';
-import {
-  HISTORY_LIMIT,
-  RUNS_LIMIT,
-  type RunRecord,
-  type StackRecord,
-  type StateData,
-} from './types.js';
+import { HISTORY_LIMIT, RUNS_LIMIT, type RunRecord, type StackRecord, type StateData } from './types.js';
 import { LogEvent } from '../log/index.js';
 
 export interface StateStoreOptions {
   readonly dataDir: string;
   readonly logger: Logger;
-  /** @default () => new Date() */
-  readonly now?: () => Date;
+  /** Names a corrupt file moved aside. @default realClock */
+  readonly clock?: Clock;
 }
 
 export class StateStore {
@@ -39,8 +34,8 @@ export class StateStore {
   }
 
   static async open(options: StateStoreOptions): Promise<StateStore> {
-    const path = join(options.dataDir, 'state.json');
-    const outcome = await loadStateFile(path, options.now);
+    const path = layoutOf(options.dataDir).stateFile;
+    const outcome = await loadStateFile(path, options.clock ?? realClock);
     if (outcome.kind === 'corrupt') {
       options.logger.warn(
         `state file not usable (${outcome.reason}): ${outcome.movedTo === '' ? 'left in place' : 'moved aside'}, state will be rebuilt from container labels`,

@@ -1,5 +1,6 @@
 /** A manually driven `Clock` for exact, fast tests of timing: time moves only by `advance`. */
 
+import { checkNumber } from '../validate/index.js';
 import type { Clock, TimerHandle } from './clock.js';
 
 interface FakeTimer {
@@ -11,11 +12,7 @@ interface FakeTimer {
 export const FAKE_EPOCH_MS = Date.UTC(2026, 0, 1);
 
 function checkMs(name: string, value: number): void {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new TypeError(
-      `Expected \`${name}\` to be a finite number from 0 and up, got \`${String(value)}\` (${typeof value})`,
-    );
-  }
+  checkNumber(name, value, 0);
 }
 
 export class FakeClock implements Clock {

@@ -1,4 +1,5 @@
 /** Bounds on what the parser accepts, so that a hostile repository cannot exhaust the controller. */
+import { checkLimits } from '../validate/index.js';
 export interface ParseLimits {
   /**
    * Largest compose file accepted, in bytes.
@@ -25,13 +26,5 @@ export const DEFAULT_LIMITS: ParseLimits = {
 };
 
 export function resolveLimits(partial: Partial<ParseLimits> | undefined): ParseLimits {
-  const limits = { ...DEFAULT_LIMITS, ...partial };
-  for (const [key, value] of Object.entries(limits)) {
-    if (!Number.isInteger(value) || value < 1) {
-      throw new TypeError(
-        `Expected \`${key}\` to be an integer from 1 and up, got \`${value}\` (${typeof value})`,
-      );
-    }
-  }
-  return limits;
+  return checkLimits({ ...DEFAULT_LIMITS, ...partial });
 }

@@ -3,7 +3,8 @@
 import { realClock, type Clock, type TimerHandle } from '../clock/clock.js';
 import { DeadlineHeap } from './deadline_heap.js';
 import { WorkQueue, type Queue, type QueueOptions } from './queue.js';
-import { checkKey, invalid } from './validate.js';
+import { invalid } from '../validate/index.js';
+import { checkKey } from './check_key.js';
 
 export type DelayingQueueOptions = QueueOptions;
 

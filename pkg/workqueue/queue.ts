@@ -2,7 +2,7 @@
 
 import { realClock, type Clock } from '../clock/clock.js';
 import type { WorkQueueMetrics } from './metrics.js';
-import { checkKey } from './validate.js';
+import { checkKey } from './check_key.js';
 
 export interface QueueOptions {
   /**

@@ -1,7 +1,7 @@
 /** Rate limiters decide how long a key waits before it is retried (client-go's `workqueue` limiters). */
 
 import { backoffDelay, realClock, type Clock } from '../clock/index.js';
-import { checkInteger, checkNumber, invalid } from './validate.js';
+import { checkInteger, checkNumber, invalid } from '../validate/index.js';
 
 /** Decides the delay before a key's next retry and tracks its failures. */
 export interface RateLimiter {

@@ -3,7 +3,7 @@
 import { DelayingWorkQueue, type DelayingQueue, type DelayingQueueOptions } from './delaying.js';
 import type { WorkQueueMetrics } from './metrics.js';
 import { createDefaultControllerRateLimiter, type RateLimiter } from './rate_limiters.js';
-import { checkKey } from './validate.js';
+import { checkKey } from './check_key.js';
 
 export interface RateLimitingQueueOptions extends DelayingQueueOptions {
   /**

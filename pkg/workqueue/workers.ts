@@ -3,7 +3,7 @@
 import { realClock, type Clock, type TimerHandle } from '../clock/clock.js';
 import type { RateLimitingQueue } from './rate_limiting.js';
 import { isTerminalError } from './terminal_error.js';
-import { checkInteger, checkNumber } from './validate.js';
+import { checkInteger, checkNumber } from '../validate/index.js';
 
 /** What a handler asks for; `undefined` (or returning nothing) means done. */
 export type Result = undefined | { readonly requeueAfter?: number };

@@ -1,9 +1,19 @@
+/** The one atomic file write of stackd (state, manifests, source state, env files, lock, override). */
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 function tempPath(path: string): string {
   return join(dirname(path), `.${basename(path)}.stackd-${randomBytes(6).toString('hex')}.tmp`);
+}
+
+export interface AtomicWriteOptions {
+  /** @default 0o644 */
+  readonly mode?: number;
+  /** Flush the file to disk before the rename. @default false */
+  readonly fsync?: boolean;
+  /** Also flush the directory after the rename, so the new name survives a power loss. @default false */
+  readonly fsyncDir?: boolean;
 }
 
 /**
@@ -13,7 +23,7 @@ function tempPath(path: string): string {
 export async function writeFileAtomic(
   path: string,
   content: Uint8Array | string,
-  options: { readonly mode?: number; readonly fsync?: boolean } = {},
+  options: AtomicWriteOptions = {},
 ): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const temp = tempPath(path);
@@ -28,7 +38,15 @@ export async function writeFileAtomic(
     }
     await rename(temp, path);
   } catch (error) {
-    await rm(temp, { force: true });
+    await rm(temp, { force: true }).catch(() => undefined);
     throw error;
+  }
+  if (options.fsyncDir === true) {
+    const dir = await open(dirname(path), 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
   }
 }

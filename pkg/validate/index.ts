@@ -1,15 +1,13 @@
-/** Loud option and argument checks, all with one message pattern (p-queue's). */
+/**
+ * Loud option and argument checks for every package, all with one message pattern (p-queue's):
+ * ``Expected `name` to be <expectation>, got `value` (type)``.
+ */
 
 /** ``Expected `name` to be <expectation>, got `value` (type)``. */
 export function invalid(name: string, expectation: string, value: unknown): TypeError {
   return new TypeError(
     `Expected \`${name}\` to be ${expectation}, got \`${String(value)}\` (${typeof value})`,
   );
-}
-
-/** Throws unless `value` is a string (keys are stack ids). */
-export function checkKey(value: unknown): asserts value is string {
-  if (typeof value !== 'string') throw invalid('key', 'a string', value);
 }
 
 /** Throws unless `value` is an integer from `min` and up. */
@@ -29,4 +27,12 @@ export function checkNumber(
   if (typeof value !== 'number' || Number.isNaN(value) || value < min || (!infinite && value === Infinity)) {
     throw invalid(name, `a ${infinite ? '' : 'finite '}number from ${min} and up`, value);
   }
+}
+
+/** Throws unless every value of `limits` is a safe integer from 1 and up; returns `limits`. */
+export function checkLimits<T extends Readonly<Record<string, number>>>(limits: T): T {
+  for (const [key, value] of Object.entries(limits)) {
+    if (!Number.isSafeInteger(value) || value < 1) throw invalid(key, 'an integer from 1 and up', value);
+  }
+  return limits;
 }
