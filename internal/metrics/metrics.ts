@@ -1,4 +1,5 @@
 /** `createMetrics`: one registry holding every stackd metric, and the hooks that feed it. */
+import { realClock, type Clock } from '../../pkg/clock/index.js';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ControllerHooks } from '../controller/hooks.js';
 import {
@@ -26,8 +27,8 @@ export interface MetricsOptions {
   readonly longestRunningSeconds?: () => number;
   /** Register prom-client's default process metrics. @default true */
   readonly defaultMetrics?: boolean;
-  /** Milliseconds since the epoch, for timestamps. @default Date.now */
-  readonly now?: () => number;
+  /** Timestamps (wall clock) and the render cache's age. @default realClock */
+  readonly clock?: Clock;
 }
 
 export interface Metrics {
@@ -97,12 +98,12 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     }
     return out as T;
   };
+  const clock = options.clock ?? realClock;
   const hooks: ControllerHooks = counted({
-    ...sourceHooks(registry, options.now ?? Date.now),
+    ...sourceHooks(registry, clock),
     ...stackHooks(registry),
     queue: counted(queueHooks(registry, options.longestRunningSeconds ?? (() => 0))),
   });
-  const now = options.now ?? Date.now;
   let cached: { key: string; at: number; text: string } | undefined;
   let rendering: { key: string; text: Promise<string> } | undefined;
   return {
@@ -114,10 +115,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
     render() {
       const key = `${generation}:${runtimeUp() ? 1 : 0}`;
-      if (cached?.key === key && now() - cached.at < RENDER_MAX_AGE_MS) return Promise.resolve(cached.text);
+      if (cached?.key === key && clock.now() - cached.at < RENDER_MAX_AGE_MS)
+        return Promise.resolve(cached.text);
       if (rendering?.key === key) return rendering.text;
       const text = registry.metrics().then((body) => {
-        cached = { key, at: now(), text: body };
+        cached = { key, at: clock.now(), text: body };
         return body;
       });
       const current = { key, text };

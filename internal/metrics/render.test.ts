@@ -1,4 +1,5 @@
 import { describe, expect, it, jest } from '@jest/globals';
+import { FakeClock } from '../../pkg/clock/fake.js';
 import { Registry } from 'prom-client';
 import type { StackRecord } from '../state/index.js';
 import { DROPPED_DEFAULT_METRICS, createMetrics } from './metrics.js';
@@ -15,25 +16,28 @@ const SYNCED: StackRecord = {
 
 describe('Metrics.render', () => {
   it('renders once for concurrent callers and reuses the body while nothing changes, for at most a second', async () => {
-    let now = 1_000_000;
+    const clock = new FakeClock(1_000_000);
     const registry = new Registry();
-    const metrics = createMetrics({ registry, defaultMetrics: false, now: () => now });
+    const metrics = createMetrics({ registry, defaultMetrics: false, clock });
     const spy = jest.spyOn(registry, 'metrics');
     const bodies = await Promise.all(Array.from({ length: 500 }, () => metrics.render()));
     expect(spy).toHaveBeenCalledTimes(1);
     expect(new Set(bodies).size).toBe(1);
-    now += 999;
+    clock.advance(999);
     await metrics.render();
     expect(spy).toHaveBeenCalledTimes(1);
-    now += 1;
+    clock.advance(1);
     await metrics.render();
     expect(spy).toHaveBeenCalledTimes(2);
   });
 
   it('a change any hook reports is in the next render at once', async () => {
-    const now = 1_000_000;
     let up = true;
-    const metrics = createMetrics({ defaultMetrics: false, now: () => now, runtimeUp: () => up });
+    const metrics = createMetrics({
+      defaultMetrics: false,
+      clock: new FakeClock(1_000_000),
+      runtimeUp: () => up,
+    });
     expect(await metrics.render()).not.toContain('stack="web"');
     metrics.hooks.stackRecord?.('web', SYNCED);
     expect(await metrics.render()).toContain('stackd_stack_status{stack="web",status="synced"} 1');

@@ -1,4 +1,5 @@
 /** Desired-source metrics: fetch outcomes and durations, the current revision, the last good fetch. */
+import type { Clock } from '../../pkg/clock/index.js';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { ControllerHooks } from '../controller/hooks.js';
 import {
@@ -13,7 +14,7 @@ const FETCH_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
 export function sourceHooks(
   registry: Registry,
-  now: () => number,
+  clock: Clock,
 ): Required<Pick<ControllerHooks, 'fetch' | 'revision'>> {
   const fetches = new Counter({
     name: SOURCE_FETCH_TOTAL,
@@ -43,7 +44,7 @@ export function sourceHooks(
     fetch: (result, seconds) => {
       fetches.inc({ result });
       duration.observe(seconds);
-      if (result === 'success') lastSuccess.set(now() / 1000);
+      if (result === 'success') lastSuccess.set(clock.date().getTime() / 1000);
     },
     revision: (current) => {
       revision.reset();

@@ -5,6 +5,7 @@
  * is answered without a refresh. Only verified deliveries are recorded, so unsigned requests
  * cannot block real ones.
  */
+import { realClock, type Clock } from '../../pkg/clock/index.js';
 import { createHash } from 'node:crypto';
 import type { Headers } from './webhook_signature.js';
 
@@ -23,21 +24,21 @@ export interface DeliveryLogOptions {
   readonly windowMs?: number;
   /** Most deliveries remembered (the oldest go first). @default 10000 */
   readonly max?: number;
-  /** @default Date.now */
-  readonly now?: () => number;
+  /** @default realClock */
+  readonly clock?: Clock;
 }
 
 export class DeliveryLog {
   readonly #windowMs: number;
   readonly #max: number;
-  readonly #now: () => number;
+  readonly #clock: Clock;
   /** Key → when it expires; insertion order is age order (a key is never re-inserted). */
   readonly #seen = new Map<string, number>();
 
   constructor(options: DeliveryLogOptions = {}) {
     this.#windowMs = options.windowMs ?? 3_600_000;
     this.#max = options.max ?? 10_000;
-    this.#now = options.now ?? Date.now;
+    this.#clock = options.clock ?? realClock;
   }
 
   /**
@@ -45,7 +46,7 @@ export class DeliveryLog {
    * `same body`); if not, it is recorded.
    */
   replayOf(headers: Headers, raw: Buffer): string | undefined {
-    const now = this.#now();
+    const now = this.#clock.now();
     for (const [key, expires] of this.#seen) {
       if (expires > now && this.#seen.size <= this.#max) break;
       this.#seen.delete(key);

@@ -97,7 +97,7 @@ class GitSourceImpl implements GitSource {
       const gitdir = this.#repoDir();
       const revision = await localBranchHead(gitdir, this.#options.branch);
       if (revision === undefined) return undefined;
-      const fetchedAt = revision === state.revision ? new Date(state.fetchedAt) : this.#options.now();
+      const fetchedAt = revision === state.revision ? new Date(state.fetchedAt) : this.#options.clock.date();
       const snapshot = await this.#build(gitdir, revision, fetchedAt);
       // A refresh may have published a newer snapshot meanwhile: never replace it.
       if (this.current() === undefined) this.#publish(snapshot);
@@ -131,7 +131,7 @@ class GitSourceImpl implements GitSource {
   }
 
   async #refresh(signal: AbortSignal | undefined): Promise<Snapshot> {
-    const started = Date.now();
+    const started = this.#options.clock.now();
     const logger = this.#options.logger;
     try {
       const { gitdir, revision } = await this.#resolve(signal);
@@ -141,11 +141,11 @@ class GitSourceImpl implements GitSource {
           event: LogEvent.sourceFetch,
           result: 'unchanged',
           revision,
-          durationMs: Date.now() - started,
+          durationMs: this.#options.clock.now() - started,
         });
         return previous;
       }
-      const fetchedAt = this.#options.now();
+      const fetchedAt = this.#options.clock.date();
       const snapshot = await this.#build(gitdir, revision, fetchedAt);
       if (this.#where.kind === 'http') {
         await writeSourceState(this.#statePath(), {
@@ -162,7 +162,7 @@ class GitSourceImpl implements GitSource {
         revision,
         previousRevision: previous?.revision ?? null,
         stacks: snapshot.stacks.size,
-        durationMs: Date.now() - started,
+        durationMs: this.#options.clock.now() - started,
       });
       return snapshot;
     } catch (error) {
@@ -173,7 +173,7 @@ class GitSourceImpl implements GitSource {
       logger?.warn(failure.message, {
         event: LogEvent.sourceFetch,
         result: 'failure',
-        durationMs: Date.now() - started,
+        durationMs: this.#options.clock.now() - started,
       });
       throw failure;
     }

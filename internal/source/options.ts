@@ -1,4 +1,5 @@
 import { isAbsolute } from 'node:path';
+import { realClock, type Clock } from '../../pkg/clock/index.js';
 import { checkInteger, invalid } from '../../pkg/validate/index.js';
 import { resolveStackLimits, type StackLimits } from './limits.js';
 
@@ -48,10 +49,10 @@ export interface GitSourceOptions {
    */
   readonly fetchTimeoutMs?: number;
   /**
-   * The clock, for `fetchedAt`.
-   * @default () => new Date()
+   * The clock, for `fetchedAt` and fetch durations.
+   * @default realClock
    */
-  readonly now?: () => Date;
+  readonly clock?: Clock;
   /**
    * Per-stack bounds (`source.maxFileSize`, `source.maxStackSize`, `source.maxStackFiles`): a
    * stack over one is invalid, with a message naming the limit.
@@ -71,7 +72,7 @@ export function resolveOptions(options: GitSourceOptions): ResolvedOptions {
     include: ['**'],
     exclude: [],
     fetchTimeoutMs: 60_000,
-    now: () => new Date(),
+    clock: realClock,
     ...options,
   };
   if (typeof resolved.url !== 'string' || resolved.url === '') {

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { FakeClock } from '../../pkg/clock/fake.js';
 import { Registry } from 'prom-client';
 import { METRIC_NAMES, type Metrics, createMetrics } from '../../internal/metrics/index.js';
 import type { StackRecord } from '../../internal/state/index.js';
@@ -50,7 +51,11 @@ describe('GET /metrics', () => {
   let up = true;
   beforeEach(async () => {
     up = true;
-    metrics = createMetrics({ runtimeUp: () => up, longestRunningSeconds: () => 2.5, now: () => NOW_MS });
+    metrics = createMetrics({
+      runtimeUp: () => up,
+      longestRunningSeconds: () => 2.5,
+      clock: new FakeClock(0, NOW_MS),
+    });
     h = await startServer({ metrics, webhookSecret: 'whsec-0123456789' });
   });
   afterEach(async () => {
