@@ -1,4 +1,5 @@
 /** The desired source's one error class, and the scrubbing that keeps credentials out of it. */
+import { redactUrl } from '../log/redact.js';
 
 /** Fetching or reading the desired state failed; the last good snapshot is kept (FR-012). */
 export class SourceError extends Error {
@@ -10,7 +11,7 @@ export class SourceError extends Error {
  * (`https://user:token@host` → `https://***@host`) and every listed secret value.
  */
 export function scrub(text: string, secrets: readonly string[] = []): string {
-  let out = text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi, '$1***@');
+  let out = redactUrl(text);
   for (const secret of secrets) {
     if (secret.length > 0) out = out.split(secret).join('***');
   }

@@ -1,4 +1,5 @@
 import { stat, readFile } from 'node:fs/promises';
+import { redactUrl } from '../log/redact.js';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isCode } from './tree_directory.js';
@@ -40,9 +41,7 @@ export function parseLocation(url: string, auth?: { username?: string; token?: s
   }
   if (/^file:\/\//i.test(url)) return { kind: 'local', path: fileURLToPath(url) };
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url) || /^[^/]+@[^/:]+:/.test(url)) {
-    throw new TypeError(
-      `Expected \`url\` to be an http(s) URL or a local path, got \`${url.replace(/\/\/[^/@]*@/, '//***@')}\``,
-    );
+    throw new TypeError(`Expected \`url\` to be an http(s) URL or a local path, got \`${redactUrl(url)}\``);
   }
   return { kind: 'local', path: isAbsolute(url) ? url : resolve(url) };
 }
