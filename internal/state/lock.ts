@@ -15,12 +15,14 @@
  */
 import { readFileSync, statSync, unlinkSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
+import { layoutOf } from '../layout/index.js';
 import type { Logger } from '../log/index.js';
 import { processIdentity } from '../proc/index.js';
 import { LogEvent } from '../log/index.js';
 
-export const LOCK_FILE = 'stackd.lock';
+/** The lock's file name in dataDir (`stackd.lock`, from the layout). */
+export const LOCK_FILE = basename(layoutOf('/').lockFile);
 
 /** Another live stackd holds the lock: `another stackd (pid N) is using dataDir D; stop it first`. */
 export class DataDirLockedError extends Error {
@@ -77,7 +79,7 @@ interface Found {
 /** Takes `dataDir/stackd.lock` or throws DataDirLockedError (or LockError). */
 export async function acquireDataDirLock(options: AcquireOptions): Promise<DataDirLock> {
   const dataDir = resolve(options.dataDir);
-  const path = resolve(dataDir, LOCK_FILE);
+  const path = layoutOf(dataDir).lockFile;
   if (held.has(path)) throw new DataDirLockedError(process.pid, dataDir);
   held.add(path);
   try {

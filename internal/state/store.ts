@@ -1,5 +1,5 @@
 /** The in-memory state with serialized, coalesced, atomic persistence. */
-import { join } from 'node:path';
+import { layoutOf } from '../layout/index.js';
 import type { Logger } from '../log/index.js';
 import type { HistoryEntry } from '../status/index.js';
 import { type LoadOutcome, loadStateFile, writeStateFile } from './file.js';
@@ -40,7 +40,7 @@ export class StateStore {
   }
 
   static async open(options: StateStoreOptions): Promise<StateStore> {
-    const path = join(options.dataDir, 'state.json');
+    const path = layoutOf(options.dataDir).stateFile;
     const outcome = await loadStateFile(path, options.now);
     if (outcome.kind === 'corrupt') {
       options.logger.warn(
