@@ -14,7 +14,8 @@ import { silentLogger } from '../log/index.js';
 import { memoryLogger } from '../log/memory.test-helpers.js';
 import type { DesiredStack, Snapshot } from '../source/types.js';
 import { StateStore, type StackRecord } from '../state/index.js';
-import { INSTANCE, container } from './fixtures.test-helpers.js';
+import { FAKE_EPOCH_MS } from '../../pkg/clock/fake.js';
+import { INSTANCE, container, project } from './fixtures.test-helpers.js';
 import type { ReconcileRequest, ReconcileSettings } from './options.js';
 import { StackReconciler } from './reconciler.js';
 import type { ReconcileOutcome } from './recorder.js';
@@ -24,6 +25,22 @@ export type ComposeOp = 'validate' | 'up' | 'down';
 export interface ComposeCall {
   readonly op: ComposeOp;
   readonly target: ComposeTarget;
+}
+
+export const REV = 'a'.repeat(40);
+export const REV2 = 'b'.repeat(40);
+
+/** The wall-clock time of the fake clock at `ms`, as records show it. */
+export const at = (ms: number): string => new Date(FAKE_EPOCH_MS + ms).toISOString();
+
+/** The error `promise` rejects with (and a failure of the test if it does not). */
+export async function failure(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected the reconcile to fail');
 }
 
 export const SETTINGS: ReconcileSettings = {
@@ -55,6 +72,10 @@ export interface World {
   /** Runs one reconcile to its end, moving the clock whenever only a timer can move it on. */
   run(request: ReconcileRequest): Promise<ReconcileOutcome>;
   logs(): Promise<Record<string, unknown>[]>;
+  /** `level event stack` of every log line, in order. */
+  events(): Promise<string[]>;
+  /** Project `web` runs these services (labelled as ours, stack `web`), with these service hashes. */
+  running(...services: [string, string][]): void;
   close(): Promise<void>;
 }
 
@@ -170,6 +191,18 @@ export async function createWorld(): Promise<World> {
       return running;
     },
     logs: lines,
+    async events(): Promise<string[]> {
+      return (await lines()).map((l) => `${String(l['level'])} ${String(l['event'])} ${String(l['stack'])}`);
+    },
+    running(...services: [string, string][]): void {
+      projects.set(
+        'web',
+        project(
+          'web',
+          services.map(([name, hash]) => container('web', name, { hash })),
+        ),
+      );
+    },
     async close(): Promise<void> {
       await state.flush();
       await rm(dataDir, { recursive: true, force: true });
