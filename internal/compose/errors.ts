@@ -13,6 +13,12 @@ export interface ComposeErrorDetails {
   readonly aborted: boolean;
 }
 
+/**
+ * How a compose command failed: `exited` non-zero (compose said no: see `stderrTail`), was killed
+ * because it `timed_out`, or because the caller `aborted` it.
+ */
+export type ComposeErrorKind = 'exited' | 'timed_out' | 'aborted';
+
 /** A compose command ran and failed (non-zero exit, timeout or abort). */
 export class ComposeError extends Error implements ComposeErrorDetails {
   override readonly name = 'ComposeError';
@@ -30,6 +36,16 @@ export class ComposeError extends Error implements ComposeErrorDetails {
     this.timedOut = details.timedOut;
     this.aborted = details.aborted;
   }
+
+  /** Derived from `timedOut` and `aborted` (a getter: the error's own fields stay as they were). */
+  get kind(): ComposeErrorKind {
+    return this.timedOut ? 'timed_out' : this.aborted ? 'aborted' : 'exited';
+  }
+}
+
+/** True for a ComposeError: a compose command ran and failed. Classify it by its `kind`. */
+export function isComposeError(error: unknown): error is ComposeError {
+  return error instanceof ComposeError;
 }
 
 /** Neither the configured compose command nor (for `auto`) any fallback can be run. */

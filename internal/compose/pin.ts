@@ -9,6 +9,7 @@
 import { constants } from 'node:fs';
 import { access, mkdir, readdir, realpath, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { basename, delimiter, isAbsolute, join, relative, resolve } from 'node:path';
+import { emptyEnvFileOf } from '../layout/index.js';
 import { AUTO_CANDIDATES, displayCommand, splitCommand } from './command.js';
 
 /** Where the docker CLI looks for CLI plugins after the user's directory (docker/cli, Linux). */
@@ -154,7 +155,7 @@ async function prepareDockerConfig(dir: string): Promise<void> {
   for (const name of await readdir(plugins)) {
     if (name !== 'docker-compose') await rm(join(plugins, name), { recursive: true, force: true });
   }
-  await writeFile(join(dir, 'empty.env'), '', { mode: 0o600 });
+  await writeFile(emptyEnvFileOf(dir), '', { mode: 0o600 });
 }
 
 /** `cli-plugins/docker-compose` → the plugin (a link made beside it, renamed over). */

@@ -38,6 +38,16 @@ export interface Layout {
   readonly emptyEnvFile: string;
 }
 
+/** A stack's work tree below `workRoot`: `work/<id>`, `/`-separated ids becoming directories. */
+export function workDirOf(workRoot: string, id: string): string {
+  return join(workRoot, ...id.split('/'));
+}
+
+/** The empty environment file of a compose client configuration directory: `<dockerConfig>/empty.env`. */
+export function emptyEnvFileOf(dockerConfig: string): string {
+  return join(dockerConfig, 'empty.env');
+}
+
 export function layoutOf(dataDir: string): Layout {
   const workRoot = join(dataDir, 'work');
   const overrides = join(dataDir, 'overrides');
@@ -53,9 +63,9 @@ export function layoutOf(dataDir: string): Layout {
     overrides,
     dockerConfig,
     children: join(dataDir, 'children'),
-    workDir: (id) => join(workRoot, ...id.split('/')),
+    workDir: (id) => workDirOf(workRoot, id),
     override: (project) => join(overrides, `${project}.yaml`),
     envFile: (project) => join(overrides, `${project}.env`),
-    emptyEnvFile: join(dockerConfig, 'empty.env'),
+    emptyEnvFile: emptyEnvFileOf(dockerConfig),
   };
 }

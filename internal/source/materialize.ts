@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { workDirOf } from '../layout/index.js';
 import { gitBlobId } from './build_stack.js';
 import { rm } from 'node:fs/promises';
 import { legacyManifestPath, manifestPath, readManifest, writeManifest } from './manifest.js';
@@ -46,7 +46,7 @@ export interface MaterializeReport {
 export async function materializeStack(options: MaterializeOptions): Promise<MaterializeReport> {
   const { stack } = options;
   const idParts = stack.id.split('/');
-  const dir = join(options.workRoot, ...idParts);
+  const dir = workDirOf(options.workRoot, stack.id);
   const manifestFile = manifestPath(options.manifestDir, stack.id, dir);
   const legacyFile = legacyManifestPath(options.manifestDir, stack.id, dir);
   const manifest = (await readManifest(manifestFile)) ?? (await readManifest(legacyFile));
@@ -97,7 +97,7 @@ export async function trackedFiles(
   id: string,
   workRoot: string,
 ): Promise<ReadonlySet<string>> {
-  const dir = join(workRoot, ...id.split('/'));
+  const dir = workDirOf(workRoot, id);
   const manifest =
     (await readManifest(manifestPath(manifestDir, id, dir))) ??
     (await readManifest(legacyManifestPath(manifestDir, id, dir)));

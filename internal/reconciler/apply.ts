@@ -1,0 +1,201 @@
+/**
+ * Apply: write the stack's files and label override, have compose validate them, take down the
+ * projects a rename left behind, `compose up`, wait until every service is ready, and check that
+ * the runtime now matches. The outcome is `synced` (or `out_of_sync` when a newer snapshot came
+ * meanwhile), or `failed` with why.
+ */
+import { join } from 'node:path';
+import { sleep } from '../../pkg/clock/index.js';
+import { isComposeError } from '../compose/index.js';
+import { writeOverride } from '../compose/override.js';
+import type { ComposeRunOptions, ComposeTarget } from '../compose/types.js';
+import type { ObservedProject } from '../informer/types.js';
+import { LogEvent } from '../log/index.js';
+import type { DesiredStack } from '../source/types.js';
+import type { RevisionHash } from '../status/index.js';
+import { serviceLabels } from './carry_forward.js';
+import { type ReconcileContext, describe } from './context.js';
+import { watchStarts } from './engine_watch.js';
+import { ReconcileError, TerminalReconcileError } from './errors.js';
+import { type StackPlan, planDesired } from './plan.js';
+import { waitReady } from './readiness.js';
+import type { ReconcileOutcome } from './recorder.js';
+import { downRenamed } from './rename.js';
+import { serviceStatuses } from './services.js';
+import { materialize, writeEnvFile } from './work_files.js';
+
+export interface ApplyInput {
+  readonly stack: DesiredStack;
+  readonly target: RevisionHash;
+  readonly plan: StackPlan;
+  readonly observed: ObservedProject | undefined;
+  /** Milliseconds the whole apply may take, waiting for containers included. */
+  readonly timeoutMs: number;
+  /** Projects the stack ran as before a rename in Git, taken down right before `up`. */
+  readonly removeFirst: readonly string[];
+  readonly signal?: AbortSignal;
+}
+
+export async function apply(ctx: ReconcileContext, input: ApplyInput): Promise<ReconcileOutcome> {
+  const { stack, target, plan, observed, signal } = input;
+  const { clock, layout, recorder, instance } = ctx;
+  const id = stack.id;
+  const started = clock.now();
+  const deadline = started + input.timeoutMs;
+  const fields = { ...target, project: stack.project };
+  recorder.begin(
+    id,
+    stack.project,
+    { status: 'syncing', message: plan.reason, ...recorder.syncedFallback(id, observed) },
+    {
+      level: 'info',
+      event: LogEvent.reconcileStart,
+      fields: { ...fields, action: plan.action, reason: plan.reason },
+    },
+  );
+  const workDir = layout.workDir(id);
+  try {
+    const env = await materialize(ctx, stack);
+    const overridePath = layout.override(stack.project);
+    await writeOverride(overridePath, serviceLabels(stack, observed, target, instance));
+    const envFile = await writeEnvFile(layout, stack.project, env);
+    const compose: ComposeTarget = {
+      project: stack.project,
+      dir: workDir,
+      envFile,
+      files: [...stack.composeFiles.map((f) => join(workDir, f)), overridePath],
+    };
+    const run = (): { timeoutMs: number; signal?: AbortSignal } => ({
+      timeoutMs: Math.max(1000, deadline - clock.now()),
+      ...(signal ? { signal } : {}),
+    });
+    try {
+      await ctx.compose.validate(compose, run());
+    } catch (error) {
+      if (!isComposeError(error) || error.kind === 'timed_out') throw error;
+      throw new TerminalReconcileError(id, `compose rejected the stack: ${error.message}`, { cause: error });
+    }
+    // A renamed project: the old one goes once the new files are known good, right before `up`
+    // (`-p OLD` with the new files: down finds the old project's containers by its label).
+    const userFiles = stack.composeFiles.map((f) => join(workDir, f));
+    for (const old of input.removeFirst) {
+      await downRenamed(ctx, {
+        id,
+        project: old,
+        files: userFiles,
+        envFile,
+        deadline,
+        ...(signal ? { signal } : {}),
+      });
+    }
+    await up(ctx, stack, compose, run(), input.timeoutMs);
+    const ready = await waitReady(stack, {
+      observe: () => ctx.informer.observeProject(stack.project, signal),
+      deadline,
+      now: () => clock.now(),
+      sleep: (ms) => sleep(clock, ms),
+    });
+    const after = await ctx.informer.observeProject(stack.project, signal);
+    const services = serviceStatuses(stack, after, instance);
+    if (!ready.ok) throw new ReconcileError(id, ready.message);
+    const check = planDesired(stack, after, { instance });
+    if (check.action !== 'none')
+      throw new ReconcileError(id, `still out of sync after apply: ${check.reason}`);
+    const durationMs = clock.now() - started;
+    const at = recorder.at();
+    return {
+      kind: 'applied',
+      record: {
+        project: stack.project,
+        patch: {
+          // A snapshot that came during the apply already asks for more: synced to what was
+          // applied, but not in sync (the queue runs the stack again).
+          ...(ctx.source.current()?.stacks.get(id)?.composeHash === target.composeHash
+            ? { status: 'synced' as const, message: '' }
+            : {
+                status: 'out_of_sync' as const,
+                message: 'queued: the desired state changed during the apply',
+              }),
+          synced: { ...target, at },
+          services,
+        },
+      },
+      result: {
+        target,
+        lastResult: { outcome: 'success', at, message: plan.reason, durationMs },
+        action: plan.action,
+      },
+      log: {
+        level: 'info',
+        event: LogEvent.reconcileSuccess,
+        fields: { ...fields, durationMs, action: plan.action, reason: plan.reason },
+      },
+    };
+  } catch (error) {
+    const durationMs = clock.now() - started;
+    const message = describe(error);
+    const after = ctx.informer.current().projects.get(stack.project);
+    return {
+      kind: 'failed',
+      record: {
+        project: stack.project,
+        patch: { status: 'failed', message, services: serviceStatuses(stack, after, instance) },
+      },
+      result: {
+        target,
+        lastResult: { outcome: 'failure', at: recorder.at(), message, durationMs },
+        action: plan.action,
+      },
+      log: {
+        level: 'error',
+        event: LogEvent.reconcileFailure,
+        fields: { ...fields, durationMs, action: plan.action, reason: message },
+      },
+      error: error instanceof ReconcileError ? error : new ReconcileError(id, message, { cause: error }),
+    };
+  }
+}
+
+/**
+ * `compose up`, watching that the engine starts what it creates: a container left `created`
+ * for half the timeout (at most a minute) marks the engine as not starting containers (not
+ * ready, `stackd_runtime_up` 0) until an up succeeds.
+ */
+async function up(
+  ctx: ReconcileContext,
+  stack: DesiredStack,
+  target: ComposeTarget,
+  options: ComposeRunOptions,
+  timeoutMs: number,
+): Promise<void> {
+  const { engine, clock, recorder } = ctx;
+  const watch =
+    engine === undefined
+      ? undefined
+      : watchStarts({
+          informer: ctx.informer,
+          project: stack.project,
+          boundMs: Math.min(60_000, Math.max(1000, Math.floor(timeoutMs / 2))),
+          now: () => clock.now(),
+          sleep: (ms) => sleep(clock, ms),
+          onStall: (reason) => {
+            if (engine.stalled() === undefined) {
+              recorder.log('error', LogEvent.runtimeStalled, stack.id, { project: stack.project, reason });
+            }
+            engine.markStalled(reason);
+          },
+        });
+  try {
+    await ctx.compose.up(target, options);
+  } finally {
+    watch?.stop();
+  }
+  const stalled = engine?.stalled();
+  if (stalled !== undefined) {
+    engine?.clear();
+    recorder.log('info', LogEvent.runtimeRecovered, stack.id, {
+      project: stack.project,
+      reason: `compose up succeeded; was: ${stalled}`,
+    });
+  }
+}

@@ -1,0 +1,202 @@
+/**
+ * Dispatch: read the latest snapshot and observation, decide, and hand the decision to its
+ * branch. The branches that only record (invalid, in sync, held, gone) are here; apply and
+ * removal have their own files. Every branch returns a ReconcileOutcome; none writes the final
+ * record itself.
+ */
+import type { ObservedProject } from '../informer/types.js';
+import { LogEvent } from '../log/index.js';
+import type { Snapshot } from '../source/types.js';
+import type { ServiceStatus } from '../status/index.js';
+import { apply } from './apply.js';
+import type { ReconcileContext } from './context.js';
+import { type Decision, decide } from './decide.js';
+import { ReconcileError, TerminalReconcileError } from './errors.js';
+import type { ReconcileRequest, ReconcileSettings } from './options.js';
+import type { ReconcileOutcome } from './recorder.js';
+import { remove } from './remove.js';
+import { serviceStatuses } from './services.js';
+import { leftoverProject, renamedProjects } from './universe.js';
+
+const NOOP: ReconcileOutcome = { kind: 'noop' };
+
+export async function dispatch(
+  ctx: ReconcileContext,
+  settings: () => ReconcileSettings,
+  request: ReconcileRequest,
+  signal?: AbortSignal,
+): Promise<ReconcileOutcome> {
+  const snapshot = ctx.source.current();
+  if (snapshot === undefined) return NOOP; // nothing desired known yet; the first snapshot enqueues all
+  const id = request.stack;
+  const desired = snapshot.stacks.get(id);
+  const observation = ctx.informer.current();
+  if (!observation.up) {
+    const message = `Docker engine unreachable: ${observation.error ?? 'no answer'}`;
+    return {
+      kind: 'unreachable',
+      record: { project: desired?.project, patch: { status: 'failed', message } },
+      log: {
+        level: 'warn',
+        event: LogEvent.reconcileFailure,
+        fields: { reason: message, project: desired?.project },
+      },
+      error: new ReconcileError(id, message),
+    };
+  }
+  const current = settings();
+  const force = request.force === true;
+  const renamedFrom =
+    desired === undefined ? [] : renamedProjects(observation, snapshot, id, desired.project, ctx.instance);
+  const decideWith = (observed: ObservedProject | undefined): Decision =>
+    decide({
+      desired,
+      observed,
+      desiredEmpty: snapshot.stacks.size === 0,
+      settings: current,
+      instance: ctx.instance,
+      force,
+      renamedFrom,
+    });
+  // The informer's cache (kept fresh by events) decides "in sync" without a Docker API call;
+  // anything else is re-checked against the engine before acting on it.
+  const project = desired?.project ?? leftoverProject(observation, snapshot, id, ctx.instance)?.project;
+  let observed = project === undefined ? undefined : observation.projects.get(project);
+  let decision = decideWith(observed);
+  if (
+    project !== undefined &&
+    (decision.kind === 'apply' || decision.kind === 'remove' || decision.kind === 'hold')
+  ) {
+    observed = await ctx.informer.observeProject(project, signal);
+    decision = decideWith(observed);
+  }
+  const fields = {
+    project: project ?? '',
+    revision: snapshot.revision,
+    ...(desired?.composeHash ? { composeHash: desired.composeHash } : {}),
+  };
+  const services =
+    desired !== undefined
+      ? serviceStatuses(desired, observed, ctx.instance)
+      : (observed?.containers ?? []).map((c): ServiceStatus => ({
+          name: c.service,
+          state: c.state,
+          health: c.health,
+          inSync: false,
+        }));
+  switch (decision.kind) {
+    case 'invalid':
+    case 'foreign': {
+      const previous = ctx.recorder.previous(id);
+      const repeated = previous?.status === 'failed' && previous.message === decision.message;
+      return {
+        kind: 'failed',
+        record: { project, patch: { status: 'failed', message: decision.message, services } },
+        ...(repeated
+          ? {}
+          : {
+              log: {
+                level: 'warn',
+                event: LogEvent.reconcileFailure,
+                fields: { ...fields, reason: decision.message },
+              },
+            }),
+        error: new TerminalReconcileError(id, decision.message),
+      };
+    }
+    case 'in_sync': {
+      // The synced revision follows the desired one without touching the runtime.
+      const target = { revision: snapshot.revision, composeHash: desired?.composeHash ?? '' };
+      const previous = ctx.recorder.previous(id)?.synced;
+      const synced =
+        previous?.revision === target.revision && previous.composeHash === target.composeHash
+          ? previous
+          : { ...target, at: ctx.recorder.at() };
+      return {
+        kind: 'in_sync',
+        record: { project, patch: { status: 'synced', message: '', synced, services } },
+        log: { level: 'debug', event: LogEvent.reconcileSkip, fields: { ...fields, reason: 'in sync' } },
+      };
+    }
+    case 'hold':
+      return {
+        kind: 'held',
+        record: {
+          project,
+          patch: {
+            status: 'out_of_sync',
+            message: decision.message,
+            services,
+            ...ctx.recorder.syncedFallback(id, observed),
+          },
+        },
+        log: {
+          level: 'info',
+          event: LogEvent.reconcileSkip,
+          fields: { ...fields, reason: decision.message },
+        },
+      };
+    case 'gone':
+      return gone(ctx, id, snapshot);
+    case 'apply':
+      if (desired?.composeHash == null) return NOOP; // decide() only applies valid stacks
+      return apply(ctx, {
+        stack: desired,
+        target: { revision: snapshot.revision, composeHash: desired.composeHash },
+        plan: decision.plan,
+        observed,
+        timeoutMs: current.timeoutMs,
+        removeFirst: decision.removeFirst ?? [],
+        ...(signal ? { signal } : {}),
+      });
+    case 'remove':
+      if (observed === undefined) return NOOP;
+      return remove(ctx, {
+        id,
+        runtime: observed,
+        plan: decision.plan,
+        services,
+        timeoutMs: current.timeoutMs,
+        revision: snapshot.revision,
+        ...(signal ? { signal } : {}),
+      });
+  }
+}
+
+/**
+ * Neither desired nor running: reported `missing` while the desired state stays at the revision
+ * that lacked it; once it has moved on, the stack is forgotten (no longer in the API nor in
+ * /metrics).
+ */
+function gone(ctx: ReconcileContext, id: string, snapshot: Snapshot): ReconcileOutcome {
+  const previous = ctx.recorder.previous(id);
+  if (previous === undefined) return NOOP;
+  if (previous.status !== 'missing') {
+    return {
+      kind: 'missing',
+      record: {
+        project: previous.project,
+        patch: {
+          status: 'missing',
+          message: 'not in the desired state and not running',
+          services: [],
+          missingAt: snapshot.revision,
+        },
+      },
+    };
+  }
+  if (previous.missingAt === snapshot.revision) return NOOP;
+  return {
+    kind: 'forgotten',
+    forget: true,
+    log: {
+      level: 'info',
+      event: LogEvent.stackForgotten,
+      fields: {
+        project: previous.project,
+        revision: snapshot.revision,
+        reason: `missing since ${previous.missingAt?.slice(0, 12) ?? 'an earlier revision'}; record dropped`,
+      },
+    },
+  };
+}

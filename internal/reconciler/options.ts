@@ -1,0 +1,55 @@
+/** The reconciler's face: its options, its request, its settings and hooks. */
+import type { Clock } from '../../pkg/clock/index.js';
+import type { ComposeRunner } from '../compose/types.js';
+import type { Informer } from '../informer/types.js';
+import type { Logger } from '../log/index.js';
+import type { Source } from '../source/types.js';
+import type { StateStore, StackRecord } from '../state/index.js';
+import type { EngineHealth } from './engine_watch.js';
+
+export interface ReconcileSettings {
+  readonly enabled: boolean;
+  readonly prune: boolean;
+  readonly allowEmpty: boolean;
+  readonly selfHeal: boolean;
+  /** Milliseconds an apply may take, waiting for containers included. */
+  readonly timeoutMs: number;
+}
+
+export interface ReconcileRequest {
+  readonly stack: string;
+  /** A manual sync: apply even if the stack looks in sync, and clear a terminal failure. */
+  readonly force?: boolean;
+}
+
+export interface ReconcileHooks {
+  /** Called with every recorded status change. */
+  readonly onRecord?: (id: string, record: StackRecord) => void;
+  /** Called when an apply or removal finishes. */
+  readonly onResult?: (id: string, outcome: 'success' | 'failure', durationMs: number) => void;
+}
+
+export interface ReconcilerOptions {
+  readonly source: Pick<Source, 'current' | 'materialize' | 'trackedFiles'>;
+  readonly informer: Pick<Informer, 'current' | 'observeProject'>;
+  readonly compose: ComposeRunner;
+  readonly state: StateStore;
+  readonly logger: Logger;
+  readonly dataDir: string;
+  readonly instance: string;
+  /** Read at the start of every reconcile, so a pause through the API applies at once. */
+  readonly settings: () => ReconcileSettings;
+  readonly hooks?: ReconcileHooks;
+  /** Durations, deadlines, readiness polling and record timestamps. @default realClock */
+  readonly clock?: Clock;
+  /** Marked when `compose up` creates containers the engine does not start (see engine_watch.ts). */
+  readonly engine?: EngineHealth;
+}
+
+export interface Reconciler {
+  /**
+   * Reconcile one stack against the latest snapshot and observation. Throws a ReconcileError to
+   * be retried with backoff, or a TerminalReconcileError (name `TerminalError`) that is not.
+   */
+  reconcile(request: ReconcileRequest, signal?: AbortSignal): Promise<void>;
+}
