@@ -2,9 +2,7 @@
  * The generated override file that injects stackd's labels (DESIGN.md §3): passed as the last
  * `-f`, so the user's own files are never edited.
  */
-import { randomUUID } from 'node:crypto';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { writeFileAtomic } from '../../pkg/atomicfile/index.js';
 
 /** A YAML double-quoted scalar (JSON strings are valid YAML). */
 function quote(value: string): string {
@@ -38,8 +36,5 @@ export async function writeOverride(
   path: string,
   services: Readonly<Record<string, Readonly<Record<string, string>>>>,
 ): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temp = `${path}.${randomUUID()}.tmp`;
-  await writeFile(temp, renderOverride(services), { mode: 0o644 });
-  await rename(temp, path);
+  await writeFileAtomic(path, renderOverride(services));
 }

@@ -5,7 +5,6 @@
  * meanwhile), or `failed` with why.
  */
 import { join } from 'node:path';
-import { sleep } from '../../pkg/clock/index.js';
 import { isComposeError } from '../compose/index.js';
 import { writeOverride } from '../compose/override.js';
 import type { ComposeRunOptions, ComposeTarget } from '../compose/types.js';
@@ -92,8 +91,7 @@ export async function apply(ctx: ReconcileContext, input: ApplyInput): Promise<R
     const ready = await waitReady(stack, {
       observe: () => ctx.informer.observeProject(stack.project, signal),
       deadline,
-      now: () => clock.now(),
-      sleep: (ms) => sleep(clock, ms),
+      clock,
     });
     const after = await ctx.informer.observeProject(stack.project, signal);
     const services = serviceStatuses(stack, after, instance);
@@ -176,8 +174,7 @@ async function up(
           informer: ctx.informer,
           project: stack.project,
           boundMs: Math.min(60_000, Math.max(1000, Math.floor(timeoutMs / 2))),
-          now: () => clock.now(),
-          sleep: (ms) => sleep(clock, ms),
+          clock,
           onStall: (reason) => {
             if (engine.stalled() === undefined) {
               recorder.log('error', LogEvent.runtimeStalled, stack.id, { project: stack.project, reason });

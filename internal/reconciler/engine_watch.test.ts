@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { FakeClock } from '../../pkg/clock/fake.js';
 import type { Observation, ObservedContainer } from '../informer/types.js';
 import { watchStarts } from './engine_watch.js';
 
@@ -17,25 +18,9 @@ function container(id: string, state: string, created: number, service = 's'): O
   };
 }
 
-/** A fake clock whose sleep resolves when the test advances time past it. */
-function clock(start: number) {
-  let now = start;
-  const waiting: { at: number; resolve: () => void }[] = [];
-  return {
-    now: () => now,
-    sleep: (ms: number) => new Promise<void>((resolve) => waiting.push({ at: now + ms, resolve })),
-    async advance(ms: number) {
-      const end = now + ms;
-      while (now < end) {
-        now = Math.min(end, now + 100);
-        for (const w of waiting.splice(0)) {
-          if (w.at <= now) w.resolve();
-          else waiting.push(w);
-        }
-        await new Promise((r) => setImmediate(r));
-      }
-    },
-  };
+/** The shared fake clock, started at `start`. */
+function clock(start: number): FakeClock {
+  return new FakeClock(start);
 }
 
 function informer(containers: () => ObservedContainer[]) {
@@ -51,13 +36,12 @@ function informer(containers: () => ObservedContainer[]) {
 }
 
 /** watchStarts on project `p` with an 8 s bound, the fake clock, stalls collected. */
-function watch(c: ReturnType<typeof clock>, list: () => ObservedContainer[], stalls: string[]) {
+function watch(c: FakeClock, list: () => ObservedContainer[], stalls: string[]) {
   return watchStarts({
     informer: informer(list),
     project: 'p',
     boundMs: 8000,
-    now: c.now,
-    sleep: c.sleep,
+    clock: c,
     onStall: (r) => stalls.push(r),
   });
 }
@@ -70,15 +54,15 @@ describe('watchStarts', () => {
     const stalls: string[] = [];
     let list: ObservedContainer[] = [container('old', 'running', since / 1000)];
     const watching = watch(c, () => list, stalls);
-    await c.advance(2000);
+    await c.advanceAsync(2000);
     list = [container('new', 'created', since / 1000 + 1)];
-    await c.advance(7000);
+    await c.advanceAsync(7000);
     expect(stalls).toEqual([]);
-    await c.advance(2000);
+    await c.advanceAsync(2000);
     expect(stalls).toEqual([
       'the Docker engine has started no container for 8 s (p-new created, not started)',
     ]);
-    await c.advance(20_000);
+    await c.advanceAsync(20_000);
     expect(stalls).toHaveLength(1);
     watching.stop();
   });
@@ -91,7 +75,7 @@ describe('watchStarts', () => {
       container('old', 'running', since / 1000, 'db'),
     ];
     watch(c, () => list, stalls);
-    await c.advance(9000);
+    await c.advanceAsync(9000);
     expect(stalls).toEqual([
       'the Docker engine has started no container for 8 s (p-left created, not started)',
     ]);
@@ -103,9 +87,9 @@ describe('watchStarts', () => {
     let list = [container('old', 'running', since / 1000)];
     watch(c, () => list, stalls);
     list = [container('a', 'created', since / 1000), container('old', 'exited', since / 1000)];
-    await c.advance(3000);
+    await c.advanceAsync(3000);
     list = [container('a', 'running', since / 1000), container('b', 'created', since / 1000)];
-    await c.advance(20_000);
+    await c.advanceAsync(20_000);
     expect(stalls).toEqual([]);
   });
 
@@ -115,12 +99,12 @@ describe('watchStarts', () => {
     let list = [container('old', 'running', since / 1000 - 60)];
     watch(c, () => list, stalls);
     list = [container('new', 'created', since / 1000), container('old', 'running', since / 1000 - 60)];
-    await c.advance(30_000); // a 30 s stop_grace_period
+    await c.advanceAsync(30_000); // a 30 s stop_grace_period
     expect(stalls).toEqual([]);
     list = [container('new', 'created', since / 1000)]; // old stopped and removed; the start hangs
-    await c.advance(7000);
+    await c.advanceAsync(7000);
     expect(stalls).toEqual([]);
-    await c.advance(2000);
+    await c.advanceAsync(2000);
     expect(stalls).toEqual([
       'the Docker engine has started no container for 8 s (p-new created, not started)',
     ]);
@@ -130,9 +114,9 @@ describe('watchStarts', () => {
     const c = clock(since);
     const stalls: string[] = [];
     const watching = watch(c, () => [container('a', 'created', since / 1000)], stalls);
-    await c.advance(5000);
+    await c.advanceAsync(5000);
     watching.stop();
-    await c.advance(20_000);
+    await c.advanceAsync(20_000);
     expect(stalls).toEqual([]);
   });
 });

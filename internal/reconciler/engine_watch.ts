@@ -6,6 +6,7 @@
  * apply's containers started, marks the engine as not starting containers — not ready, runtime
  * down — until a `compose up` succeeds again.
  */
+import { sleep, type Clock } from '../../pkg/clock/index.js';
 import type { Informer, ObservedContainer } from '../informer/types.js';
 
 /** Shared between the reconciler (which sets and clears it) and the readiness and metric readers. */
@@ -31,8 +32,7 @@ export interface StartWatchOptions {
   readonly project: string;
   /** How long a created container may wait for its start. */
   readonly boundMs: number;
-  readonly now: () => number;
-  readonly sleep: (ms: number) => Promise<void>;
+  readonly clock: Clock;
   /** Called once, when the bound is passed. */
   readonly onStall: (reason: string) => void;
 }
@@ -55,13 +55,13 @@ export function watchStarts(options: StartWatchOptions): { stop(): void } {
     before.get(c.id) === undefined || before.get(c.id) === 'created';
   void (async () => {
     while (!state.stopped) {
-      await options.sleep(Math.min(1000, options.boundMs));
+      await sleep(options.clock, Math.min(1000, options.boundMs));
       // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stop() may run during the sleep
       if (state.stopped) return;
       const all = at();
       const containers = all.filter(watched);
       if (containers.some((c) => c.state !== 'created')) return; // the engine starts this apply's containers
-      const now = options.now();
+      const now = options.clock.now();
       for (const c of containers) {
         const siblingRuns = all.some(
           (o) =>

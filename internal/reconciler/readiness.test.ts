@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { FakeClock } from '../../pkg/clock/fake.js';
 import { container, desiredStack, project } from './fixtures.test-helpers.js';
 import { assess, waitReady } from './readiness.js';
 
@@ -78,20 +79,18 @@ describe('assess with replicas', () => {
 
   it('fails fast when compose made no container for a service, instead of waiting for the timeout', async () => {
     const stack = desiredStack('r', { app: { hash: 'sha256:a', replicas: null }, db: 'sha256:d' });
-    let now = 0;
+    const clock = new FakeClock();
     const looks: number[] = [];
-    const result = await waitReady(stack, {
+    const ready = waitReady(stack, {
       observe: () => {
-        looks.push(now);
+        looks.push(clock.now());
         return Promise.resolve(project('r', [container('r', 'db', { state: 'created' })]));
       },
       deadline: 180_000,
-      now: () => now,
-      sleep: (ms) => {
-        now += ms;
-        return Promise.resolve();
-      },
+      clock,
     });
+    await clock.advanceAsync(1000);
+    const result = await ready;
     expect(result).toEqual({
       ok: false,
       message: expect.stringContaining('compose created no container for app') as unknown as string,

@@ -1,4 +1,5 @@
 /** Waiting, after `compose up`, until every desired service is running (and healthy) or has failed. */
+import { sleep, type Clock } from '../../pkg/clock/index.js';
 import type { ObservedContainer, ObservedProject } from '../informer/types.js';
 import type { DesiredStack } from '../source/types.js';
 
@@ -51,8 +52,7 @@ export function assess(stack: DesiredStack, observed: ObservedProject | undefine
 export interface WaitOptions {
   readonly observe: () => Promise<ObservedProject | undefined>;
   readonly deadline: number;
-  readonly now: () => number;
-  readonly sleep: (ms: number) => Promise<void>;
+  readonly clock: Clock;
   /** Consecutive ready looks required, so a container that dies right after starting is caught. */
   readonly settleLooks?: number;
   readonly intervalMs?: number;
@@ -84,9 +84,9 @@ export async function waitReady(stack: DesiredStack, options: WaitOptions): Prom
         };
       }
     }
-    if (options.now() + interval > options.deadline) {
+    if (options.clock.now() + interval > options.deadline) {
       return { ok: false, message: `timed out waiting for ${last}` };
     }
-    await options.sleep(interval);
+    await sleep(options.clock, interval);
   }
 }
