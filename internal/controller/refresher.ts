@@ -5,24 +5,25 @@
  * that started after it called, so no trigger is lost; a burst that keeps a refresh busy costs one
  * refresh per gap, and sparse triggers (one push at a time) are never delayed.
  */
-export interface CoalescerOptions {
-  /** The least time between the start of a refresh and one queued behind it (0: back to back). */
-  readonly minGapMs?: number;
-  /** Injected for tests. */
-  readonly now?: () => number;
-  readonly sleep?: (ms: number) => Promise<void>;
-}
+import { realClock, sleep, type Clock } from '../../pkg/clock/index.js';
 
-const realSleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => {
-    setTimeout(resolve, ms).unref();
-  });
+export interface CoalescerOptions {
+  /**
+   * The least time between the start of a refresh and one queued behind it (0: back to back).
+   * @default 0
+   */
+  readonly minGapMs?: number;
+  /**
+   * Source of time for the gap.
+   * @default realClock
+   */
+  readonly clock?: Clock;
+}
 
 export class Coalescer {
   readonly #run: () => Promise<void>;
   readonly #minGapMs: number;
-  readonly #now: () => number;
-  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #clock: Clock;
   /** The refresh in flight. */
   #running: Promise<void> | undefined;
   /** The refresh queued behind it (or behind the gap), shared by every caller that arrived meanwhile. */
@@ -32,8 +33,7 @@ export class Coalescer {
   constructor(run: () => Promise<void>, options: CoalescerOptions = {}) {
     this.#run = run;
     this.#minGapMs = options.minGapMs ?? 0;
-    this.#now = options.now ?? (() => performance.now());
-    this.#sleep = options.sleep ?? realSleep;
+    this.#clock = options.clock ?? realClock;
   }
 
   trigger(): Promise<void> {
@@ -42,7 +42,7 @@ export class Coalescer {
     const pending = (async () => {
       await this.#running?.catch(() => undefined);
       const wait = this.#wait();
-      if (wait > 0) await this.#sleep(wait);
+      if (wait > 0) await sleep(this.#clock, wait);
       return this.#start();
     })();
     this.#pending = pending;
@@ -50,12 +50,12 @@ export class Coalescer {
   }
 
   #wait(): number {
-    return this.#lastStart + this.#minGapMs - this.#now();
+    return this.#lastStart + this.#minGapMs - this.#clock.now();
   }
 
   #start(): Promise<void> {
     this.#pending = undefined;
-    this.#lastStart = this.#now();
+    this.#lastStart = this.#clock.now();
     const run = this.#run().finally(() => {
       if (this.#running === run) this.#running = undefined;
     });
