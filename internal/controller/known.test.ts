@@ -17,7 +17,8 @@ import { INSTANCE, container, desiredStack, project } from '../reconciler/fixtur
 import type { MaterializeReport } from '../source/materialize.js';
 import type { DesiredStack, Snapshot, SnapshotListener } from '../source/types.js';
 import { type StackRecord, StateStore } from '../state/index.js';
-import { Controller, diffSorted } from './controller.js';
+import { Controller } from './controller.js';
+import { diffSorted } from './reported.js';
 
 describe('diffSorted', () => {
   function diff(before: string[], after: string[]): { removed: string[]; added: string[] } {
@@ -68,9 +69,10 @@ describe('diffSorted', () => {
   });
 });
 
-/** A desired source whose snapshots the test publishes. */
+/** A desired source whose snapshots the test pushes: the next refresh publishes the latest pushed. */
 class MemorySource {
   #current: Snapshot | undefined;
+  #next: Snapshot | undefined;
   readonly #listeners = new Set<SnapshotListener>();
   current(): Snapshot | undefined {
     return this.#current;
@@ -80,6 +82,11 @@ class MemorySource {
     return () => this.#listeners.delete(listener);
   }
   refresh(): Promise<Snapshot> {
+    if (this.#next !== undefined) {
+      this.#current = this.#next;
+      this.#next = undefined;
+      for (const l of this.#listeners) l(this.#current);
+    }
     return this.#current === undefined
       ? Promise.reject(new Error('no desired state yet'))
       : Promise.resolve(this.#current);
@@ -90,9 +97,8 @@ class MemorySource {
   trackedFiles(): Promise<ReadonlySet<string>> {
     return Promise.resolve(new Set());
   }
-  publish(revision: string, stacks: DesiredStack[]): void {
-    this.#current = { revision, fetchedAt: new Date(), stacks: new Map(stacks.map((s) => [s.id, s])) };
-    for (const l of this.#listeners) l(this.#current);
+  push(revision: string, stacks: DesiredStack[]): void {
+    this.#next = { revision, fetchedAt: new Date(), stacks: new Map(stacks.map((s) => [s.id, s])) };
   }
 }
 
@@ -188,6 +194,7 @@ describe('Controller: the reported stacks, in the API and in /metrics', () => {
       resyncIntervalMs: 0,
       hooks: metrics.hooks,
       backoff: { baseMs: 10, maxMs: 10 },
+      refreshMinGapMs: 0,
     });
   });
 
@@ -221,6 +228,12 @@ describe('Controller: the reported stacks, in the API and in /metrics', () => {
     return out;
   }
 
+  /** A push to Git and the webhook's refresh. */
+  async function push(revision: string, stacks: DesiredStack[]): Promise<void> {
+    source.push(revision, stacks);
+    await controller.refresh('webhook');
+  }
+
   function listed(): Record<string, string> {
     return Object.fromEntries(controller.stacks().stacks.map((s) => [s.id, s.status]));
   }
@@ -228,14 +241,14 @@ describe('Controller: the reported stacks, in the API and in /metrics', () => {
   it('a stack removed from Git is missing at that revision, then forgotten by API, metrics and state', async () => {
     informer.set(running('a'));
     informer.set(running('b'));
-    source.publish('rev1', [desiredStack('a', { web: {} }), desiredStack('b', { web: {} })]);
+    source.push('rev1', [desiredStack('a', { web: {} }), desiredStack('b', { web: {} })]);
     await controller.start();
     await settled();
     expect(listed()).toEqual({ a: 'synced', b: 'synced' });
     expect(await exported()).toEqual(listed());
 
     // Removed from Git, pruned: `missing`, reported as such in both.
-    source.publish('rev2', [desiredStack('a', { web: {} })]);
+    await push('rev2', [desiredStack('a', { web: {} })]);
     await settled();
     expect(downs).toEqual(['b']);
     expect(listed()).toEqual({ a: 'synced', b: 'missing' });
@@ -250,7 +263,7 @@ describe('Controller: the reported stacks, in the API and in /metrics', () => {
     expect(await exported()).toEqual(listed());
 
     // The next desired revision still without it: forgotten everywhere.
-    source.publish('rev3', [desiredStack('a', { web: {} })]);
+    await push('rev3', [desiredStack('a', { web: {} })]);
     await settled();
     expect(listed()).toEqual({ a: 'synced' });
     expect(controller.stack('b')).toBeUndefined();
@@ -266,7 +279,7 @@ describe('Controller: the reported stacks, in the API and in /metrics', () => {
 
     // Back in Git: a new stack like any other.
     informer.set(running('b'));
-    source.publish('rev4', [desiredStack('a', { web: {} }), desiredStack('b', { web: {} })]);
+    await push('rev4', [desiredStack('a', { web: {} }), desiredStack('b', { web: {} })]);
     await settled();
     expect(listed()).toEqual({ a: 'synced', b: 'synced' });
     expect(await exported()).toEqual(listed());
@@ -285,7 +298,7 @@ describe('Controller: the reported stacks, in the API and in /metrics', () => {
     expect(await exported()).toEqual(listed());
     expect(state.stack('out/x')).toBeDefined();
 
-    source.publish('rev1', [desiredStack('a', { web: {} })]);
+    await push('rev1', [desiredStack('a', { web: {} })]);
     await settled();
     expect(listed()).toEqual({ a: 'synced' });
     expect(await exported()).toEqual(listed());
@@ -300,16 +313,16 @@ describe('Controller: the reported stacks, in the API and in /metrics', () => {
     expect(await exported()).toEqual({ c: 'unknown' });
     // A desired stack not reconciled yet appears with its snapshot.
     const stacks = [desiredStack('c', { web: {} }), desiredStack('d', { web: {} }, { error: 'bad file' })];
-    source.publish('rev1', stacks);
+    await push('rev1', stacks);
     await settled();
     expect(listed()).toEqual({ c: 'synced', d: 'failed' });
     expect(await exported()).toEqual(listed());
     // Removed from Git before it ever ran: out of the desired state and not running, it goes
     // `missing`, then is forgotten at the next revision.
-    source.publish('rev2', [desiredStack('c', { web: {} })]);
+    await push('rev2', [desiredStack('c', { web: {} })]);
     await settled();
     expect(listed()).toEqual({ c: 'synced', d: 'missing' });
-    source.publish('rev3', [desiredStack('c', { web: {} })]);
+    await push('rev3', [desiredStack('c', { web: {} })]);
     await settled();
     expect(listed()).toEqual({ c: 'synced' });
     expect(await exported()).toEqual(listed());
