@@ -1,7 +1,7 @@
 /**
  * The set of reported stacks, kept equal in the API and in /metrics: `diffSorted` (pure), and a
- * Controller wired like `stackd run` — the real reconciler, state store and metrics registry — on
- * an in-memory desired state and observation (no Docker, no Git).
+ * Controller wired by `createDaemon` as `stackd run` wires it — the real reconciler, state store
+ * and metrics registry — on an in-memory desired state and observation (no Docker, no Git).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,14 +10,15 @@ import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type { ComposeRunner } from '../compose/types.js';
 import type { Informer, Observation, ObservedProject } from '../informer/types.js';
+import { loadConfig } from '../config/index.js';
 import { createLogger } from '../log/index.js';
 import { type Metrics, createMetrics } from '../metrics/index.js';
-import { createReconciler } from '../reconciler/index.js';
 import { INSTANCE, container, desiredStack, project } from '../reconciler/fixtures.test-helpers.js';
 import type { MaterializeReport } from '../source/materialize.js';
 import type { DesiredStack, Snapshot, SnapshotListener } from '../source/types.js';
 import { type StackRecord, StateStore } from '../state/index.js';
-import { Controller } from './controller.js';
+import type { Controller } from './controller.js';
+import { createDaemon } from './daemon.js';
 import { diffSorted } from './reported.js';
 
 describe('diffSorted', () => {
@@ -71,6 +72,7 @@ describe('diffSorted', () => {
 
 /** A desired source whose snapshots the test pushes: the next refresh publishes the latest pushed. */
 class MemorySource {
+  readonly location = 'memory';
   #current: Snapshot | undefined;
   #next: Snapshot | undefined;
   readonly #listeners = new Set<SnapshotListener>();
@@ -80,6 +82,9 @@ class MemorySource {
   subscribe(listener: SnapshotListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+  loadCached(): Promise<Snapshot | undefined> {
+    return Promise.resolve(undefined);
   }
   refresh(): Promise<Snapshot> {
     if (this.#next !== undefined) {
@@ -167,35 +172,29 @@ describe('Controller: the reported stacks, in the API and in /metrics', () => {
       },
       describe: () => Promise.resolve('memory'),
     };
-    const reconciler = createReconciler({
+    const config = loadConfig({
+      env: {
+        STACKD_DATA_DIR: dir,
+        STACKD_INSTANCE: INSTANCE,
+        STACKD_SCOPE_EXCLUDE: 'out/**',
+        STACKD_SOURCE_POLL_INTERVAL: '0',
+        STACKD_RECONCILE_RESYNC_INTERVAL: '0',
+        STACKD_RECONCILE_PRUNE: 'true',
+        STACKD_RECONCILE_ALLOW_EMPTY: 'true',
+        STACKD_RECONCILE_TIMEOUT: '5s',
+      },
+    });
+    // Wired as `stackd run` wires it, with the parts that would need Git and Docker in memory.
+    ({ controller } = await createDaemon(config, {
+      logger,
       source,
       informer,
       compose,
       state,
-      logger,
-      dataDir: dir,
-      instance: INSTANCE,
-      settings: () => ({ enabled: true, prune: true, allowEmpty: true, selfHeal: true, timeoutMs: 5000 }),
-      hooks: {
-        onRecord: (id, r) => metrics.hooks.stackRecord?.(id, r),
-        onResult: (id, outcome, ms) => metrics.hooks.reconcile?.(id, outcome, ms / 1000),
-      },
-    });
-    controller = new Controller({
-      source,
-      informer,
-      reconciler,
-      state,
-      logger,
-      instance: INSTANCE,
-      inScope: (id) => !id.startsWith('out/'),
-      reconcileEnabled: true,
-      pollIntervalMs: 0,
-      resyncIntervalMs: 0,
-      hooks: metrics.hooks,
-      backoff: { baseMs: 10, maxMs: 10 },
-      refreshMinGapMs: 0,
-    });
+      metrics,
+      lock: false,
+      tuning: { backoff: { baseMs: 10, maxMs: 10 }, refreshMinGapMs: 0 },
+    }));
   });
 
   afterEach(async () => {
