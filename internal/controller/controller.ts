@@ -15,14 +15,12 @@ import {
   createRateLimitingQueue,
   runWorkers,
 } from '../../pkg/workqueue/index.js';
-import type { Informer } from '../informer/types.js';
-import { LogEvent, type Logger } from '../log/index.js';
-import type { EngineHealth, Reconciler } from '../reconciler/index.js';
-import type { Snapshot, Source } from '../source/types.js';
-import type { RunRecord, StateStore } from '../state/index.js';
+import { LogEvent } from '../log/index.js';
+import type { Snapshot } from '../source/types.js';
+import type { RunRecord } from '../state/index.js';
 import type { StackDetail, StacksResponse } from '../status/index.js';
 import { ProjectMapper } from './enqueue_mapped.js';
-import type { ControllerHooks } from './hooks.js';
+import type { ControllerOptions } from './options.js';
 import { Pause } from './pause.js';
 import { ReadModel } from './read_model.js';
 import { Coalescer } from './refresher.js';
@@ -31,33 +29,6 @@ import { RunLog } from './runs.js';
 import { REFRESH_MIN_GAP_MS, RETRY_BUCKET, STACK_RETRY } from './schedule.js';
 import { markQueued, recordLastGood } from './snapshot.js';
 import { Triggers } from './triggers.js';
-
-export interface ControllerOptions {
-  readonly source: Source & { loadCached?: () => Promise<Snapshot | undefined> };
-  readonly informer: Informer;
-  readonly reconciler: Reconciler;
-  readonly state: StateStore;
-  readonly logger: Logger;
-  readonly instance: string;
-  readonly inScope: (id: string) => boolean;
-  /** `reconcile.enabled` from the configuration; a value set through the API (persisted) wins. */
-  readonly reconcileEnabled: boolean;
-  /** Milliseconds; 0 = no polling. */
-  readonly pollIntervalMs: number;
-  /** Milliseconds; 0 = no periodic resync. */
-  readonly resyncIntervalMs: number;
-  readonly hooks?: ControllerHooks;
-  /** Per-key retry backoff. @default STACK_RETRY (2 s doubling to 5 min) */
-  readonly backoff?: { readonly baseMs: number; readonly maxMs: number };
-  /** Draws the poll jitter. @default Math.random */
-  readonly random?: () => number;
-  /** The least time from a refresh's start to one queued behind it. @default REFRESH_MIN_GAP_MS */
-  readonly refreshMinGapMs?: number;
-  /** Whether the engine starts containers (set by the reconciler's start watch). @default always */
-  readonly engine?: Pick<EngineHealth, 'stalled'>;
-  /** Every timer and timestamp of the controller (and its work queue). @default realClock */
-  readonly clock?: Clock;
-}
 
 export class Controller {
   readonly #o: ControllerOptions;

@@ -7,7 +7,8 @@ import type { Clock } from '../../pkg/clock/index.js';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../log/index.js';
 import { type Metrics, createMetrics } from '../metrics/index.js';
-import { Controller, type ControllerOptions } from './controller.js';
+import { Controller } from './controller.js';
+import type { ControllerOptions } from './options.js';
 import { type Runtime, type RuntimeParts, createRuntime } from './runtime.js';
 
 export interface DaemonParts extends RuntimeParts {

@@ -3,7 +3,8 @@
  * refresh → work queue → reconciler, with a clean stop. `createDaemon` wires `stackd run` in one
  * place; `syncOnce` and `planOnce` are the one-pass commands. Everything else stays inside.
  */
-export { Controller, type ControllerOptions } from './controller.js';
+export { Controller } from './controller.js';
+export type { ControllerOptions } from './options.js';
 export { createDaemon, type Daemon, type DaemonParts } from './daemon.js';
 export type { ControllerHooks } from './hooks.js';
 export { planOnce, syncOnce, type OnceResult, type PlanResult } from './once.js';

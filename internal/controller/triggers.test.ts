@@ -13,7 +13,8 @@ import { silentLogger } from '../log/index.js';
 import type { Reconciler } from '../reconciler/index.js';
 import type { Snapshot, SnapshotListener, Source } from '../source/types.js';
 import { StateStore } from '../state/index.js';
-import { Controller, type ControllerOptions } from './controller.js';
+import { Controller } from './controller.js';
+import type { ControllerOptions } from './options.js';
 
 /** A source whose fetches the test makes fail or succeed; records when each fetch started. */
 class FakeSource implements Source {
