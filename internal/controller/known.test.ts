@@ -1,7 +1,7 @@
 /**
  * The set of reported stacks, kept equal in the API and in /metrics: `diffSorted` (pure), and a
- * Controller wired like `stackd run` — the real reconciler, state store and metrics registry — on
- * an in-memory desired state and observation (no Docker, no Git).
+ * Controller wired by `createDaemon` as `stackd run` wires it — the real reconciler, state store
+ * and metrics registry — on an in-memory desired state and observation (no Docker, no Git).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,14 +10,16 @@ import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type { ComposeRunner } from '../compose/types.js';
 import type { Informer, Observation, ObservedProject } from '../informer/types.js';
+import { loadConfig } from '../config/index.js';
 import { createLogger } from '../log/index.js';
 import { type Metrics, createMetrics } from '../metrics/index.js';
-import { createReconciler } from '../reconciler/index.js';
 import { INSTANCE, container, desiredStack, project } from '../reconciler/fixtures.test-helpers.js';
 import type { MaterializeReport } from '../source/materialize.js';
 import type { DesiredStack, Snapshot, SnapshotListener } from '../source/types.js';
 import { type StackRecord, StateStore } from '../state/index.js';
-import { Controller, diffSorted } from './controller.js';
+import type { Controller } from './controller.js';
+import { createDaemon } from './daemon.js';
+import { diffSorted } from './reported.js';
 
 describe('diffSorted', () => {
   function diff(before: string[], after: string[]): { removed: string[]; added: string[] } {
@@ -68,9 +70,11 @@ describe('diffSorted', () => {
   });
 });
 
-/** A desired source whose snapshots the test publishes. */
+/** A desired source whose snapshots the test pushes: the next refresh publishes the latest pushed. */
 class MemorySource {
+  readonly location = 'memory';
   #current: Snapshot | undefined;
+  #next: Snapshot | undefined;
   readonly #listeners = new Set<SnapshotListener>();
   current(): Snapshot | undefined {
     return this.#current;
@@ -79,7 +83,15 @@ class MemorySource {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
+  loadCached(): Promise<Snapshot | undefined> {
+    return Promise.resolve(undefined);
+  }
   refresh(): Promise<Snapshot> {
+    if (this.#next !== undefined) {
+      this.#current = this.#next;
+      this.#next = undefined;
+      for (const l of this.#listeners) l(this.#current);
+    }
     return this.#current === undefined
       ? Promise.reject(new Error('no desired state yet'))
       : Promise.resolve(this.#current);
@@ -90,9 +102,8 @@ class MemorySource {
   trackedFiles(): Promise<ReadonlySet<string>> {
     return Promise.resolve(new Set());
   }
-  publish(revision: string, stacks: DesiredStack[]): void {
-    this.#current = { revision, fetchedAt: new Date(), stacks: new Map(stacks.map((s) => [s.id, s])) };
-    for (const l of this.#listeners) l(this.#current);
+  push(revision: string, stacks: DesiredStack[]): void {
+    this.#next = { revision, fetchedAt: new Date(), stacks: new Map(stacks.map((s) => [s.id, s])) };
   }
 }
 
@@ -161,34 +172,29 @@ describe('Controller: the reported stacks, in the API and in /metrics', () => {
       },
       describe: () => Promise.resolve('memory'),
     };
-    const reconciler = createReconciler({
+    const config = loadConfig({
+      env: {
+        STACKD_DATA_DIR: dir,
+        STACKD_INSTANCE: INSTANCE,
+        STACKD_SCOPE_EXCLUDE: 'out/**',
+        STACKD_SOURCE_POLL_INTERVAL: '0',
+        STACKD_RECONCILE_RESYNC_INTERVAL: '0',
+        STACKD_RECONCILE_PRUNE: 'true',
+        STACKD_RECONCILE_ALLOW_EMPTY: 'true',
+        STACKD_RECONCILE_TIMEOUT: '5s',
+      },
+    });
+    // Wired as `stackd run` wires it, with the parts that would need Git and Docker in memory.
+    ({ controller } = await createDaemon(config, {
+      logger,
       source,
       informer,
       compose,
       state,
-      logger,
-      dataDir: dir,
-      instance: INSTANCE,
-      settings: () => ({ enabled: true, prune: true, allowEmpty: true, selfHeal: true, timeoutMs: 5000 }),
-      hooks: {
-        onRecord: (id, r) => metrics.hooks.stackRecord?.(id, r),
-        onResult: (id, outcome, ms) => metrics.hooks.reconcile?.(id, outcome, ms / 1000),
-      },
-    });
-    controller = new Controller({
-      source,
-      informer,
-      reconciler,
-      state,
-      logger,
-      instance: INSTANCE,
-      inScope: (id) => !id.startsWith('out/'),
-      reconcileEnabled: true,
-      pollIntervalMs: 0,
-      resyncIntervalMs: 0,
-      hooks: metrics.hooks,
-      backoff: { baseMs: 10, maxMs: 10 },
-    });
+      metrics,
+      lock: false,
+      tuning: { backoff: { baseMs: 10, maxMs: 10 }, refreshMinGapMs: 0 },
+    }));
   });
 
   afterEach(async () => {
@@ -221,6 +227,12 @@ describe('Controller: the reported stacks, in the API and in /metrics', () => {
     return out;
   }
 
+  /** A push to Git and the webhook's refresh. */
+  async function push(revision: string, stacks: DesiredStack[]): Promise<void> {
+    source.push(revision, stacks);
+    await controller.refresh('webhook');
+  }
+
   function listed(): Record<string, string> {
     return Object.fromEntries(controller.stacks().stacks.map((s) => [s.id, s.status]));
   }
@@ -228,14 +240,14 @@ describe('Controller: the reported stacks, in the API and in /metrics', () => {
   it('a stack removed from Git is missing at that revision, then forgotten by API, metrics and state', async () => {
     informer.set(running('a'));
     informer.set(running('b'));
-    source.publish('rev1', [desiredStack('a', { web: {} }), desiredStack('b', { web: {} })]);
+    source.push('rev1', [desiredStack('a', { web: {} }), desiredStack('b', { web: {} })]);
     await controller.start();
     await settled();
     expect(listed()).toEqual({ a: 'synced', b: 'synced' });
     expect(await exported()).toEqual(listed());
 
     // Removed from Git, pruned: `missing`, reported as such in both.
-    source.publish('rev2', [desiredStack('a', { web: {} })]);
+    await push('rev2', [desiredStack('a', { web: {} })]);
     await settled();
     expect(downs).toEqual(['b']);
     expect(listed()).toEqual({ a: 'synced', b: 'missing' });
@@ -250,7 +262,7 @@ describe('Controller: the reported stacks, in the API and in /metrics', () => {
     expect(await exported()).toEqual(listed());
 
     // The next desired revision still without it: forgotten everywhere.
-    source.publish('rev3', [desiredStack('a', { web: {} })]);
+    await push('rev3', [desiredStack('a', { web: {} })]);
     await settled();
     expect(listed()).toEqual({ a: 'synced' });
     expect(controller.stack('b')).toBeUndefined();
@@ -266,7 +278,7 @@ describe('Controller: the reported stacks, in the API and in /metrics', () => {
 
     // Back in Git: a new stack like any other.
     informer.set(running('b'));
-    source.publish('rev4', [desiredStack('a', { web: {} }), desiredStack('b', { web: {} })]);
+    await push('rev4', [desiredStack('a', { web: {} }), desiredStack('b', { web: {} })]);
     await settled();
     expect(listed()).toEqual({ a: 'synced', b: 'synced' });
     expect(await exported()).toEqual(listed());
@@ -285,7 +297,7 @@ describe('Controller: the reported stacks, in the API and in /metrics', () => {
     expect(await exported()).toEqual(listed());
     expect(state.stack('out/x')).toBeDefined();
 
-    source.publish('rev1', [desiredStack('a', { web: {} })]);
+    await push('rev1', [desiredStack('a', { web: {} })]);
     await settled();
     expect(listed()).toEqual({ a: 'synced' });
     expect(await exported()).toEqual(listed());
@@ -300,16 +312,16 @@ describe('Controller: the reported stacks, in the API and in /metrics', () => {
     expect(await exported()).toEqual({ c: 'unknown' });
     // A desired stack not reconciled yet appears with its snapshot.
     const stacks = [desiredStack('c', { web: {} }), desiredStack('d', { web: {} }, { error: 'bad file' })];
-    source.publish('rev1', stacks);
+    await push('rev1', stacks);
     await settled();
     expect(listed()).toEqual({ c: 'synced', d: 'failed' });
     expect(await exported()).toEqual(listed());
     // Removed from Git before it ever ran: out of the desired state and not running, it goes
     // `missing`, then is forgotten at the next revision.
-    source.publish('rev2', [desiredStack('c', { web: {} })]);
+    await push('rev2', [desiredStack('c', { web: {} })]);
     await settled();
     expect(listed()).toEqual({ c: 'synced', d: 'missing' });
-    source.publish('rev3', [desiredStack('c', { web: {} })]);
+    await push('rev3', [desiredStack('c', { web: {} })]);
     await settled();
     expect(listed()).toEqual({ c: 'synced' });
     expect(await exported()).toEqual(listed());

@@ -1,27 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
+import { sleep } from '../../pkg/clock/index.js';
+import { FakeClock } from '../../pkg/clock/fake.js';
 import { Coalescer } from './refresher.js';
-
-/** A clock the test moves by hand; sleepers wake when it passes their deadline. */
-function fakeClock() {
-  let now = 0;
-  const sleepers: { until: number; wake: () => void }[] = [];
-  return {
-    now: () => now,
-    sleep: (ms: number) =>
-      new Promise<void>((resolve) => {
-        sleepers.push({ until: now + ms, wake: resolve });
-      }),
-    sleeping: () => sleepers.length,
-    async advance(ms: number) {
-      now += ms;
-      for (const s of sleepers.splice(0)) {
-        if (s.until <= now) s.wake();
-        else sleepers.push(s);
-      }
-      await flush();
-    },
-  };
-}
 
 const flush = async (): Promise<void> => {
   for (let i = 0; i < 20; i++) await Promise.resolve();
@@ -77,52 +57,52 @@ describe('Coalescer', () => {
   });
 
   it('a flood that keeps refreshes busy costs one run per gap', async () => {
-    const clock = fakeClock();
+    const clock = new FakeClock();
     const starts: number[] = [];
     const c = new Coalescer(
       () => {
         starts.push(clock.now());
-        return clock.sleep(100); // a fetch takes 100 ms
+        return sleep(clock, 100); // a fetch takes 100 ms
       },
-      { minGapMs: 1000, now: clock.now, sleep: clock.sleep },
+      { minGapMs: 1000, clock },
     );
     // Two seconds of triggers every 10 ms.
     for (let t = 0; t < 2000; t += 10) {
       void c.trigger();
-      await clock.advance(10);
+      await clock.advanceAsync(10);
     }
-    await clock.advance(1000);
-    await clock.advance(100);
+    await clock.advanceAsync(1000);
+    await clock.advanceAsync(100);
     await c.idle();
     expect(starts).toEqual([0, 1000, 2000]);
   });
 
   it('a trigger while idle starts at once, even right after a run; one during a run waits out the gap', async () => {
-    const clock = fakeClock();
+    const clock = new FakeClock();
     const starts: number[] = [];
     const c = new Coalescer(
       () => {
         starts.push(clock.now());
-        return clock.sleep(100);
+        return sleep(clock, 100);
       },
-      { minGapMs: 1000, now: clock.now, sleep: clock.sleep },
+      { minGapMs: 1000, clock },
     );
     const first = c.trigger();
-    await clock.advance(100);
+    await clock.advanceAsync(100);
     await first;
-    await clock.advance(50);
+    await clock.advanceAsync(50);
     const second = c.trigger(); // idle, 150 ms after the last start
     expect(starts).toEqual([0, 150]);
-    await clock.advance(50);
+    await clock.advanceAsync(50);
     const third = c.trigger(); // during the second run: waits until 1150
-    await clock.advance(50);
+    await clock.advanceAsync(50);
     await second;
-    expect(clock.sleeping()).toBe(1);
-    await clock.advance(899);
+    expect(clock.pendingDelays()).toEqual([900]);
+    await clock.advanceAsync(899);
     expect(starts).toEqual([0, 150]);
-    await clock.advance(1);
+    await clock.advanceAsync(1);
     expect(starts).toEqual([0, 150, 1150]);
-    await clock.advance(100);
+    await clock.advanceAsync(100);
     await third;
   });
 

@@ -3,60 +3,68 @@
  * trigger while nothing runs starts a refresh at once; one that arrives while a refresh runs waits
  * for it, and then until `minGapMs` after its start. Every caller gets the outcome of a refresh
  * that started after it called, so no trigger is lost; a burst that keeps a refresh busy costs one
- * refresh per gap, and sparse triggers (one push at a time) are never delayed.
+ * refresh per gap, and sparse triggers (one push at a time) are never delayed. A run is given the
+ * argument of the trigger that started it; a pending run, that of the latest trigger it serves.
  */
+import { realClock, sleep, type Clock } from '../../pkg/clock/index.js';
+
 export interface CoalescerOptions {
-  /** The least time between the start of a refresh and one queued behind it (0: back to back). */
+  /**
+   * The least time between the start of a refresh and one queued behind it (0: back to back).
+   * @default 0
+   */
   readonly minGapMs?: number;
-  /** Injected for tests. */
-  readonly now?: () => number;
-  readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * Source of time for the gap.
+   * @default realClock
+   */
+  readonly clock?: Clock;
 }
 
-const realSleep = (ms: number): Promise<void> =>
-  new Promise((resolve) => {
-    setTimeout(resolve, ms).unref();
-  });
-
-export class Coalescer {
-  readonly #run: () => Promise<void>;
+export class Coalescer<T = void> {
+  readonly #run: (arg: T) => Promise<void>;
   readonly #minGapMs: number;
-  readonly #now: () => number;
-  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #clock: Clock;
   /** The refresh in flight. */
   #running: Promise<void> | undefined;
   /** The refresh queued behind it (or behind the gap), shared by every caller that arrived meanwhile. */
   #pending: Promise<void> | undefined;
+  /** The argument the pending run will be given: the latest trigger's. */
+  #pendingArg: T | undefined;
   #lastStart = Number.NEGATIVE_INFINITY;
 
-  constructor(run: () => Promise<void>, options: CoalescerOptions = {}) {
+  constructor(run: (arg: T) => Promise<void>, options: CoalescerOptions = {}) {
     this.#run = run;
     this.#minGapMs = options.minGapMs ?? 0;
-    this.#now = options.now ?? (() => performance.now());
-    this.#sleep = options.sleep ?? realSleep;
+    this.#clock = options.clock ?? realClock;
   }
 
-  trigger(): Promise<void> {
-    if (this.#pending !== undefined) return this.#pending;
-    if (this.#running === undefined) return this.#start();
+  trigger(arg: T): Promise<void> {
+    if (this.#pending !== undefined) {
+      this.#pendingArg = arg;
+      return this.#pending;
+    }
+    if (this.#running === undefined) return this.#start(arg);
+    this.#pendingArg = arg;
     const pending = (async () => {
       await this.#running?.catch(() => undefined);
       const wait = this.#wait();
-      if (wait > 0) await this.#sleep(wait);
-      return this.#start();
+      if (wait > 0) await sleep(this.#clock, wait);
+      return this.#start(this.#pendingArg as T);
     })();
     this.#pending = pending;
     return pending;
   }
 
   #wait(): number {
-    return this.#lastStart + this.#minGapMs - this.#now();
+    return this.#lastStart + this.#minGapMs - this.#clock.now();
   }
 
-  #start(): Promise<void> {
+  #start(arg: T): Promise<void> {
     this.#pending = undefined;
-    this.#lastStart = this.#now();
-    const run = this.#run().finally(() => {
+    this.#pendingArg = undefined;
+    this.#lastStart = this.#clock.now();
+    const run = this.#run(arg).finally(() => {
       if (this.#running === run) this.#running = undefined;
     });
     this.#running = run;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { silentLogger } from '../log/index.js';
 import { StateStore } from '../state/index.js';
+import { FakeClock } from '../../pkg/clock/fake.js';
 import { RunLog } from './runs.js';
 
 describe('RunLog', () => {
@@ -62,5 +63,17 @@ describe('RunLog', () => {
     const reopened = new RunLog(await StateStore.open({ dataDir: dir, logger: silentLogger() }));
     reopened.open('startup', 'r', ['a']);
     expect(reopened.list()[0]?.id).toBe(3);
+  });
+
+  it('stamps start and finish with the clock it is given', () => {
+    const clock = new FakeClock();
+    const log = new RunLog(state, clock);
+    log.open('poll', 'r', ['a']);
+    clock.advance(1500);
+    log.finish('a', 'synced', '');
+    expect(log.list()[0]).toMatchObject({
+      startedAt: '2026-01-01T00:00:00.000Z',
+      finishedAt: '2026-01-01T00:00:01.500Z',
+    });
   });
 });

@@ -3,6 +3,7 @@
  * with each stack's outcome as it finishes. Open runs live in memory (O(1) per finished stack);
  * a run is written to the state store once, when its last stack is done.
  */
+import { realClock, type Clock } from '../../pkg/clock/index.js';
 import type { RunRecord, StateStore } from '../state/index.js';
 
 /** Open runs kept at most; the oldest is dropped (unfinished) past this. */
@@ -20,13 +21,16 @@ interface OpenRun {
 
 export class RunLog {
   readonly #state: StateStore;
+  /** Stamps `startedAt` and `finishedAt` (`date()`). */
+  readonly #clock: Clock;
   readonly #open = new Map<number, OpenRun>();
   /** Open runs waiting for a stack, by stack id. */
   readonly #waiting = new Map<string, Set<OpenRun>>();
   #seq: number;
 
-  constructor(state: StateStore) {
+  constructor(state: StateStore, clock: Clock = realClock) {
     this.#state = state;
+    this.#clock = clock;
     this.#seq = state.data.runs[0]?.id ?? 0;
   }
 
@@ -36,7 +40,7 @@ export class RunLog {
       id: ++this.#seq,
       trigger,
       revision,
-      startedAt: new Date().toISOString(),
+      startedAt: this.#clock.date().toISOString(),
       stacks: new Map(ids.map((id) => [id, { outcome: 'pending', message: '' }])),
       pending: ids.length,
     };
@@ -57,7 +61,7 @@ export class RunLog {
     const runs = this.#waiting.get(id);
     if (runs === undefined) return;
     this.#waiting.delete(id);
-    const at = new Date().toISOString();
+    const at = this.#clock.date().toISOString();
     for (const run of runs) {
       run.stacks.set(id, { outcome, message });
       run.pending--;

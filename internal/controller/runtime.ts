@@ -1,4 +1,5 @@
 /** Builds the pieces from the configuration: source, informer, compose runner, state, reconciler. */
+import { realClock, type Clock } from '../../pkg/clock/index.js';
 import { ChildRegistry, createComposeRunner } from '../compose/index.js';
 import type { ComposeRunner } from '../compose/types.js';
 import type { Config } from '../config/index.js';
@@ -39,6 +40,18 @@ export interface RuntimeOptions {
    * commands that change nothing (`plan`). @default true
    */
   readonly lock?: boolean;
+  /** Parts to use instead of building them from the configuration (tests: in-memory fakes). */
+  readonly parts?: RuntimeParts;
+}
+
+/** The parts a caller may inject; each one absent is built from the configuration. */
+export interface RuntimeParts {
+  readonly source?: GitSource;
+  readonly informer?: Informer;
+  readonly compose?: ComposeRunner;
+  readonly state?: StateStore;
+  /** Every timer and timestamp of the parts built here. @default realClock */
+  readonly clock?: Clock;
 }
 
 export async function createRuntime(
@@ -50,7 +63,11 @@ export async function createRuntime(
   const layout = layoutOf(config.dataDir);
   let children: ChildRegistry | undefined;
   if (options.lock !== false) {
-    const lock = await acquireDataDirLock({ dataDir: config.dataDir, logger });
+    const lock = await acquireDataDirLock({
+      dataDir: config.dataDir,
+      logger,
+      ...(options.parts?.clock ? { clock: options.parts.clock } : {}),
+    });
     process.once('exit', () => {
       lock.releaseSync();
     });
@@ -58,34 +75,41 @@ export async function createRuntime(
     children = new ChildRegistry(layout.children);
     await children.reap(logger);
   }
-  const state = await StateStore.open({ dataDir: config.dataDir, logger });
+  const parts = options.parts ?? {};
+  const clock = parts.clock ?? realClock;
+  const state = parts.state ?? (await StateStore.open({ dataDir: config.dataDir, logger, clock }));
   const inScope = createScope({ include: config.scope.include, exclude: config.scope.exclude });
-  const source = createGitSource({
-    url: config.source.url,
-    branch: config.source.branch,
-    path: config.source.path,
-    auth: {
-      ...(config.source.auth.username !== '' ? { username: config.source.auth.username } : {}),
-      ...(config.source.auth.token !== '' ? { token: config.source.auth.token } : {}),
-    },
-    dataDir: config.dataDir,
-    include: config.scope.include,
-    exclude: config.scope.exclude,
-    fetchTimeoutMs: config.source.fetchTimeout,
-    limits: stackLimitsOf(config.source),
-    logger,
-  });
-  const informer = createInformer({ logger });
-  const compose = createComposeRunner({
-    command: config.compose.command,
-    logger,
-    // Only the process holding the lock owns dataDir/docker (`plan` must not re-link its plugin).
-    pin:
-      options.lock === false
-        ? { untrusted: [config.dataDir] }
-        : { dockerConfig: layout.dockerConfig, untrusted: [config.dataDir] },
-    ...(children === undefined ? {} : { children }),
-  });
+  const source =
+    parts.source ??
+    createGitSource({
+      url: config.source.url,
+      branch: config.source.branch,
+      path: config.source.path,
+      auth: {
+        ...(config.source.auth.username !== '' ? { username: config.source.auth.username } : {}),
+        ...(config.source.auth.token !== '' ? { token: config.source.auth.token } : {}),
+      },
+      dataDir: config.dataDir,
+      include: config.scope.include,
+      exclude: config.scope.exclude,
+      fetchTimeoutMs: config.source.fetchTimeout,
+      limits: stackLimitsOf(config.source),
+      logger,
+      clock,
+    });
+  const informer = parts.informer ?? createInformer({ logger, clock });
+  const compose =
+    parts.compose ??
+    createComposeRunner({
+      command: config.compose.command,
+      logger,
+      // Only the process holding the lock owns dataDir/docker (`plan` must not re-link its plugin).
+      pin:
+        options.lock === false
+          ? { untrusted: [config.dataDir] }
+          : { dockerConfig: layout.dockerConfig, untrusted: [config.dataDir] },
+      ...(children === undefined ? {} : { children }),
+    });
   // Pinned now, before anything could plant an executable where compose would look later.
   const pinned = await compose.pin();
   for (const { path, reason } of pinned.ignored) {
@@ -109,6 +133,7 @@ export async function createRuntime(
     dataDir: config.dataDir,
     instance: config.instance,
     settings,
+    clock,
     ...(hooks ? { hooks } : {}),
   });
   return { config, logger, source, informer, compose, state, reconciler, engine, inScope, settings };

@@ -2,10 +2,9 @@
 import type { Logger } from '../log/index.js';
 import type { Metrics } from '../metrics/index.js';
 import type { RunRecord } from '../state/index.js';
-import type { HistoryEntry, StackStatus, StacksResponse } from '../status/index.js';
+import type { StackDetail, StacksResponse } from '../status/index.js';
 
-/** One stack's status plus its history: `GET /api/v1/stacks/{id}`. */
-export type StackDetail = StackStatus & { readonly history: readonly HistoryEntry[] };
+export type { StackDetail } from '../status/index.js';
 
 /** The controller as the API sees it; the real `Controller` satisfies it structurally. */
 export interface ServerController {

@@ -52,6 +52,11 @@ export interface HistoryEntry extends LastResult {
   readonly action: string;
 }
 
+/** One stack's status plus its history: `GET /api/v1/stacks/{id}`. */
+export interface StackDetail extends StackStatus {
+  readonly history: readonly HistoryEntry[];
+}
+
 /** `GET /api/v1/stacks` and `stackd sync --once --output json`. */
 export interface StacksResponse {
   readonly revision: string | null;

@@ -25,4 +25,12 @@ export {
 } from './rate_limiters.js';
 export type { WorkQueueMetrics } from './metrics.js';
 export { TerminalError, isTerminalError } from './terminal_error.js';
-export { processKey, runWorkers, type Handler, type Result, type WorkersOptions } from './workers.js';
+export {
+  Enqueuer,
+  processKey,
+  runWorkers,
+  type Handler,
+  type KeyInfo,
+  type Result,
+  type WorkersOptions,
+} from './workers.js';

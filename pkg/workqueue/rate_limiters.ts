@@ -155,7 +155,10 @@ export interface DefaultControllerRateLimiterOptions {
   readonly clock?: Clock;
 }
 
-/** client-go's default: max(per-key exponential 2 s → 5 min, global bucket of 10 qps, burst 100). */
+/**
+ * client-go's `DefaultControllerRateLimiter` shape: max(per-key exponential, global bucket of 10 qps,
+ * burst 100), but with stackd's per-key 2 s → 5 min (client-go's default item backoff is 5 ms → 1000 s).
+ */
 export function createDefaultControllerRateLimiter(
   options: DefaultControllerRateLimiterOptions = {},
 ): RateLimiter {

@@ -4,7 +4,7 @@ import { FakeClock } from '../clock/fake.js';
 import { createExponentialRateLimiter } from './rate_limiters.js';
 import { createRateLimitingQueue, type RateLimitingQueue } from './rate_limiting.js';
 import { TerminalError, isTerminalError } from './terminal_error.js';
-import { processKey, runWorkers, type Handler, type Result } from './workers.js';
+import { Enqueuer, processKey, runWorkers, type Handler, type KeyInfo, type Result } from './workers.js';
 
 /** Lets pending promise callbacks run (one macrotask turn; no time passes on the fake clock). */
 const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -499,6 +499,61 @@ describe('runWorkers', () => {
     expect(add).toHaveBeenCalledTimes(2);
     expect(depth.mock.calls).toEqual([[1], [2], [1], [0]]);
     expect(queue.longestRunningSeconds()).toBe(0);
+    queue.shutDown();
+    await done;
+  });
+});
+
+describe('Enqueuer (how triggers add keys)', () => {
+  it('an observed change does not cut a retry backoff short, and adds the key at once after a success', async () => {
+    const { clock, queue } = setup();
+    const enqueuer = new Enqueuer(queue);
+    const calls: number[] = [];
+    const handler = (): Promise<void> => {
+      calls.push(clock.now());
+      return calls.length === 1 ? Promise.reject(new Error('boom')) : Promise.resolve();
+    };
+    const done = runWorkers(queue, { handler, clock, enqueuer });
+    enqueuer.addObserved('a');
+    await flush();
+    expect(calls).toEqual([0]);
+    // Waiting out its 100 ms backoff: events are left to the retry.
+    await tick(clock, 50);
+    enqueuer.addObserved('a');
+    await tick(clock, 49);
+    expect(calls).toEqual([0]);
+    await tick(clock, 1);
+    expect(calls).toEqual([0, 100]);
+    // Succeeded, forgotten: the next event adds it at once.
+    enqueuer.addObserved('a');
+    await flush();
+    expect(calls).toEqual([0, 100, 100]);
+    queue.shutDown();
+    await done;
+  });
+
+  it('a forced add reaches the handler as forced, once', async () => {
+    const { clock, queue } = setup();
+    const enqueuer = new Enqueuer(queue);
+    const seen: [string, KeyInfo][] = [];
+    const done = runWorkers(queue, {
+      handler: (key, _signal, info) => {
+        seen.push([key, info]);
+        return Promise.resolve();
+      },
+      clock,
+      enqueuer,
+    });
+    enqueuer.addForced('a');
+    await flush();
+    enqueuer.add('a');
+    enqueuer.add('b');
+    await flush();
+    expect(seen).toEqual([
+      ['a', { forced: true }],
+      ['a', { forced: false }],
+      ['b', { forced: false }],
+    ]);
     queue.shutDown();
     await done;
   });

@@ -1,5 +1,10 @@
-/** The processing loop: workers take keys from a rate-limiting queue and apply one requeue contract. */
+/**
+ * The processing loop: workers take keys from a rate-limiting queue and apply one requeue contract.
+ * Beside it, the policies that decide how a trigger adds a key (`Enqueuer`), since they depend on
+ * that contract: an event does not cut a backoff short, a forced key reaches the handler as such.
+ */
 
+import PQueue from 'p-queue';
 import { realClock, type Clock, type TimerHandle } from '../clock/clock.js';
 import type { RateLimitingQueue } from './rate_limiting.js';
 import { isTerminalError } from './terminal_error.js';
@@ -8,13 +13,55 @@ import { checkInteger, checkNumber } from '../validate/index.js';
 /** What a handler asks for; `undefined` (or returning nothing) means done. */
 export type Result = undefined | { readonly requeueAfter?: number };
 
+/** What a handler is told about the key besides its name. */
+export interface KeyInfo {
+  /** The key was added by `Enqueuer.addForced` since it was last handed out: act even if it looks done. */
+  readonly forced: boolean;
+}
+
 /**
  * Processes one key. Throw to retry with backoff; throw a `TerminalError` to give up; return
  * `{ requeueAfter }` to look again later. `signal` aborts when shutdown's grace period ends.
  */
 // `void` lets a handler that returns nothing (`async () => {}`) be a `Handler`.
 // eslint-disable-next-line @typescript-eslint/no-invalid-void-type
-export type Handler = (key: string, signal: AbortSignal) => Promise<Result | void>;
+export type Handler = (key: string, signal: AbortSignal, info: KeyInfo) => Promise<Result | void>;
+
+/**
+ * How triggers add keys, beside the contract that retries them. A level-triggered look (`add`) is
+ * queued once; an observed change (`addObserved`) leaves a key waiting out its backoff to the
+ * queue's retry, since such events are often caused by the failing attempt itself (a crash-looping
+ * container); a forced add (`addForced`) is handed to the handler with `forced: true`, once.
+ */
+export class Enqueuer {
+  readonly #queue: RateLimitingQueue;
+  /** Keys force-added since they were last handed out; taken by `processKey`. */
+  readonly #forced = new Set<string>();
+
+  constructor(queue: RateLimitingQueue) {
+    this.#queue = queue;
+  }
+
+  add(key: string): void {
+    this.#queue.add(key);
+  }
+
+  /** Adds `key` unless it is waiting out a retry backoff (it has been requeued since last forgotten). */
+  addObserved(key: string): void {
+    if (this.#queue.numRequeues(key) === 0) this.#queue.add(key);
+  }
+
+  /** Adds `key`; its next handling is told `forced: true`. */
+  addForced(key: string): void {
+    this.#forced.add(key);
+    this.#queue.add(key);
+  }
+
+  /** Whether `key` was force-added since the last call for it (and forgets it). */
+  takeForced(key: string): boolean {
+    return this.#forced.delete(key);
+  }
+}
 
 export interface WorkersOptions {
   /** Processes one key; see `Handler`. */
@@ -50,6 +97,11 @@ export interface WorkersOptions {
    * @default realClock
    */
   readonly clock?: Clock;
+  /**
+   * The enqueuer whose forced keys the handler is told about (`KeyInfo.forced`).
+   * @default undefined (no key is forced)
+   */
+  readonly enqueuer?: Enqueuer;
 }
 
 /**
@@ -64,9 +116,11 @@ export async function processKey(
   handler: Handler,
   signal: AbortSignal,
   onError?: (key: string, error: unknown) => void,
+  enqueuer?: Enqueuer,
 ): Promise<void> {
+  const info: KeyInfo = { forced: enqueuer?.takeForced(key) ?? false };
   try {
-    const result = (await handler(key, signal)) as Result;
+    const result = (await handler(key, signal, info)) as Result;
     queue.forget(key);
     const requeueAfter = result?.requeueAfter;
     if (requeueAfter !== undefined) queue.addAfter(key, requeueAfter);
@@ -84,9 +138,12 @@ export async function processKey(
 }
 
 /**
- * Runs `concurrency` workers over `queue` until it shuts down. The returned promise resolves
- * once every worker has stopped: the running handlers finished (and, with `drain`, the waiting
- * keys too). After `gracePeriod` from shutdown, the handlers' `signal` is aborted.
+ * Runs up to `concurrency` handlers at once over `queue` until it shuts down. The returned promise
+ * resolves once every handler has stopped: the running ones finished (and, with `drain`, the
+ * waiting keys too). After `gracePeriod` from shutdown, the handlers' `signal` is aborted.
+ *
+ * p-queue is the concurrency limiter only: a key is taken from `queue` when a slot is free, so
+ * keys wait (deduplicated, delayed, rate-limited) in `queue`, never in p-queue.
  */
 export function runWorkers(queue: RateLimitingQueue, options: WorkersOptions): Promise<void> {
   const {
@@ -97,6 +154,7 @@ export function runWorkers(queue: RateLimitingQueue, options: WorkersOptions): P
     signal,
     onError,
     clock = realClock,
+    enqueuer,
   } = options;
   checkInteger('concurrency', concurrency, 1);
   checkNumber('gracePeriod', gracePeriod, 0, { infinite: true });
@@ -118,15 +176,25 @@ export function runWorkers(queue: RateLimitingQueue, options: WorkersOptions): P
   signal?.addEventListener('abort', shutDown, { once: true });
   if (signal?.aborted === true) shutDown();
 
-  const worker = async (): Promise<void> => {
+  const limiter = new PQueue({ concurrency });
+  const slotFreed = (): Promise<void> =>
+    new Promise((resolve) => {
+      limiter.once('next', resolve);
+    });
+  const loop = async (): Promise<void> => {
     while (drain || !queue.shuttingDown) {
+      if (limiter.pending >= concurrency) {
+        await slotFreed();
+        continue;
+      }
       const key = await queue.get();
-      if (key === undefined) return;
-      await processKey(queue, key, handler, abort.signal, onError);
+      if (key === undefined) break;
+      // processKey settles every handler outcome itself: this promise never rejects.
+      void limiter.add(() => processKey(queue, key, handler, abort.signal, onError, enqueuer));
     }
+    await limiter.onIdle();
   };
-
-  return Promise.all(Array.from({ length: concurrency }, worker)).then(() => {
+  return loop().then(() => {
     if (graceTimer !== undefined) clock.clearTimeout(graceTimer.handle);
     queue.shutdownSignal.removeEventListener('abort', startGrace);
     signal?.removeEventListener('abort', shutDown);

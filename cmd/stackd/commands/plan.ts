@@ -1,6 +1,5 @@
 /** `stackd plan [--output json]`: per stack, the action a pass would take and why; changes nothing. */
-import { planOnce } from '../../../internal/controller/once.js';
-import { createRuntime } from '../../../internal/controller/runtime.js';
+import { createRuntime, planOnce } from '../../../internal/controller/index.js';
 import { CONFIG_FLAGS, type Io, OUTPUT_FLAG, configFrom, outputOf, parse, write } from '../cli.js';
 import { loggerFor } from '../logger.js';
 import { shortRev, table } from '../table.js';

@@ -1,8 +1,6 @@
-/** `stackd run`: the daemon. Wires runtime, controller, metrics and HTTP server; SIGTERM stops it cleanly. */
-import { Controller } from '../../../internal/controller/controller.js';
-import { createRuntime } from '../../../internal/controller/runtime.js';
+/** `stackd run`: the daemon (createDaemon) and its HTTP server; SIGTERM stops it cleanly. */
+import { createDaemon } from '../../../internal/controller/index.js';
 import { parseListen } from '../../../internal/config/index.js';
-import { createMetrics } from '../../../internal/metrics/index.js';
 import { createServer } from '../../../internal/server/index.js';
 import { CONFIG_FLAGS, type Io, configFrom, parse } from '../cli.js';
 import { loggerFor } from '../logger.js';
@@ -24,31 +22,7 @@ export async function runDaemon(argv: readonly string[], io: Io): Promise<number
     process.once('SIGTERM', on('SIGTERM'));
     process.once('SIGINT', on('SIGINT'));
   });
-  // Read at scrape time, which only happens once the server listens, after both exist.
-  const metrics = createMetrics({
-    runtimeUp: () => runtime.informer.current().up && runtime.engine.stalled() === undefined,
-    longestRunningSeconds: () => controller.queue.longestRunningSeconds(),
-  });
-  const runtime = await createRuntime(config, logger, {
-    onRecord: (id, record) => metrics.hooks.stackRecord?.(id, record),
-    onResult: (id, outcome, ms) => metrics.hooks.reconcile?.(id, outcome, ms / 1000),
-  });
-  const controller = new Controller({
-    source: runtime.source,
-    informer: runtime.informer,
-    reconciler: runtime.reconciler,
-    state: runtime.state,
-    logger,
-    instance: config.instance,
-    inScope: runtime.inScope,
-    reconcileEnabled: config.reconcile.enabled,
-    pollIntervalMs: config.source.pollInterval,
-    resyncIntervalMs: config.reconcile.resyncInterval,
-    hooks: metrics.hooks,
-    engine: runtime.engine,
-  });
-  for (const [id, record] of Object.entries(runtime.state.data.stacks))
-    metrics.hooks.stackRecord?.(id, record);
+  const { runtime, controller, metrics } = await createDaemon(config, { logger });
   const server = createServer({
     controller,
     logger,

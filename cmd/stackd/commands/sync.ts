@@ -1,6 +1,5 @@
 /** `stackd sync --once [--output json]`: one pass, the stack table, exit 1 if any stack failed. */
-import { syncOnce } from '../../../internal/controller/once.js';
-import { createRuntime } from '../../../internal/controller/runtime.js';
+import { createRuntime, syncOnce } from '../../../internal/controller/index.js';
 import {
   CONFIG_FLAGS,
   type Io,

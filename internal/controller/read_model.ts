@@ -1,0 +1,66 @@
+/**
+ * The API read model: which stacks are known (in scope, desired, observed or recorded), their
+ * status as `GET /api/v1/stacks` and `/stacks/{id}` show it, and readiness. Reads only; every
+ * call re-reads the latest snapshot, observation and records.
+ */
+import type { Informer } from '../informer/types.js';
+import { type EngineHealth, stackIds, stackStatus, stacksResponse } from '../reconciler/index.js';
+import type { Source } from '../source/types.js';
+import type { StateStore } from '../state/index.js';
+import type { StackDetail, StacksResponse } from '../status/index.js';
+
+export interface ReadModelOptions {
+  readonly source: Pick<Source, 'current'>;
+  readonly informer: Pick<Informer, 'current'>;
+  readonly state: StateStore;
+  readonly instance: string;
+  readonly inScope: (id: string) => boolean;
+  /** Whether reconciliation is on now (see pause.ts). */
+  readonly reconcileEnabled: () => boolean;
+  /** Whether the engine starts containers. @default always */
+  readonly engine?: Pick<EngineHealth, 'stalled'> | undefined;
+}
+
+export class ReadModel {
+  readonly #o: ReadModelOptions;
+
+  constructor(options: ReadModelOptions) {
+    this.#o = options;
+  }
+
+  /** The stacks reported, sorted in code-unit order. */
+  knownIds(): string[] {
+    return stackIds(
+      this.#o.source.current(),
+      this.#o.informer.current(),
+      Object.keys(this.#o.state.data.stacks),
+      this.#o.instance,
+      this.#o.inScope,
+    );
+  }
+
+  stacks(): StacksResponse {
+    return stacksResponse(
+      this.knownIds(),
+      this.#o.state.data.stacks,
+      this.#o.source.current(),
+      this.#o.reconcileEnabled(),
+    );
+  }
+
+  stack(id: string): StackDetail | undefined {
+    if (!this.knownIds().includes(id)) return undefined;
+    const record = this.#o.state.stack(id);
+    return { ...stackStatus(id, record, this.#o.source.current()), history: record?.history ?? [] };
+  }
+
+  /** Undefined when ready: a desired state is known, and the Docker engine answers and starts containers. */
+  notReadyReason(): string | undefined {
+    if (this.#o.source.current() === undefined) {
+      return 'no desired state loaded yet (first fetch pending or failing)';
+    }
+    const observation = this.#o.informer.current();
+    if (!observation.up) return `the Docker engine is not reachable: ${observation.error ?? 'no answer'}`;
+    return this.#o.engine?.stalled();
+  }
+}
