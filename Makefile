@@ -1,9 +1,16 @@
-# stackd — one entry point for people and CI. `make check` before pushing; `make test` runs
-# everything, including tests against a real Docker engine (it prepares one with test-env).
+# stackd — one entry point for people and CI. `make check` before pushing: every test that needs
+# no Docker engine; `make test` runs everything, including the tests against a real Docker engine
+# (it prepares one with test-env). jest.config.js says which test is which.
 JEST := node --experimental-vm-modules node_modules/jest/bin/jest.js
 NODE_MODULES := node_modules/.package-lock.json
+# Caches of the checks, per work tree (node_modules may be shared between work trees).
+CACHE := .cache
+CLI := dist/cmd/stackd/main.js
+# What the build reads: dist/ is rebuilt only when one of these changed.
+BUILD_INPUTS := $(shell find cmd pkg internal -name '*.ts' ! -name '*.test.ts' ! -name '*.test-helpers.ts') \
+	tsconfig.json tsconfig.build.json package.json
 
-.PHONY: all build check typecheck lint format test test-unit test-integration test-env bench demo demo-clean install clean
+.PHONY: all build check typecheck lint format test test-unit test-integration test-env dist bench demo demo-clean install clean
 
 all: build
 
@@ -11,33 +18,42 @@ $(NODE_MODULES): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-build: $(NODE_MODULES)
+# Always a fresh build (`make build`); `dist` alone rebuilds only when a source changed.
+build:
+	rm -f $(CLI)
+	$(MAKE) dist
+
+dist: $(CLI)
+$(CLI): $(BUILD_INPUTS) $(NODE_MODULES)
 	rm -rf dist.new
 	npx tsc -p tsconfig.build.json --outDir dist.new
 	chmod +x dist.new/cmd/stackd/main.js
+	touch dist.new/cmd/stackd/main.js
 	rm -rf dist && mv dist.new dist
 
 typecheck: $(NODE_MODULES)
-	npx tsc --noEmit
+	npx tsc --noEmit --incremental --tsBuildInfoFile $(CACHE)/tsc.tsbuildinfo
 
 lint: $(NODE_MODULES)
-	npx eslint .
-	npx prettier --check .
+	npx eslint --cache --cache-location $(CACHE)/eslint .
+	npx prettier --check --cache --cache-location $(CACHE)/prettier .
 
 format: $(NODE_MODULES)
 	npx prettier --write .
 
-test-unit: $(NODE_MODULES)
-	$(JEST) --selectProjects unit
+# The jest project `check`: every test that needs no Docker engine (some run the built CLI).
+test-unit: dist
+	$(JEST) --selectProjects check
 
-# typecheck + lint + unit tests; needs no Docker.
+# typecheck + lint + every test that needs no Docker engine.
 check: typecheck lint test-unit
 
 test-env:
 	bash test/env/setup.sh
 
-test-integration: build
-	$(JEST) --selectProjects integration --maxWorkers=2
+# The jest project `engine`: the tests against a real Docker engine.
+test-integration: dist
+	$(JEST) --selectProjects engine --maxWorkers=2
 
 # Everything: prepares the Docker test environment, builds, type-checks, lints, runs every test.
 test: test-env build typecheck lint
@@ -56,4 +72,4 @@ install: build
 	bash deploy/install.sh
 
 clean:
-	rm -rf dist coverage
+	rm -rf dist coverage $(CACHE)

@@ -2,7 +2,9 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'dist.new/', 'node_modules/', 'coverage/', '*.config.js', 'bench/results/'] },
+  {
+    ignores: ['dist/', 'dist.new/', '.cache/', 'node_modules/', 'coverage/', '*.config.js', 'bench/results/'],
+  },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

@@ -1,7 +1,16 @@
 // Jest in native ESM mode (run through `node --experimental-vm-modules`), TypeScript stripped by
-// @swc/jest; type checking is `tsc --noEmit`. Two projects: `unit` (pure, no Docker, no network
-// but loopback) next to the sources, and `integration` under test/ (real Docker engine, compose,
-// Git server, built CLI).
+// @swc/jest; type checking is `tsc --noEmit`.
+//
+// Tests are sorted by what they need, not by folder. The rule:
+//   `check`  — needs no Docker engine and no compose: pure unit tests next to the sources, and the
+//              tests under test/ that use only loopback (HTTP servers, a real Git server through
+//              `git http-backend`), the file system, shell tools (bash, systemd-analyze, promtool)
+//              and the built CLI (`dist/`: `make check` builds first). `make check` runs them.
+//   `engine` — talks to a Docker engine or runs compose (directly, or through stackd): everything
+//              else under test/. `make test` runs both.
+// A file belongs to `check` only if it passes with the engine unreachable
+// (`DOCKER_HOST=unix:///nonexistent`). A new test file under test/ is `engine` unless listed in
+// CHECK below.
 const transform = {
   '^.+\\.ts$': [
     '@swc/jest',
@@ -17,19 +26,42 @@ const common = {
   // only produces warnings (and a stack overflow in jest-util's setter chain).
   testEnvironmentOptions: { globalsCleanup: 'off' },
 };
+/** The tests under test/ that need no Docker engine (see the rule above). */
+const CHECK = [
+  'test/server/**/*.test.ts',
+  'test/source/**/*.test.ts',
+  'test/cli/config.test.ts',
+  'test/cli/validate-path.test.ts',
+  'test/deploy/config-example.test.ts',
+  'test/deploy/grafana.test.ts',
+  'test/deploy/install.test.ts',
+  'test/deploy/prometheus.test.ts',
+  'test/deploy/systemd.test.ts',
+].map((glob) => `<rootDir>/${glob}`);
 export default {
   projects: [
     {
       ...common,
-      displayName: 'unit',
-      testMatch: ['<rootDir>/{pkg,internal,cmd}/**/*.test.ts'],
+      displayName: 'check',
+      testMatch: ['<rootDir>/{pkg,internal,cmd}/**/*.test.ts', ...CHECK],
     },
     {
       ...common,
-      displayName: 'integration',
+      displayName: 'engine',
       testMatch: ['<rootDir>/test/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', ...CHECK.map(toRegExp)],
     },
   ],
   // A per-project testTimeout is ignored by jest 30; end-to-end tests drive real compose.
   testTimeout: 180000,
 };
+
+/** `<rootDir>/test/server/**\/*.test.ts` → a regular expression testPathIgnorePatterns accepts. */
+function toRegExp(glob) {
+  const body = glob
+    .replace('<rootDir>/', '')
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*\*\//g, '(?:.*/)?')
+    .replace(/\*/g, '[^/]*');
+  return `<rootDir>/${body}$`;
+}
