@@ -14,7 +14,8 @@ BUILD_INPUTS := $(shell find cmd pkg internal -name '*.ts' ! -name '*.test.ts' !
 
 all: build
 
-$(NODE_MODULES): package.json package-lock.json
+# The lockfile alone decides what is installed (a change to package.json's scripts reinstalls nothing).
+$(NODE_MODULES): package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
