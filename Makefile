@@ -44,7 +44,7 @@ format: $(NODE_MODULES)
 
 # The jest project `check`: every test that needs no Docker engine (some run the built CLI).
 test-unit: dist
-	$(JEST) --selectProjects check
+	$(JEST) --selectProjects check --maxWorkers=2
 
 # typecheck + lint + every test that needs no Docker engine.
 check: typecheck lint test-unit
