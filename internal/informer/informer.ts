@@ -1,6 +1,11 @@
 /**
  * The informer engine: one full list, then the event stream; per-project re-lists on events,
  * coalesced; reconnect with backoff when the engine stops answering.
+ *
+ * Over 300 lines on purpose: connecting, the event stream, re-lists and the cache are one state
+ * machine sharing a sequence number (a list older than an event must not overwrite it) and one
+ * lifetime signal; the parts that stand alone are already apart (events.ts, expectations.ts,
+ * engine.ts, container.ts).
  */
 import { setMaxListeners } from 'node:events';
 import Dockerode from 'dockerode';

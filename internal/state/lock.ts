@@ -12,6 +12,9 @@
  * happens under a guard file (`stackd.lock.takeover`, created exclusively): the guard's holder
  * checks the lock is still the stale one it judged, writes a temp file, renames it over the lock
  * and reads it back — so of several stackds starting over one stale lock, exactly one gets it.
+ *
+ * Over 300 lines on purpose: taking, judging and replacing the lock are one protocol whose steps
+ * depend on each other's checks; read top to bottom, it is the proof that only one stackd wins.
  */
 import { readFileSync, statSync, unlinkSync } from 'node:fs';
 import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
