@@ -26,7 +26,7 @@ import { ReadModel } from './read_model.js';
 import { Coalescer } from './refresher.js';
 import { ReportedStacks } from './reported.js';
 import { RunLog } from './runs.js';
-import { REFRESH_MIN_GAP_MS, RETRY_BUCKET, STACK_RETRY } from './schedule.js';
+import { REFRESH_MIN_GAP_MS, RETRY_BUCKET, STACK_RETRY } from '../schedule/index.js';
 import { markQueued } from './snapshot.js';
 import { Triggers } from './triggers.js';
 

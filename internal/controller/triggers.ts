@@ -5,7 +5,7 @@
  * schedules themselves live in schedule.ts.
  */
 import { backoffDelay, jittered, type Clock, type TimerHandle } from '../../pkg/clock/index.js';
-import { FETCH_RETRY, POLL_JITTER } from './schedule.js';
+import { FETCH_RETRY, POLL_JITTER } from '../schedule/index.js';
 
 /** The refresh triggers a timer fires. */
 export type TimedTrigger = 'poll' | 'retry';

@@ -4,7 +4,8 @@
  * right after the event can still show the old state; the informer re-lists until it agrees.
  */
 import type { ContainerEvent } from './events.js';
-import type { Clock } from '../../pkg/clock/index.js';
+import { backoffDelay, type Clock } from '../../pkg/clock/index.js';
+import { LAG_RELIST, LAG_RELIST_ATTEMPTS } from '../schedule/index.js';
 import type { ObservedContainer, ObservedProject } from './types.js';
 
 /** True when the listed container (undefined: not listed) reflects the event. */
@@ -39,12 +40,9 @@ export function expectationFor(action: string): Expectation | undefined {
   }
 }
 
-/** Delays of the re-lists made while the engine's list lags behind its events, in ms. */
-export const LAG_RETRY_DELAYS: readonly number[] = [100, 200, 400, 800, 1600];
-
 /**
  * Tracks, per project, what the latest event of each container promises, and re-lists a project
- * (through `relist`, with the delays above) until its list keeps those promises or the delays run out.
+ * (through `relist`, on the `LAG_RELIST` schedule of internal/schedule) until its list keeps those promises or the delays run out.
  */
 export class LagTracker {
   readonly #clock: Clock;
@@ -78,7 +76,7 @@ export class LagTracker {
       if (expectation(observed?.containers.find((c) => c.id === id))) expected.delete(id);
     }
     const attempt = this.#retries.get(project) ?? 0;
-    const delay = LAG_RETRY_DELAYS[attempt];
+    const delay = attempt < LAG_RELIST_ATTEMPTS ? backoffDelay(attempt, LAG_RELIST) : undefined;
     if (expected.size === 0 || delay === undefined) {
       this.#forget(project);
       return expected.size === 0;

@@ -10,6 +10,7 @@
 import { setMaxListeners } from 'node:events';
 import Dockerode from 'dockerode';
 import { COMPOSE_PROJECT } from '../labels/index.js';
+import { ENGINE_RECONNECT, ENGINE_REQUEST_TIMEOUT_MS, EVENT_COALESCE } from '../schedule/index.js';
 import { backoffDelay, realClock, type Clock } from '../../pkg/clock/index.js';
 import { groupByProject, sameProject } from './container.js';
 import { EngineUnreachableError, describeEndpoint, engineErrorMessage, streamLostMessage } from './engine.js';
@@ -68,11 +69,23 @@ class DockerInformer implements Informer {
     this.#docker = options.docker ?? new Dockerode();
     this.#logger = options.logger ?? silentLogger;
     this.#clock = options.clock ?? realClock;
-    this.#baseMs = checkMs('reconnect.baseMs', options.reconnect?.baseMs ?? 1000, 1);
-    this.#maxMs = checkMs('reconnect.maxMs', options.reconnect?.maxMs ?? 30_000, this.#baseMs);
-    this.#coalesceMs = checkMs('coalesceMs', options.coalesceMs ?? 100, 0);
-    this.#coalesceMaxMs = checkMs('coalesceMaxMs', options.coalesceMaxMs ?? 1000, this.#coalesceMs);
-    this.#requestTimeoutMs = checkMs('requestTimeoutMs', options.requestTimeoutMs ?? 30_000, 1);
+    this.#baseMs = checkMs('reconnect.baseMs', options.reconnect?.baseMs ?? ENGINE_RECONNECT.baseMs, 1);
+    this.#maxMs = checkMs(
+      'reconnect.maxMs',
+      options.reconnect?.maxMs ?? ENGINE_RECONNECT.maxMs,
+      this.#baseMs,
+    );
+    this.#coalesceMs = checkMs('coalesceMs', options.coalesceMs ?? EVENT_COALESCE.quietMs, 0);
+    this.#coalesceMaxMs = checkMs(
+      'coalesceMaxMs',
+      options.coalesceMaxMs ?? EVENT_COALESCE.maxMs,
+      this.#coalesceMs,
+    );
+    this.#requestTimeoutMs = checkMs(
+      'requestTimeoutMs',
+      options.requestTimeoutMs ?? ENGINE_REQUEST_TIMEOUT_MS,
+      1,
+    );
     this.#endpointOption = options.endpoint;
     this.#lag = new LagTracker(this.#clock, (project) => {
       this.#schedule(project);

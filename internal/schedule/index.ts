@@ -1,6 +1,7 @@
 /**
- * Every retry and poll schedule of the controller, in one module: "where does the retry schedule
- * live?" has this answer. Times are milliseconds on the controller's `Clock`.
+ * Every retry, poll and wait schedule of stackd's own loops, in one module: "where does the retry
+ * schedule live?" has this answer. Times are milliseconds on the injected `Clock`; each backoff is
+ * walked by the one primitive, `backoffDelay` (pkg/clock). Durations operators set are config keys.
  */
 import type { Backoff } from '../../pkg/clock/index.js';
 
@@ -24,6 +25,22 @@ export const POLL_JITTER = 0.1;
  * doubling up to 5 min. stackd's own default (client-go's default item backoff is 5 ms → 1000 s).
  */
 export const STACK_RETRY: Backoff = Object.freeze({ baseMs: 2_000, maxMs: 300_000 });
+
+/** The Docker engine stopped answering: reconnect after 1 s, doubling up to 30 s. */
+export const ENGINE_RECONNECT: Backoff = Object.freeze({ baseMs: 1_000, maxMs: 30_000 });
+
+/**
+ * A container list still behind the events seen for its project is re-listed after 100 ms,
+ * doubling, at most `LAG_RELIST_ATTEMPTS` times (100 ms … 1.6 s).
+ */
+export const LAG_RELIST: Backoff = Object.freeze({ baseMs: 100, maxMs: 1_600 });
+export const LAG_RELIST_ATTEMPTS = 5;
+
+/** Events re-list a project once quiet for `quietMs`, at most `maxMs` after the first of a burst. */
+export const EVENT_COALESCE = Object.freeze({ quietMs: 100, maxMs: 1_000 });
+
+/** The longest wait for one answer of the engine (a list, or the response opening the event stream). */
+export const ENGINE_REQUEST_TIMEOUT_MS = 30_000;
 
 /** The token bucket over every retry, whatever the key: 10 a second, bursts of 100 (client-go's). */
 export const RETRY_BUCKET = Object.freeze({ qps: 10, burst: 100 });
