@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** stackd's entry point: picks the command, runs it, maps errors to exit codes. Wiring only. */
+import { ConfigError } from '../../internal/config/index.js';
 import { type Io, UsageError, write } from './cli.js';
 type Command = (argv: readonly string[], io: Io) => Promise<number>;
 
@@ -83,7 +84,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     return await command.run(rest, io);
   } catch (error) {
     const exitCode = (error as { exitCode?: unknown }).exitCode;
-    if (error instanceof UsageError || (error as Error).name === 'ConfigError') {
+    if (error instanceof UsageError || error instanceof ConfigError) {
       write(io.stderr, `stackd ${name}: ${(error as Error).message}`);
       return typeof exitCode === 'number' ? exitCode : 2;
     }
