@@ -4,6 +4,7 @@
  * the runtime now matches. The outcome is `synced` (or `out_of_sync` when a newer snapshot came
  * meanwhile), or `failed` with why.
  */
+import { elapsedMs, remainingMs } from '../../pkg/clock/index.js';
 import { join } from 'node:path';
 import { isComposeError } from '../compose/index.js';
 import { writeOverride } from '../compose/override.js';
@@ -65,7 +66,7 @@ export async function apply(ctx: ReconcileContext, input: ApplyInput): Promise<R
       files: [...stack.composeFiles.map((f) => join(workDir, f)), overridePath],
     };
     const run = (): { timeoutMs: number; signal?: AbortSignal } => ({
-      timeoutMs: Math.max(1000, deadline - clock.now()),
+      timeoutMs: Math.max(1000, remainingMs(clock, deadline)),
       ...(signal ? { signal } : {}),
     });
     try {
@@ -99,7 +100,7 @@ export async function apply(ctx: ReconcileContext, input: ApplyInput): Promise<R
     const check = planDesired(stack, after, { instance });
     if (check.action !== 'none')
       throw new ReconcileError(id, `still out of sync after apply: ${check.reason}`);
-    const durationMs = clock.now() - started;
+    const durationMs = elapsedMs(clock, started);
     const at = recorder.at();
     return {
       kind: 'applied',
@@ -130,7 +131,7 @@ export async function apply(ctx: ReconcileContext, input: ApplyInput): Promise<R
       },
     };
   } catch (error) {
-    const durationMs = clock.now() - started;
+    const durationMs = elapsedMs(clock, started);
     const message = describe(error);
     const after = ctx.informer.current().projects.get(stack.project);
     return {

@@ -4,6 +4,7 @@
  * may hold data containers wrote into bind mounts), its override and env file go. The outcome is
  * `missing`, or `failed` with why.
  */
+import { elapsedMs } from '../../pkg/clock/index.js';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ObservedProject } from '../informer/types.js';
@@ -67,7 +68,7 @@ export async function remove(ctx: ReconcileContext, input: RemoveInput): Promise
     // The working directory stays: it may hold data containers wrote into bind mounts.
     await rm(layout.override(project), { force: true });
     await rm(layout.envFile(project), { force: true });
-    const durationMs = clock.now() - started;
+    const durationMs = elapsedMs(clock, started);
     return {
       kind: 'removed',
       record: {
@@ -91,7 +92,7 @@ export async function remove(ctx: ReconcileContext, input: RemoveInput): Promise
       },
     };
   } catch (error) {
-    const durationMs = clock.now() - started;
+    const durationMs = elapsedMs(clock, started);
     const message = `removal failed: ${describe(error)}`;
     return {
       kind: 'failed',

@@ -4,6 +4,7 @@
  * files: down finds the old project's containers by its label) and its label override deleted.
  * A step of the apply, logged as it happens; a failure fails the apply.
  */
+import { remainingMs } from '../../pkg/clock/index.js';
 import { rm } from 'node:fs/promises';
 import { LogEvent } from '../log/index.js';
 import { type ReconcileContext, describe } from './context.js';
@@ -29,7 +30,7 @@ export async function downRenamed(ctx: ReconcileContext, takedown: RenameTakedow
   try {
     await ctx.compose.down(
       { project, dir: ctx.layout.workDir(id), files, envFile },
-      { timeoutMs: Math.max(1000, deadline - ctx.clock.now()), ...(signal ? { signal } : {}) },
+      { timeoutMs: Math.max(1000, remainingMs(ctx.clock, deadline)), ...(signal ? { signal } : {}) },
     );
   } catch (error) {
     throw new ReconcileError(id, `removing the old project ${project} failed: ${describe(error)}`, {

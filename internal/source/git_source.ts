@@ -1,4 +1,5 @@
 import { messageOf, scrub, SourceError, sourceError } from './errors.js';
+import { elapsedMs } from '../../pkg/clock/index.js';
 import { ensureBareRepo, fetchBranch, localBranchHead, remoteBranchHead } from './git_remote.js';
 import { findGitdir, parseLocation, type SourceLocation } from './location.js';
 import { layoutOf, type Layout } from '../layout/index.js';
@@ -141,7 +142,7 @@ class GitSourceImpl implements GitSource {
           event: LogEvent.sourceFetch,
           result: 'unchanged',
           revision,
-          durationMs: this.#options.clock.now() - started,
+          durationMs: elapsedMs(this.#options.clock, started),
         });
         return previous;
       }
@@ -162,7 +163,7 @@ class GitSourceImpl implements GitSource {
         revision,
         previousRevision: previous?.revision ?? null,
         stacks: snapshot.stacks.size,
-        durationMs: this.#options.clock.now() - started,
+        durationMs: elapsedMs(this.#options.clock, started),
       });
       return snapshot;
     } catch (error) {
@@ -173,7 +174,7 @@ class GitSourceImpl implements GitSource {
       logger?.warn(failure.message, {
         event: LogEvent.sourceFetch,
         result: 'failure',
-        durationMs: this.#options.clock.now() - started,
+        durationMs: elapsedMs(this.#options.clock, started),
       });
       throw failure;
     }

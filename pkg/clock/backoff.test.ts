@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 
 import { backoffDelay, jittered } from './backoff.js';
+import { elapsedMs, remainingMs } from './clock.js';
+import { FakeClock } from './fake.js';
 
 describe('backoffDelay', () => {
   it('doubles from base to max', () => {
@@ -20,5 +22,14 @@ describe('jittered', () => {
     expect(jittered(1000, 0.1, () => 0)).toBe(1000);
     expect(jittered(1000, 0.1, () => 0.5)).toBe(1050);
     expect(jittered(1000, 0.1, () => 1)).toBe(1100);
+  });
+});
+
+describe('elapsedMs and remainingMs', () => {
+  it('are whole milliseconds, the remaining time rounded up and never below 0', () => {
+    const clock = new FakeClock(1000.4);
+    expect(elapsedMs(clock, 0.1)).toBe(1000);
+    expect(remainingMs(clock, 3953.9)).toBe(2954);
+    expect(remainingMs(clock, 500)).toBe(0);
   });
 });

@@ -71,3 +71,13 @@ export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<v
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/** Whole milliseconds from `started` (a `clock.now()`) to now: durations people read are integers. */
+export function elapsedMs(clock: Clock, started: number): number {
+  return Math.round(clock.now() - started);
+}
+
+/** Whole milliseconds from now to `deadline` (a `clock.now()` value), rounded up; 0 once passed. */
+export function remainingMs(clock: Clock, deadline: number): number {
+  return Math.max(0, Math.ceil(deadline - clock.now()));
+}
