@@ -52,13 +52,15 @@ check: typecheck lint test-unit
 test-env:
 	bash test/env/setup.sh
 
-# The jest project `engine`: the tests against a real Docker engine.
+# The jest project `engine`: the tests against a real Docker engine (four workers: see `test`).
 test-integration: dist
-	$(JEST) --selectProjects engine --maxWorkers=2
+	$(JEST) --selectProjects engine --maxWorkers=4
 
 # Everything: prepares the Docker test environment, builds, type-checks, lints, runs every test.
+# Four jest workers on two cores: the engine tests mostly wait on compose and the engine (two
+# workers left a core idle half the time: 375 s → 277 s for the whole suite).
 test: test-env build typecheck lint
-	$(JEST) --maxWorkers=2
+	$(JEST) --maxWorkers=4
 
 bench: test-env build
 	node --experimental-vm-modules bench/run.js

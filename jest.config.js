@@ -52,6 +52,8 @@ export default {
       testPathIgnorePatterns: ['/node_modules/', ...CHECK.map(toRegExp)],
     },
   ],
+  // Long files first, so no worker is left running one alone at the end (see the file).
+  testSequencer: '<rootDir>/jest.sequencer.config.js',
   // A per-project testTimeout is ignored by jest 30; end-to-end tests drive real compose.
   testTimeout: 180000,
 };

@@ -1,0 +1,4 @@
+/** Issue 4, scenarios 1–4, against compose v2 (the scenarios: sync-core.suite.ts). */
+import { syncCoreSuite } from './sync-core.suite.js';
+
+syncCoreSuite('compose v2', 'docker compose');
