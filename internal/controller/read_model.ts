@@ -3,18 +3,12 @@
  * status as `GET /api/v1/stacks` and `/stacks/{id}` show it, and readiness. Reads only; every
  * call re-reads the latest snapshot, observation and records.
  */
-import type { Informer } from '../informer/types.js';
 import { type EngineHealth, stackIds, stackStatus, stacksResponse } from '../reconciler/index.js';
-import type { Source } from '../source/types.js';
-import type { StateStore } from '../state/index.js';
 import type { StackDetail, StacksResponse } from '../status/index.js';
+import type { ProjectMapperOptions } from './enqueue_mapped.js';
 
-export interface ReadModelOptions {
-  readonly source: Pick<Source, 'current'>;
-  readonly informer: Pick<Informer, 'current'>;
-  readonly state: StateStore;
-  readonly instance: string;
-  readonly inScope: (id: string) => boolean;
+/** What the read model reads: the same views of the world as the event mapping, and more. */
+export interface ReadModelOptions extends ProjectMapperOptions {
   /** Whether reconciliation is on now (see pause.ts). */
   readonly reconcileEnabled: () => boolean;
   /** Whether the engine starts containers. @default always */
