@@ -56,12 +56,11 @@ test-env:
 test-integration: dist
 	$(JEST) --selectProjects engine --maxWorkers=4
 
-# Everything: prepares the Docker test environment and builds, then type-checks, lints and runs
-# every test at once (-j3: jest mostly waits on compose and the engine, so the checks run in its
-# idle time; any one failing fails the target). Four jest workers on two cores for the same reason
-# (two workers left a core idle half the time: 375 s → 277 s for the whole suite).
-test: test-env dist
-	$(MAKE) --no-print-directory -j3 --output-sync=line typecheck lint test-all
+# Everything: prepares the Docker test environment, builds, type-checks, lints, runs every test.
+# Four jest workers on two cores: the engine tests mostly wait on compose and the engine (two
+# workers left a core idle half the time: 375 s → 247 s for the whole suite). Running the type
+# check and lint alongside jest was tried and is slower (6m31 vs 6m03 from a clean clone).
+test: test-env build typecheck lint test-all
 
 # Every test, both projects (the README's test command).
 test-all: dist
