@@ -47,7 +47,13 @@ describe('stackd run: a renamed project taken down by hand', () => {
         })
       ).status,
     ).toBe(202);
-    const held = await waitForStack(daemon, h.id('app'), 'held', (s) => s.status === 'out_of_sync');
+    // The new commit first marks the stack `out_of_sync` ("queued: …"); the reconcile then holds it.
+    const held = await waitForStack(
+      daemon,
+      h.id('app'),
+      'held',
+      (s) => s.status === 'out_of_sync' && !s.message.startsWith('queued:'),
+    );
     expect(held.message).toContain(`still runs as ${oldProject}; removal is disabled`);
     expect(await running(oldProject)).toEqual(['running']);
     expect(await running(newProject)).toEqual([]);
