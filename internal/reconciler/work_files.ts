@@ -4,7 +4,8 @@
  */
 import { rm, stat } from 'node:fs/promises';
 import type { Layout } from '../layout/index.js';
-import { WorkTreeError, writeFileAtomic } from '../source/index.js';
+import { writeFileAtomic } from '../../pkg/atomicfile/index.js';
+import { WorkTreeError } from '../source/index.js';
 import type { DesiredStack } from '../source/types.js';
 import type { ReconcileContext } from './context.js';
 import { TerminalReconcileError } from './errors.js';

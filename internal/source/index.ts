@@ -6,7 +6,6 @@
 export type { DesiredService, DesiredStack, Snapshot, SnapshotListener, Source } from './types.js';
 export type { MaterializeReport } from './materialize.js';
 export { WorkTreeError } from './worktree.js';
-export { writeFileAtomic } from '../../pkg/atomicfile/index.js';
 export { DEFAULT_STACK_LIMITS, stackLimitsOf, type StackLimits } from './limits.js';
 export { createGitSource, type GitSource } from './git_source.js';
 export type { GitSourceOptions, SourceLogger } from './options.js';
