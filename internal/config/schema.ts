@@ -117,6 +117,24 @@ export const schema = {
       default: 180_000,
       env: 'STACKD_RECONCILE_TIMEOUT',
     },
+    minReady: {
+      doc: 'How long every new container must run without restarting before an apply counts as done (healthy counts at once; 0 = two looks 300 ms apart)',
+      format: 'stackd-duration',
+      default: 5_000,
+      env: 'STACKD_RECONCILE_MIN_READY',
+    },
+    crashLoopLimit: {
+      doc: 'Exits of a synced stack within 10 minutes after which self-heal stops for that desired stack hash and the stack is failed',
+      format: 'positive-integer',
+      default: 3,
+      env: 'STACKD_RECONCILE_CRASH_LOOP_LIMIT',
+    },
+    rollback: {
+      doc: 'After a failed update, re-apply the stack as it was at its last synced revision',
+      format: 'stackd-boolean',
+      default: false,
+      env: 'STACKD_RECONCILE_ROLLBACK',
+    },
     resyncInterval: {
       doc: 'How often every stack is re-checked from the caches without fetching (0 = never)',
       format: 'stackd-duration',

@@ -13,6 +13,8 @@ export interface ControllerHooks {
   readonly stackGone?: (id: string) => void;
   /** An apply or removal finished. */
   readonly reconcile?: (id: string, result: 'success' | 'failure', seconds: number) => void;
+  /** An automatic rollback finished. */
+  readonly rollback?: (id: string, result: 'success' | 'failure') => void;
   /** The work queue's own hooks. */
   readonly queue?: WorkQueueMetrics;
 }

@@ -102,6 +102,9 @@ class MemorySource {
   trackedFiles(): Promise<ReadonlySet<string>> {
     return Promise.resolve(new Set());
   }
+  stackAt(): Promise<DesiredStack | undefined> {
+    return Promise.resolve(undefined);
+  }
   push(revision: string, stacks: DesiredStack[]): void {
     this.#next = { revision, fetchedAt: new Date(), stacks: new Map(stacks.map((s) => [s.id, s])) };
   }
@@ -126,6 +129,9 @@ class MemoryInformer implements Informer {
   }
   observeProject(name: string): Promise<ObservedProject | undefined> {
     return Promise.resolve(this.projects.get(name));
+  }
+  logTail(): Promise<string> {
+    return Promise.resolve('');
   }
   set(p: ObservedProject): void {
     this.projects.set(p.project, p);

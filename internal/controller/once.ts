@@ -77,7 +77,14 @@ export async function planOnce(runtime: Runtime): Promise<PlanResult> {
     const observation = runtime.informer.current();
     if (!observation.up) throw new Error(`Docker engine unreachable: ${observation.error ?? 'no answer'}`);
     const stacks = ids(runtime).map((id) =>
-      preview(id, snapshot, observation, runtime.settings(), runtime.config.instance),
+      preview(
+        id,
+        snapshot,
+        observation,
+        runtime.settings(),
+        runtime.config.instance,
+        runtime.state.stack(id)?.held,
+      ),
     );
     return { revision: snapshot.revision, stacks, fetchError };
   } finally {

@@ -121,6 +121,9 @@ export async function createRuntime(
     allowEmpty: config.reconcile.allowEmpty,
     selfHeal: config.reconcile.selfHeal,
     timeoutMs: config.reconcile.timeout,
+    minReadyMs: config.reconcile.minReady,
+    crashLoopLimit: config.reconcile.crashLoopLimit,
+    rollback: config.reconcile.rollback,
   });
   const engine = new EngineHealth();
   const reconciler = createReconciler({

@@ -45,6 +45,9 @@ class FakeSource implements Source {
   trackedFiles(): never {
     throw new Error('not expected');
   }
+  stackAt(): never {
+    throw new Error('not expected');
+  }
 }
 
 const informer: Informer = {
@@ -53,6 +56,7 @@ const informer: Informer = {
   current: (): Observation => ({ up: true, stale: false, at: new Date(0), error: null, projects: new Map() }),
   onChange: () => () => undefined,
   observeProject: () => Promise.resolve(undefined),
+  logTail: () => Promise.resolve(''),
 };
 
 const reconciler: Reconciler = { reconcile: () => Promise.resolve() };

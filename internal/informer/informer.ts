@@ -13,6 +13,7 @@ import { COMPOSE_PROJECT } from '../labels/index.js';
 import { ENGINE_RECONNECT, ENGINE_REQUEST_TIMEOUT_MS, EVENT_COALESCE } from '../schedule/index.js';
 import { backoffDelay, realClock, type Clock } from '../../pkg/clock/index.js';
 import { groupByProject, sameProject } from './container.js';
+import { carryDetails, logTail, withDetails } from './detail.js';
 import { EngineUnreachableError, describeEndpoint, engineErrorMessage, streamLostMessage } from './engine.js';
 import { followEvents, type ContainerEvent, type EventStream } from './events.js';
 import { LagTracker } from './expectations.js';
@@ -136,18 +137,37 @@ class DockerInformer implements Informer {
   async observeProject(project: string, signal?: AbortSignal): Promise<ObservedProject | undefined> {
     const combined =
       signal === undefined ? this.#lifetime.signal : AbortSignal.any([this.#lifetime.signal, signal]);
-    let result: ListResult;
+    let seq: number;
+    let observed: ObservedProject | undefined;
     try {
-      result = await this.#list(project, combined);
+      const result = await this.#list(project, combined);
+      seq = result.seq;
+      const listed = result.projects.get(project);
+      observed =
+        listed === undefined
+          ? undefined
+          : await this.#answerWithin((deadline) =>
+              withDetails(this.#docker, listed, AbortSignal.any([combined, deadline])),
+            );
     } catch (error) {
       if (combined.aborted) throw error;
       const message = engineErrorMessage(this.#endpoint, error);
       this.#lost(message);
       throw new EngineUnreachableError(message, this.#endpoint, { cause: error });
     }
-    const observed = result.projects.get(project);
-    this.#apply(result.seq, new Map([[project, observed]]), false);
+    this.#apply(seq, new Map([[project, observed]]), false);
     return observed;
+  }
+
+  logTail(containerId: string, lines: number, signal?: AbortSignal): Promise<string> {
+    const combined =
+      signal === undefined ? this.#lifetime.signal : AbortSignal.any([this.#lifetime.signal, signal]);
+    return this.#answerWithin((deadline) =>
+      logTail(this.#docker, containerId, lines, AbortSignal.any([combined, deadline])),
+    ).catch((error: unknown) => {
+      if (combined.aborted) throw error;
+      return '';
+    });
   }
 
   // --- connection -------------------------------------------------------------------------------
@@ -348,7 +368,7 @@ class DockerInformer implements Informer {
       if ((this.#applied.get(project) ?? -1) > seq) continue; // a later list already answered
       this.#applied.set(project, seq);
       if (observed === undefined) next.delete(project);
-      else next.set(project, observed);
+      else next.set(project, carryDetails(next.get(project), observed));
     }
     const projects = new Map([...next].sort(([a], [b]) => a.localeCompare(b)));
     this.#observation = connected

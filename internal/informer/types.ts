@@ -14,6 +14,13 @@ export interface ObservedContainer {
   readonly labels: Readonly<Record<string, string>>;
   readonly image: string;
   readonly created: number;
+  /**
+   * Times the engine restarted it under its restart policy (inspect's `RestartCount`); absent
+   * when only listed, never inspected (see Informer.observeProject).
+   */
+  readonly restartCount?: number;
+  /** When it last started (inspect's `State.StartedAt`, ms since the epoch); absent as above. */
+  readonly startedAt?: number;
 }
 
 export interface ObservedProject {
@@ -43,6 +50,11 @@ export interface Informer {
   current(): Observation;
   /** Called with the compose project of every container event (and every project on relist). */
   onChange(listener: ProjectListener): () => void;
-  /** A fresh list of one project's containers straight from the engine (updates the cache). */
+  /**
+   * A fresh list of one project's containers straight from the engine, each inspected for its
+   * restart count and start time (updates the cache).
+   */
   observeProject(project: string, signal?: AbortSignal): Promise<ObservedProject | undefined>;
+  /** The last `lines` lines of a container's output; '' when there are none or the engine cannot say. */
+  logTail(containerId: string, lines: number, signal?: AbortSignal): Promise<string>;
 }

@@ -7,6 +7,8 @@ export const LogEvent = {
   reconcileSuccess: 'reconcile.success',
   reconcileFailure: 'reconcile.failure',
   reconcileSkip: 'reconcile.skip',
+  reconcileRollback: 'reconcile.rollback',
+  reconcileCrashLoop: 'reconcile.crashloop',
   reconcilePaused: 'reconcile.paused',
   reconcileResumed: 'reconcile.resumed',
   stackForgotten: 'stack.forgotten',

@@ -8,6 +8,8 @@ export const STACK_STATUS = 'stackd_stack_status';
 export const STACK_LAST_SYNC_TIMESTAMP_SECONDS = 'stackd_stack_last_sync_timestamp_seconds';
 export const RECONCILE_TOTAL = 'stackd_reconcile_total';
 export const RECONCILE_DURATION_SECONDS = 'stackd_reconcile_duration_seconds';
+/** Addition: automatic rollbacks (`reconcile.rollback`) of a stack, by result. */
+export const ROLLBACKS_TOTAL = 'stackd_rollbacks_total';
 export const SOURCE_FETCH_TOTAL = 'stackd_source_fetch_total';
 export const SOURCE_FETCH_DURATION_SECONDS = 'stackd_source_fetch_duration_seconds';
 export const SOURCE_REVISION_INFO = 'stackd_source_revision_info';
@@ -29,6 +31,7 @@ export const METRIC_NAMES = [
   STACK_LAST_SYNC_TIMESTAMP_SECONDS,
   RECONCILE_TOTAL,
   RECONCILE_DURATION_SECONDS,
+  ROLLBACKS_TOTAL,
   SOURCE_FETCH_TOTAL,
   SOURCE_FETCH_DURATION_SECONDS,
   SOURCE_REVISION_INFO,

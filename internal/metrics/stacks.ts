@@ -5,6 +5,7 @@ import { STACK_STATUSES } from '../status/index.js';
 import {
   RECONCILE_DURATION_SECONDS,
   RECONCILE_TOTAL,
+  ROLLBACKS_TOTAL,
   STACK_LAST_SYNC_TIMESTAMP_SECONDS,
   STACK_STATUS,
   type Result,
@@ -16,7 +17,7 @@ const RESULTS: readonly Result[] = ['success', 'failure'];
 
 export function stackHooks(
   registry: Registry,
-): Required<Pick<ControllerHooks, 'stackRecord' | 'stackGone' | 'reconcile'>> {
+): Required<Pick<ControllerHooks, 'stackRecord' | 'stackGone' | 'reconcile' | 'rollback'>> {
   const status = new Gauge({
     name: STACK_STATUS,
     help: `The status of each stack: 1 for the current one, 0 for the others (${STACK_STATUSES.join(', ')}).`,
@@ -32,6 +33,12 @@ export function stackHooks(
   const reconciles = new Counter({
     name: RECONCILE_TOTAL,
     help: 'Applies and removals of a stack, by result (success, failure).',
+    labelNames: ['stack', 'result'] as const,
+    registers: [registry],
+  });
+  const rollbacks = new Counter({
+    name: ROLLBACKS_TOTAL,
+    help: 'Automatic rollbacks of a stack to its last synced revision (reconcile.rollback), by result.',
     labelNames: ['stack', 'result'] as const,
     registers: [registry],
   });
@@ -51,7 +58,13 @@ export function stackHooks(
     stackGone: (stack) => {
       for (const s of STACK_STATUSES) status.remove({ stack, status: s });
       lastSync.remove({ stack });
-      for (const result of RESULTS) reconciles.remove({ stack, result });
+      for (const result of RESULTS) {
+        reconciles.remove({ stack, result });
+        rollbacks.remove({ stack, result });
+      }
+    },
+    rollback: (stack, result) => {
+      rollbacks.inc({ stack, result });
     },
     reconcile: (stack, result, seconds) => {
       reconciles.inc({ stack, result });

@@ -85,35 +85,78 @@ describe('dispatch: apply', () => {
     });
   });
 
-  it('a failing compose up records the stack failed with why, once, and is retried', async () => {
+  const upFailed = (stderr: string): ComposeError =>
+    new ComposeError(`docker compose up failed: ${stderr}`, {
+      command: 'docker compose up',
+      exitCode: 1,
+      stderrTail: stderr,
+      timedOut: false,
+      aborted: false,
+    });
+
+  it('a compose up failing for a transient cause records the stack failed with why, once, and is retried', async () => {
     w.desire(REV, web);
-    w.failNext.set(
-      'up',
-      new ComposeError('docker compose up failed: pull access denied', {
-        command: 'docker compose up',
-        exitCode: 1,
-        stderrTail: 'pull access denied',
-        timedOut: false,
-        aborted: false,
-      }),
-    );
+    const why = 'Get "https://registry.example/v2/": dial tcp: lookup registry.example: no such host';
+    w.failNext.set('up', upFailed(why));
     const error = await failure(w.run({ stack: 'web' }));
     expect(error.name).toBe('ReconcileError');
-    expect(error.message).toBe('docker compose up failed: pull access denied');
+    expect(error.message).toBe(`docker compose up failed: ${why}`);
     expect(w.writes.map((x) => x.record.status)).toEqual(['syncing', 'failed']);
     expect(w.state.stack('web')).toMatchObject({
       status: 'failed',
-      message: 'docker compose up failed: pull access denied',
+      message: `docker compose up failed: ${why}`,
       synced: null,
-      lastResult: { outcome: 'failure', message: 'docker compose up failed: pull access denied' },
+      lastResult: { outcome: 'failure', message: `docker compose up failed: ${why}` },
       history: [{ action: 'deploy', outcome: 'failure', revision: REV }],
     });
+    expect(w.state.stack('web')?.held).toBeUndefined();
     expect(w.hooks.results).toEqual(['web failure 0']);
     expect(await w.events()).toEqual([
       `info ${LogEvent.reconcileStart} web`,
       `error ${LogEvent.reconcileFailure} web`,
     ]);
-    expect((await w.logs())[1]).toMatchObject({ reason: 'docker compose up failed: pull access denied' });
+    expect((await w.logs())[1]).toMatchObject({
+      reason: `docker compose up failed: ${why}`,
+      cause: 'registry_unreachable',
+      retry: true,
+    });
+    // The retry (the queue's backoff) applies again.
+    await w.run({ stack: 'web' });
+    expect(w.state.stack('web')?.status).toBe('synced');
+  });
+
+  it('a compose up failing for a deterministic cause is held at that hash: not applied again until the hash changes or a manual sync', async () => {
+    w.desire(REV, web);
+    w.failNext.set(
+      'up',
+      upFailed('Error response from daemon: pull access denied for app, repository does not exist'),
+    );
+    const error = await failure(w.run({ stack: 'web' }));
+    expect(error.name).toBe('TerminalError');
+    expect(w.state.stack('web')?.held).toMatchObject({ revision: REV, cause: 'image_missing' });
+    const calls = w.calls.length;
+    // An event, a resync, a commit that leaves the stack alone: nothing runs, still failed.
+    expect((await w.run({ stack: 'web' })).kind).toBe('held');
+    w.desire(REV2, web);
+    expect((await w.run({ stack: 'web' })).kind).toBe('held');
+    expect(w.calls).toHaveLength(calls);
+    expect(w.state.stack('web')).toMatchObject({ status: 'failed', message: error.message });
+    // A manual sync retries, and success clears the hold.
+    await w.run({ stack: 'web', force: true });
+    expect(w.state.stack('web')).toMatchObject({ status: 'synced', held: null });
+  });
+
+  it('a new commit that changes the stack retries a held failure', async () => {
+    w.desire(REV, web);
+    w.failNext.set('up', upFailed('Bind for 0.0.0.0:8080 failed: port is already allocated'));
+    await failure(w.run({ stack: 'web' }));
+    expect(w.state.stack('web')?.held).toMatchObject({ cause: 'port_in_use' });
+    w.desire(
+      REV2,
+      desiredStack('web', { app: 'sha256:app2', db: 'sha256:db' }, { composeHash: 'sha256:two' }),
+    );
+    expect((await w.run({ stack: 'web' })).kind).toBe('applied');
+    expect(w.state.stack('web')).toMatchObject({ status: 'synced', held: null });
   });
 
   it('compose rejecting the files is terminal; a validate that timed out is not', async () => {
@@ -128,8 +171,11 @@ describe('dispatch: apply', () => {
     expect(w.state.stack('web')?.message).toBe('compose rejected the stack: services.app.image: invalid');
     expect(w.calls.map((c) => c.op)).toEqual(['validate']);
 
+    // Held: a plain run does not validate again; a manual sync does.
+    await w.run({ stack: 'web' });
+    expect(w.calls.map((c) => c.op)).toEqual(['validate']);
     w.failNext.set('validate', new ComposeError('timed out', { ...details, exitCode: null, timedOut: true }));
-    const slow = await failure(w.run({ stack: 'web' }));
+    const slow = await failure(w.run({ stack: 'web', force: true }));
     expect(slow.name).toBe('ReconcileError');
     expect(w.state.stack('web')?.message).toBe('timed out');
   });

@@ -12,6 +12,9 @@ import type { ComposeRunOptions, ComposeTarget } from '../compose/types.js';
 import type { ObservedProject } from '../informer/types.js';
 import { LogEvent } from '../log/index.js';
 import type { DesiredStack } from '../source/types.js';
+import type { StackRecord } from '../state/index.js';
+import { Redactor } from '../log/index.js';
+import { classify, isDeterministic } from './classify.js';
 import type { RevisionHash } from '../status/index.js';
 import { serviceLabels } from './carry_forward.js';
 import { type ReconcileContext, describe } from './context.js';
@@ -33,6 +36,12 @@ export interface ApplyInput {
   readonly timeoutMs: number;
   /** Projects the stack ran as before a rename in Git, taken down right before `up`. */
   readonly removeFirst: readonly string[];
+  /** `reconcile.minReady` in ms. */
+  readonly minReadyMs: number;
+  /** Record fields this apply sets whatever its outcome (the self-heal count). */
+  readonly extra?: Partial<StackRecord>;
+  /** Shown while the apply runs, instead of the plan's reason (a rollback says so). */
+  readonly startMessage?: string;
   readonly signal?: AbortSignal;
 }
 
@@ -46,7 +55,12 @@ export async function apply(ctx: ReconcileContext, input: ApplyInput): Promise<R
   recorder.begin(
     id,
     stack.project,
-    { status: 'syncing', message: plan.reason, ...recorder.syncedFallback(id, observed) },
+    {
+      status: 'syncing',
+      message: input.startMessage ?? plan.reason,
+      ...recorder.syncedFallback(id, observed),
+      ...input.extra,
+    },
     {
       level: 'info',
       event: LogEvent.reconcileStart,
@@ -54,8 +68,9 @@ export async function apply(ctx: ReconcileContext, input: ApplyInput): Promise<R
     },
   );
   const workDir = layout.workDir(id);
+  let env: Uint8Array | undefined;
   try {
-    const env = await materialize(ctx, stack);
+    env = await materialize(ctx, stack);
     const overridePath = layout.override(stack.project);
     await writeOverride(overridePath, serviceLabels(stack, observed, target, instance));
     const envFile = await writeEnvFile(layout, stack.project, env);
@@ -73,7 +88,10 @@ export async function apply(ctx: ReconcileContext, input: ApplyInput): Promise<R
       await ctx.compose.validate(compose, run());
     } catch (error) {
       if (!isComposeError(error) || error.kind === 'timed_out') throw error;
-      throw new TerminalReconcileError(id, `compose rejected the stack: ${error.message}`, { cause: error });
+      throw new TerminalReconcileError(id, `compose rejected the stack: ${error.message}`, {
+        cause: error,
+        failure: 'invalid',
+      });
     }
     // A renamed project: the old one goes once the new files are known good, right before `up`
     // (`-p OLD` with the new files: down finds the old project's containers by its label).
@@ -93,13 +111,28 @@ export async function apply(ctx: ReconcileContext, input: ApplyInput): Promise<R
       observe: () => ctx.informer.observeProject(stack.project, signal),
       deadline,
       clock,
+      minReadyMs: input.minReadyMs,
     });
+    if (!ready.ok) {
+      const tail =
+        ready.container === undefined
+          ? ''
+          : await ctx.informer.logTail(ready.container, LOG_TAIL_LINES, signal).catch(() => '');
+      const logs =
+        tail === ''
+          ? ''
+          : `; last log lines: ${envRedactor(env)
+              .text(tail)
+              .replace(/\s*\n\s*/g, ' | ')}`;
+      throw new ReconcileError(id, `${ready.message}${logs}`, { failure: 'not_ready' });
+    }
     const after = await ctx.informer.observeProject(stack.project, signal);
     const services = serviceStatuses(stack, after, instance);
-    if (!ready.ok) throw new ReconcileError(id, ready.message);
     const check = planDesired(stack, after, { instance });
     if (check.action !== 'none')
-      throw new ReconcileError(id, `still out of sync after apply: ${check.reason}`);
+      throw new ReconcileError(id, `still out of sync after apply: ${check.reason}`, {
+        failure: 'not_ready',
+      });
     const durationMs = elapsedMs(clock, started);
     const at = recorder.at();
     return {
@@ -117,6 +150,9 @@ export async function apply(ctx: ReconcileContext, input: ApplyInput): Promise<R
               }),
           synced: { ...target, at },
           services,
+          held: null,
+          rollback: null,
+          ...input.extra,
         },
       },
       result: {
@@ -134,11 +170,21 @@ export async function apply(ctx: ReconcileContext, input: ApplyInput): Promise<R
     const durationMs = elapsedMs(clock, started);
     const message = describe(error);
     const after = ctx.informer.current().projects.get(stack.project);
+    const cause = classify(error);
+    const deterministic = isDeterministic(cause);
     return {
       kind: 'failed',
+      cause,
       record: {
         project: stack.project,
-        patch: { status: 'failed', message, services: serviceStatuses(stack, after, instance) },
+        patch: {
+          status: 'failed',
+          message,
+          services: serviceStatuses(stack, after, instance),
+          ...input.extra,
+          // One attempt per commit: this hash is not applied again until it changes or a manual sync.
+          ...(deterministic ? { held: { ...target, cause, message } } : {}),
+        },
       },
       result: {
         target,
@@ -148,11 +194,28 @@ export async function apply(ctx: ReconcileContext, input: ApplyInput): Promise<R
       log: {
         level: 'error',
         event: LogEvent.reconcileFailure,
-        fields: { ...fields, durationMs, action: plan.action, reason: message },
+        fields: { ...fields, durationMs, action: plan.action, reason: message, cause, retry: !deterministic },
       },
-      error: error instanceof ReconcileError ? error : new ReconcileError(id, message, { cause: error }),
+      error: deterministic
+        ? new TerminalReconcileError(id, message, { cause: error, failure: cause })
+        : new ReconcileError(id, message, { cause: error, failure: cause }),
     };
   }
+}
+
+/** Lines of a failed container's log quoted in the failure message. */
+const LOG_TAIL_LINES = 5;
+
+/** The values of the stack's tracked `.env` (what it keeps secret), for quoting its logs. */
+function envRedactor(env: Uint8Array | undefined): Redactor {
+  const redactor = new Redactor();
+  if (env === undefined) return redactor;
+  for (const line of Buffer.from(env).toString('utf8').split(/\r?\n/)) {
+    const match = /^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_.-]*\s*=\s*(.*)$/.exec(line);
+    const value = match?.[1]?.trim().replace(/^(['"])(.*)\1$/, '$2');
+    if (value !== undefined && value !== '') redactor.add(value);
+  }
+  return redactor;
 }
 
 /**

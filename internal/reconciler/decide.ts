@@ -2,6 +2,7 @@
 import type { ObservedProject } from '../informer/types.js';
 import { LABEL_MANAGED_BY } from '../labels/index.js';
 import type { DesiredStack } from '../source/types.js';
+import type { HeldFailure } from '../status/index.js';
 import { type StackPlan, foreignContainers, planDesired, planRemoval } from './plan.js';
 
 export interface DecisionSettings {
@@ -27,6 +28,11 @@ export interface DecisionInput {
    * project name changed in Git (`name:`). See renamedProjects().
    */
   readonly renamedFrom?: readonly ObservedProject[];
+  /**
+   * The stack's recorded deterministic failure (one attempt per commit); it holds only while the
+   * desired stack hash is the one that failed.
+   */
+  readonly held?: HeldFailure | null | undefined;
 }
 
 export type Decision =
@@ -35,6 +41,11 @@ export type Decision =
   /** The project belongs to another stackd instance: failed, left alone. */
   | { readonly kind: 'foreign'; readonly message: string }
   | { readonly kind: 'in_sync'; readonly plan: StackPlan }
+  /**
+   * This desired stack hash failed deterministically before: not applied again until the hash
+   * changes or a manual sync; the stack stays `failed`.
+   */
+  | { readonly kind: 'held_failure'; readonly message: string; readonly plan: StackPlan }
   /** Out of sync but not to be acted on (paused, self-heal or prune off, empty desired state). */
   | { readonly kind: 'hold'; readonly message: string; readonly plan: StackPlan }
   /** `removeFirst`: projects the stack ran as before a rename, taken down before the apply. */
@@ -101,6 +112,10 @@ export function decide(input: DecisionInput): Decision {
       };
     }
     if (plan.action === 'none' && !force) return { kind: 'in_sync', plan };
+    const held = input.held;
+    if (held != null && held.composeHash === desired.composeHash && !force) {
+      return { kind: 'held_failure', message: held.message, plan };
+    }
     if (!settings.enabled) return { kind: 'hold', message: `reconciliation disabled; ${plan.reason}`, plan };
     if (plan.driftOnly && !settings.selfHeal && !force) {
       return { kind: 'hold', message: `self-heal disabled; ${plan.reason}`, plan };

@@ -7,7 +7,10 @@
 import type { ObservedProject } from '../informer/types.js';
 import { LogEvent } from '../log/index.js';
 import type { Snapshot } from '../source/types.js';
-import type { ServiceStatus } from '../status/index.js';
+import type { StackRecord } from '../state/index.js';
+import type { RevisionHash, ServiceStatus } from '../status/index.js';
+import { type Heals, countHeal, crashLoopMessage } from './crash_loop.js';
+import { rollBack, rollbackTarget } from './rollback.js';
 import { apply } from './apply.js';
 import type { ReconcileContext } from './context.js';
 import { type Decision, decide } from './decide.js';
@@ -57,6 +60,7 @@ export async function dispatch(
       instance: ctx.instance,
       force,
       renamedFrom,
+      held: ctx.recorder.previous(id)?.held,
     });
   // The informer's cache (kept fresh by events) decides "in sync" without a Docker API call;
   // anything else is re-checked against the engine before acting on it.
@@ -136,19 +140,50 @@ export async function dispatch(
           fields: { ...fields, reason: decision.message },
         },
       };
+    case 'held_failure':
+      // One attempt per commit: stays `failed` with the failure's message; events change nothing.
+      return {
+        kind: 'held',
+        record: { project, patch: { status: 'failed', message: decision.message, services } },
+        log: {
+          level: 'debug',
+          event: LogEvent.reconcileSkip,
+          fields: { ...fields, reason: `held: failed at this stack hash; ${decision.message}` },
+        },
+      };
     case 'gone':
       return gone(ctx, id, snapshot);
-    case 'apply':
+    case 'apply': {
       if (desired?.composeHash == null) return NOOP; // decide() only applies valid stacks
-      return apply(ctx, {
+      const target = { revision: snapshot.revision, composeHash: desired.composeHash };
+      const previous = ctx.recorder.previous(id);
+      let extra: Partial<StackRecord> = {};
+      if (decision.plan.driftOnly && !force) {
+        // A self-heal: counted, and the limit within the window is a crash loop, not another up.
+        const heals = countHeal(previous?.heals, desired.composeHash, ctx.clock.date().getTime());
+        if (heals.at.length >= current.crashLoopLimit) {
+          return crashLoop(ctx, id, project, target, services, fields, {
+            message: crashLoopMessage(decision.plan, observed, heals, current.crashLoopLimit),
+            heals,
+          });
+        }
+        extra = { heals };
+      }
+      const input = {
         stack: desired,
-        target: { revision: snapshot.revision, composeHash: desired.composeHash },
+        target,
         plan: decision.plan,
         observed,
         timeoutMs: current.timeoutMs,
         removeFirst: decision.removeFirst ?? [],
+        minReadyMs: current.minReadyMs,
+        extra,
         ...(signal ? { signal } : {}),
-      });
+      };
+      const outcome = await apply(ctx, input);
+      const to = current.rollback ? rollbackTarget(outcome, input, previous) : null;
+      return to === null ? outcome : rollBack(ctx, input, outcome, to);
+    }
     case 'remove':
       if (observed === undefined) return NOOP;
       return remove(ctx, {
@@ -161,6 +196,44 @@ export async function dispatch(
         ...(signal ? { signal } : {}),
       });
   }
+}
+
+/** A crash loop: `failed`, and self-heal stops at this desired stack hash (held). */
+function crashLoop(
+  ctx: ReconcileContext,
+  id: string,
+  project: string | undefined,
+  target: RevisionHash,
+  services: readonly ServiceStatus[],
+  fields: Readonly<Record<string, unknown>>,
+  found: { readonly message: string; readonly heals: Heals },
+): ReconcileOutcome {
+  const { message, heals } = found;
+  return {
+    kind: 'failed',
+    cause: 'crash_loop',
+    record: {
+      project,
+      patch: {
+        status: 'failed',
+        message,
+        services,
+        heals,
+        held: { ...target, cause: 'crash_loop', message },
+      },
+    },
+    result: {
+      target,
+      lastResult: { outcome: 'failure', at: ctx.recorder.at(), message, durationMs: 0 },
+      action: 'update',
+    },
+    log: {
+      level: 'error',
+      event: LogEvent.reconcileCrashLoop,
+      fields: { ...fields, reason: message, heals: heals.at.length },
+    },
+    error: new TerminalReconcileError(id, message, { failure: 'crash_loop' }),
+  };
 }
 
 /**

@@ -14,6 +14,12 @@ export interface ReconcileSettings {
   readonly selfHeal: boolean;
   /** Milliseconds an apply may take, waiting for containers included. */
   readonly timeoutMs: number;
+  /** How long new containers must run without restarting (`reconcile.minReady`); 0 = two looks. */
+  readonly minReadyMs: number;
+  /** Self-heals of one desired stack hash within CRASH_LOOP_WINDOW_MS that make a crash loop. */
+  readonly crashLoopLimit: number;
+  /** Re-apply the last synced revision after a deterministic failure of an update. */
+  readonly rollback: boolean;
 }
 
 export interface ReconcileRequest {
@@ -27,11 +33,13 @@ export interface ReconcileHooks {
   readonly onRecord?: (id: string, record: StackRecord) => void;
   /** Called when an apply or removal finishes. */
   readonly onResult?: (id: string, outcome: 'success' | 'failure', durationMs: number) => void;
+  /** Called when an automatic rollback finishes (`success`: the stack runs its synced revision again). */
+  readonly onRollback?: (id: string, outcome: 'success' | 'failure') => void;
 }
 
 export interface ReconcilerOptions {
-  readonly source: Pick<Source, 'current' | 'materialize' | 'trackedFiles'>;
-  readonly informer: Pick<Informer, 'current' | 'observeProject'>;
+  readonly source: Pick<Source, 'current' | 'materialize' | 'trackedFiles' | 'stackAt'>;
+  readonly informer: Pick<Informer, 'current' | 'observeProject' | 'logTail'>;
   readonly compose: ComposeRunner;
   readonly state: StateStore;
   readonly logger: Logger;

@@ -1,6 +1,7 @@
 /** `stackd plan`: what a pass would do to each stack, and why, without doing it. */
 import type { Observation } from '../informer/types.js';
 import type { Snapshot } from '../source/types.js';
+import type { HeldFailure } from '../status/index.js';
 import { type DecisionSettings, decide } from './decide.js';
 import type { Action, ServicePlan } from './plan.js';
 import { leftoverProject, renamedProjects } from './universe.js';
@@ -20,6 +21,7 @@ export function preview(
   observation: Observation,
   settings: DecisionSettings,
   instance: string,
+  held?: HeldFailure | null,
 ): StackPreview {
   const desired = snapshot.stacks.get(id);
   const observed =
@@ -38,6 +40,7 @@ export function preview(
     settings,
     instance,
     force: false,
+    held,
     ...(desired !== undefined
       ? { renamedFrom: renamedProjects(observation, snapshot, id, desired.project, instance) }
       : {}),
@@ -48,6 +51,13 @@ export function preview(
       return { ...base, action: 'skip', reason: decision.message, services: [] };
     case 'hold':
       return { ...base, action: 'skip', reason: decision.message, services: decision.plan.services };
+    case 'held_failure':
+      return {
+        ...base,
+        action: 'skip',
+        reason: `failed at this commit, not retried until a new commit or stackd sync ${id}: ${decision.message}`,
+        services: decision.plan.services,
+      };
     case 'gone':
       return { ...base, action: 'none', reason: 'not desired and not running', services: [] };
     case 'in_sync':

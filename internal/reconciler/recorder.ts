@@ -8,7 +8,7 @@
 import type { ObservedProject } from '../informer/types.js';
 import type { Logger, LogEventName } from '../log/index.js';
 import { StateStore, type StackRecord } from '../state/index.js';
-import type { LastResult, RevisionHash, StackStatusValue } from '../status/index.js';
+import type { FailureCause, LastResult, RevisionHash, StackStatusValue } from '../status/index.js';
 import type { Clock } from '../../pkg/clock/index.js';
 import { syncedFromLabels } from './carry_forward.js';
 import type { ReconcileError } from './errors.js';
@@ -46,6 +46,8 @@ export interface ReconcileOutcome {
   readonly log?: LogLine;
   /** Thrown once recorded: a ReconcileError is retried, a TerminalReconcileError is not. */
   readonly error?: ReconcileError;
+  /** A failed apply's cause (classify.ts). */
+  readonly cause?: FailureCause;
 }
 
 export interface RecorderOptions {
@@ -71,6 +73,11 @@ export class Recorder {
   /** The wall-clock time as RFC 3339, for records. */
   at(): string {
     return this.#o.clock.date().toISOString();
+  }
+
+  /** A rollback finished: the `onRollback` hook (the rollbacks counter). */
+  rolledBack(id: string, outcome: 'success' | 'failure'): void {
+    this.#o.hooks?.onRollback?.(id, outcome);
   }
 
   /** An apply or removal starts: the stack reads `syncing` while it runs. */
@@ -138,6 +145,11 @@ export class Recorder {
       lastResult: previous?.lastResult ?? null,
       services: previous?.services ?? [],
       history: previous?.history ?? [],
+      // What outlives one reconcile (a held failure, the self-heal count, the last rollback) is
+      // kept unless the patch says otherwise; `missingAt` is not: it belongs to `missing` only.
+      ...(previous?.held == null ? {} : { held: previous.held }),
+      ...(previous?.heals == null ? {} : { heals: previous.heals }),
+      ...(previous?.rollback == null ? {} : { rollback: previous.rollback }),
       ...patch,
     };
     if (

@@ -14,10 +14,15 @@ export function serviceStatuses(
   for (const [name, desired] of stack.services) {
     const containers = observed?.containers.filter((c) => c.service === name) ?? [];
     const first = containers[0];
+    const counts = containers.map((c) => c.restartCount);
     out.push({
       name,
       state: first?.state ?? 'missing',
       health: first?.health ?? null,
+      restarts:
+        containers.length === 0 || counts.some((n) => n === undefined)
+          ? null
+          : counts.reduce<number>((sum, n) => sum + (n ?? 0), 0),
       inSync:
         containers.length > 0 &&
         containers.every(

@@ -21,6 +21,7 @@ export function stackStatus(
     synced: record?.synced ?? null,
     lastResult: record?.lastResult ?? null,
     services: record?.services ?? [],
+    rollback: record?.rollback ?? null,
   };
 }
 

@@ -25,7 +25,7 @@ export async function materialize(
     throw new TerminalReconcileError(
       stack.id,
       `work tree ${ctx.layout.workDir(stack.id)} was changed outside stackd: ${error.message}; nothing was written through it (remove the path and stackd restores it)`,
-      { cause: error },
+      { cause: error, failure: 'refused' },
     );
   }
 }

@@ -4,7 +4,8 @@
  * desired hash, `down` removes the project), a real state store in a temporary dataDir, a memory
  * logger and a FakeClock that moves only when the reconcile waits on it.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { load } from 'js-yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeClock } from '../../pkg/clock/fake.js';
@@ -49,6 +50,9 @@ export const SETTINGS: ReconcileSettings = {
   allowEmpty: false,
   selfHeal: true,
   timeoutMs: 10_000,
+  minReadyMs: 0,
+  crashLoopLimit: 3,
+  rollback: false,
 };
 
 export interface World {
@@ -67,6 +71,8 @@ export interface World {
   readonly failNext: Map<ComposeOp, Error>;
   settings: ReconcileSettings;
   engineUp: boolean;
+  /** What `logTail` answers for any container. */
+  logTail: string;
   /** Sets the snapshot: these stacks at `revision`. */
   desire(revision: string, ...stacks: DesiredStack[]): void;
   /** Runs one reconcile to its end, moving the clock whenever only a timer can move it on. */
@@ -90,6 +96,8 @@ export async function createWorld(): Promise<World> {
   const hooks = { records: [] as string[], results: [] as string[] };
   const failNext = new Map<ComposeOp, Error>();
   let snapshot: Snapshot | undefined;
+  /** Every snapshot desired so far, by revision: what `stackAt` reads (the local objects). */
+  const history = new Map<string, Snapshot>();
 
   const setStack = state.setStack.bind(state);
   state.setStack = (id, record) => {
@@ -100,6 +108,7 @@ export async function createWorld(): Promise<World> {
   const world = {
     settings: SETTINGS,
     engineUp: true,
+    logTail: '',
   };
   const observation = (): Observation => ({
     up: world.engineUp,
@@ -120,15 +129,25 @@ export async function createWorld(): Promise<World> {
       fail('validate');
       return Promise.resolve();
     },
-    up: (target) => {
+    up: async (target) => {
       calls.push({ op: 'up', target });
       fail('up');
-      const stack = [...(snapshot?.stacks.values() ?? [])].find((s) => s.project === target.project);
-      const containers = [...(stack?.services.values() ?? [])].map((s) =>
-        container(target.project, s.name, { hash: s.hash, stack: stack?.id ?? target.project }),
-      );
+      // As compose does: every service of the label override gets a container with those labels;
+      // one whose labels did not change is kept (same id), a stopped one is started.
+      const override = load(await readFile(target.files.at(-1) ?? '', 'utf8')) as {
+        services?: Record<string, { labels?: Record<string, string> }>;
+      };
+      const before = projects.get(target.project)?.containers ?? [];
+      const containers = Object.entries(override.services ?? {}).map(([name, s]) => {
+        const labels = s.labels ?? {};
+        const kept = before.find(
+          (c) => c.service === name && JSON.stringify(c.labels) === JSON.stringify(labels),
+        );
+        return kept === undefined
+          ? container(target.project, name, { managedBy: null, labels })
+          : { ...kept, state: 'running', exitCode: null };
+      });
       projects.set(target.project, { project: target.project, containers });
-      return Promise.resolve();
     },
     down: (target) => {
       calls.push({ op: 'down', target });
@@ -146,10 +165,12 @@ export async function createWorld(): Promise<World> {
       materialize: (stack) =>
         Promise.resolve({ dir: join(dataDir, 'work', stack.id), written: 0, deleted: 0, env: undefined }),
       trackedFiles: () => Promise.resolve(new Set(['compose.yaml', 'README.md'])),
+      stackAt: (revision, id) => Promise.resolve(history.get(revision)?.stacks.get(id)),
     },
     informer: {
       current: observation,
       observeProject: (project) => Promise.resolve(projects.get(project)),
+      logTail: () => Promise.resolve(world.logTail),
     },
     compose,
     state,
@@ -176,6 +197,7 @@ export async function createWorld(): Promise<World> {
     failNext,
     desire(revision: string, ...stacks: DesiredStack[]): void {
       snapshot = { revision, fetchedAt: clock.date(), stacks: new Map(stacks.map((s) => [s.id, s])) };
+      history.set(revision, snapshot);
     },
     async run(request: ReconcileRequest): Promise<ReconcileOutcome> {
       const done = { settled: false };

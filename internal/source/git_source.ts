@@ -127,6 +127,18 @@ class GitSourceImpl implements GitSource {
     });
   }
 
+  async stackAt(revision: string, id: string): Promise<DesiredStack | undefined> {
+    const gitdir = this.#where.kind === 'http' ? this.#repoDir() : await findGitdir(this.#where.path);
+    const reader = await gitTreeReader(gitdir, revision);
+    const snapshot = await buildSnapshot(reader, {
+      root: this.#root,
+      scope: (candidate) => candidate === id && this.#scope(candidate),
+      fetchedAt: this.#options.clock.date(),
+      limits: this.#options.limits,
+    });
+    return snapshot.stacks.get(id);
+  }
+
   trackedFiles(id: string, workRoot: string): Promise<ReadonlySet<string>> {
     return trackedFiles(this.#layout.manifests, id, workRoot);
   }

@@ -72,4 +72,9 @@ export interface Source {
    * container dropped there.
    */
   trackedFiles(id: string, workRoot: string): Promise<ReadonlySet<string>>;
+  /**
+   * Stack `id` as it was at an earlier `revision`, read from the local objects (no fetch), for a
+   * rollback; undefined when that commit or stack is not there.
+   */
+  stackAt(revision: string, id: string): Promise<DesiredStack | undefined>;
 }

@@ -6,8 +6,15 @@
  * file is then moved aside and the state rebuilt from labels). Maps keyed by stack id are built
  * without a prototype, so no id can be mistaken for an inherited property.
  */
-import { OUTCOMES, STACK_STATUSES } from '../status/index.js';
-import type { HistoryEntry, LastResult, ServiceStatus, SyncedInfo } from '../status/index.js';
+import { FAILURE_CAUSES, OUTCOMES, STACK_STATUSES } from '../status/index.js';
+import type {
+  HeldFailure,
+  HistoryEntry,
+  LastResult,
+  RollbackInfo,
+  ServiceStatus,
+  SyncedInfo,
+} from '../status/index.js';
 import { STATE_VERSION, type RunRecord, type StackRecord, type StateData } from './types.js';
 
 export class InvalidStateError extends Error {
@@ -87,11 +94,55 @@ function service(value: unknown, where: string): ServiceStatus {
   const raw = object(value, where);
   const inSync = field(raw, 'inSync');
   if (typeof inSync !== 'boolean') throw new InvalidStateError(`${where}.inSync is not a boolean`);
+  const restarts = field(raw, 'restarts');
   return {
     name: string(field(raw, 'name'), `${where}.name`),
     state: string(field(raw, 'state'), `${where}.state`),
     health: nullableString(field(raw, 'health'), `${where}.health`),
     inSync,
+    ...(restarts === undefined || restarts === null
+      ? {}
+      : { restarts: number(restarts, `${where}.restarts`) }),
+  };
+}
+
+/** An optional field of a record, checked by `parse`: absent stays absent, null stays null. */
+function optional<K extends string, T>(
+  raw: Raw,
+  key: K,
+  where: string,
+  parse: (value: unknown, where: string) => T,
+): Partial<Record<K, T | null>> {
+  const value = field(raw, key);
+  if (value === undefined) return {};
+  return { [key]: value === null ? null : parse(value, `${where}.${key}`) } as Partial<Record<K, T | null>>;
+}
+
+function held(value: unknown, where: string): HeldFailure {
+  const raw = object(value, where);
+  return {
+    revision: string(field(raw, 'revision'), `${where}.revision`),
+    composeHash: string(field(raw, 'composeHash'), `${where}.composeHash`),
+    cause: oneOf(field(raw, 'cause'), FAILURE_CAUSES, `${where}.cause`),
+    message: string(field(raw, 'message'), `${where}.message`),
+  };
+}
+
+function heals(value: unknown, where: string): { composeHash: string; at: string[] } {
+  const raw = object(value, where);
+  return {
+    composeHash: string(field(raw, 'composeHash'), `${where}.composeHash`),
+    at: list(field(raw, 'at'), `${where}.at`).map((t, i) => string(t, `${where}.at[${i}]`)),
+  };
+}
+
+function rollback(value: unknown, where: string): RollbackInfo {
+  const raw = object(value, where);
+  return {
+    from: string(field(raw, 'from'), `${where}.from`),
+    to: string(field(raw, 'to'), `${where}.to`),
+    at: string(field(raw, 'at'), `${where}.at`),
+    reason: string(field(raw, 'reason'), `${where}.reason`),
   };
 }
 
@@ -123,6 +174,9 @@ function stackRecord(value: unknown, where: string): StackRecord {
       historyEntry(e, `${where}.history[${i}]`),
     ),
     ...(missingAt === undefined ? {} : { missingAt: string(missingAt, `${where}.missingAt`) }),
+    ...optional(raw, 'held', where, held),
+    ...optional(raw, 'heals', where, heals),
+    ...optional(raw, 'rollback', where, rollback),
   };
 }
 

@@ -1,6 +1,8 @@
 /** The durable state file's shape (schema version 1). */
 import type {
+  HeldFailure,
   HistoryEntry,
+  RollbackInfo,
   LastResult,
   ServiceStatus,
   StackStatusValue,
@@ -27,6 +29,15 @@ export interface StackRecord {
    * reconcile at another revision that still finds it gone. Absent in older files: forgotten then.
    */
   readonly missingAt?: string;
+  /**
+   * A deterministic failure at a desired stack hash (one attempt per commit): while the desired
+   * hash is this one, nothing is applied automatically. Cleared by a successful apply.
+   */
+  readonly held?: HeldFailure | null;
+  /** Self-heals (drift repairs) at `composeHash`, RFC 3339, oldest first, within the crash-loop window. */
+  readonly heals?: { readonly composeHash: string; readonly at: readonly string[] } | null;
+  /** The last automatic rollback, until the stack next applies successfully. */
+  readonly rollback?: RollbackInfo | null;
 }
 
 export interface RunRecord {

@@ -33,6 +33,57 @@ export interface ServiceStatus {
   readonly state: string;
   readonly health: string | null;
   readonly inSync: boolean;
+  /**
+   * Restarts of the service's containers under their restart policy (the engine's restart count,
+   * summed); null when not known yet (known once stackd has looked closely at the project).
+   * A start by self-heal is not a restart: a crash loop says so in the stack's message.
+   */
+  readonly restarts?: number | null;
+}
+
+/**
+ * Why an apply failed (see internal/reconciler/classify.ts). The first six are deterministic: the
+ * stack is not applied again at the same desired hash until a new commit or a manual sync.
+ */
+export const FAILURE_CAUSES = [
+  /** The desired stack is invalid, or compose rejects its files. */
+  'invalid',
+  /** A container exited, restarted, turned unhealthy or never became ready (reconcile.minReady). */
+  'not_ready',
+  /** A synced stack's containers kept exiting: reconcile.crashLoopLimit self-heals in 10 minutes. */
+  'crash_loop',
+  /** A published port is taken by something else. */
+  'port_in_use',
+  /** The registry says the image or tag does not exist, or that access is denied. */
+  'image_missing',
+  /** The work tree was changed outside stackd. */
+  'refused',
+  /** The Docker engine did not answer. */
+  'engine_unreachable',
+  /** compose was killed by reconcile.timeout. */
+  'timed_out',
+  /** The registry could not be reached (DNS, TCP, TLS, timeouts). */
+  'registry_unreachable',
+  /** compose failed for a reason not recognised above. */
+  'compose_failed',
+] as const;
+export type FailureCause = (typeof FAILURE_CAUSES)[number];
+
+/** A deterministic failure at one desired stack hash: not applied again automatically. */
+export interface HeldFailure {
+  readonly revision: string;
+  readonly composeHash: string;
+  readonly cause: FailureCause;
+  readonly message: string;
+}
+
+/** The last automatic rollback (`reconcile.rollback`): from the failed revision back to the synced one. */
+export interface RollbackInfo {
+  readonly from: string;
+  readonly to: string;
+  /** RFC 3339. */
+  readonly at: string;
+  readonly reason: string;
 }
 
 export interface StackStatus {
@@ -44,6 +95,8 @@ export interface StackStatus {
   readonly synced: SyncedInfo | null;
   readonly lastResult: LastResult | null;
   readonly services: readonly ServiceStatus[];
+  /** Set after an automatic rollback, until the stack next applies successfully; else null. */
+  readonly rollback: RollbackInfo | null;
 }
 
 export interface HistoryEntry extends LastResult {

@@ -51,6 +51,9 @@ export class Harness {
       STACKD_LOG_LEVEL: 'warn',
       STACKD_SCOPE_INCLUDE: `${this.prefix}/**`,
       STACKD_RECONCILE_TIMEOUT: '60s',
+      // Most tests are about what is applied, not how long it must stay up: two looks, as in 0.1.
+      // test/e2e/health.test.ts runs with the real wait.
+      STACKD_RECONCILE_MIN_READY: '0',
     };
   }
 

@@ -12,7 +12,8 @@ export function stackStatus(id: string, overrides: Partial<StackStatus> = {}): S
     desired: { revision: 'c0ffee', composeHash: `sha256:${'a'.repeat(64)}` },
     synced: { revision: 'c0ffee', composeHash: `sha256:${'a'.repeat(64)}`, at: '2024-05-01T10:00:00.000Z' },
     lastResult: { outcome: 'success', at: '2024-05-01T10:00:00.000Z', message: '', durationMs: 812 },
-    services: [{ name: 'web', state: 'running', health: null, inSync: true }],
+    services: [{ name: 'web', state: 'running', health: null, inSync: true, restarts: 0 }],
+    rollback: null,
     ...overrides,
   };
 }

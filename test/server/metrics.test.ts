@@ -24,7 +24,7 @@ const DESIGN_NAMES = [
   'stackd_workqueue_retries_total',
   'stackd_workqueue_longest_running_processor_seconds',
 ];
-const ADDITIONS = ['stackd_source_last_success_timestamp_seconds'];
+const ADDITIONS = ['stackd_source_last_success_timestamp_seconds', 'stackd_rollbacks_total'];
 
 function record(status: StackRecord['status'], syncedAt: string | null): StackRecord {
   return {
@@ -80,6 +80,18 @@ describe('GET /metrics', () => {
     expect([...METRIC_NAMES].sort()).toEqual([...DESIGN_NAMES, ...ADDITIONS].sort());
     expect(text).toContain('# TYPE process_cpu_user_seconds_total counter');
     expect(text).toContain('# TYPE nodejs_heap_size_used_bytes gauge');
+  });
+
+  it('counts rollbacks per stack and result, and drops them with the stack', async () => {
+    metrics.hooks.rollback?.('apps/web', 'success');
+    metrics.hooks.rollback?.('apps/web', 'success');
+    metrics.hooks.rollback?.('apps/web', 'failure');
+    let text = await scrape();
+    expect(text).toContain('stackd_rollbacks_total{stack="apps/web",result="success"} 2');
+    expect(text).toContain('stackd_rollbacks_total{stack="apps/web",result="failure"} 1');
+    metrics.hooks.stackGone?.('apps/web');
+    text = await scrape();
+    expect(lines(text, 'stackd_rollbacks_total{')).toEqual([]);
   });
 
   it('stack status is 1 for the current status and 0 for the five others', async () => {
