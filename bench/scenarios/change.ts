@@ -7,7 +7,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { githubPush } from '../../test/helpers/daemon.js';
-import { BENCH_LABEL, type Bench, composeFile } from '../lib/context.js';
+import { BENCH_LABEL, BENCH_MIN_READY_MS, type Bench, composeFile } from '../lib/context.js';
 import type { ComposeCall } from '../lib/compose-wrapper.js';
 import type { Daemon, LogLine } from '../lib/stackd.js';
 import { type Summary, pollUntil, runCommand, sleep, summarize } from '../lib/util.js';
@@ -45,7 +45,9 @@ export interface ChangeResult {
   readonly samples: readonly ChangeSample[];
   readonly stackd: Summary;
   readonly compose: Summary;
-  /** stackd median − compose median, and p90s. */
+  /** `reconcile.minReady`: the readiness wait every apply includes on purpose. */
+  readonly minReadyMs: number;
+  /** stackd median − compose median, and p90s (the readiness wait included). */
   readonly overheadMedianMs: number;
   readonly overheadP90Ms: number;
   readonly breakdownMedian: Record<keyof Breakdown, number>;
@@ -117,6 +119,7 @@ export async function runChange(
     samples,
     stackd,
     compose,
+    minReadyMs: BENCH_MIN_READY_MS,
     overheadMedianMs: stackd.median - compose.median,
     overheadP90Ms: stackd.p90 - compose.p90,
     breakdownMedian,

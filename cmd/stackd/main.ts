@@ -19,7 +19,7 @@ const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
   },
   sync: {
     run: lazy(() => import('./commands/sync.js'), 'runSync'),
-    summary: '--once: fetch, reconcile every stack once, print the result',
+    summary: '--once [ID...]: fetch, reconcile every stack (or those, forced) once; ID: ask the daemon',
   },
   plan: {
     run: lazy(() => import('./commands/plan.js'), 'runPlan'),

@@ -163,8 +163,9 @@ start_daemon() {
     cd "$ROOT"
     export STACKD_SOURCE_URL="$REPO" STACKD_SOURCE_BRANCH=main STACKD_DATA_DIR="$DATA"
     export STACKD_INSTANCE="$INSTANCE" STACKD_LISTEN="127.0.0.1:$PORT" STACKD_SOURCE_POLL_INTERVAL=5s
-    # Deleting a stack directory in the demo repository removes its containers (only ours).
-    export STACKD_RECONCILE_PRUNE=true
+    # Deleting a stack directory in the demo repository removes its containers (only ours); a
+    # commit that breaks a stack is rolled back to the last synced revision.
+    export STACKD_RECONCILE_PRUNE=true STACKD_RECONCILE_ROLLBACK=true
     # shellcheck disable=SC2016 # expanded by the inner shell
     setsid sh -c 'echo $$ >"$1"; shift; exec "$@"' sh "$PIDFILE" node "$MAIN" run >>"$LOG" 2>&1 </dev/null &
   )

@@ -32,6 +32,7 @@ export function displayConfig(config: Config): unknown {
     reconcile: {
       ...redacted.reconcile,
       timeout: formatDuration(redacted.reconcile.timeout),
+      minReady: formatDuration(redacted.reconcile.minReady),
       resyncInterval: formatDuration(redacted.reconcile.resyncInterval),
     },
   };

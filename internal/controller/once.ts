@@ -5,7 +5,10 @@ import type { Runtime } from './runtime.js';
 import { LogEvent } from '../log/index.js';
 
 export interface OnceResult {
+  /** Every in-scope stack, or the ones asked for that exist. */
   readonly response: StacksResponse;
+  /** Stacks asked for that are neither desired nor running. */
+  readonly unknown: readonly string[];
   /** The fetch failed; the pass used the last good desired state kept locally, if any. */
   readonly fetchError: string | null;
 }
@@ -37,24 +40,30 @@ function ids(runtime: Runtime): string[] {
   );
 }
 
-/** Reconciles every in-scope stack once, one at a time; failures are recorded, not retried. */
-export async function syncOnce(runtime: Runtime): Promise<OnceResult> {
+/**
+ * Reconciles every in-scope stack once, one at a time; failures are recorded, not retried. With
+ * `only`, just those stacks, forced (as a manual sync: applied even if in sync or held).
+ */
+export async function syncOnce(runtime: Runtime, only?: readonly string[]): Promise<OnceResult> {
   const fetchError = await prepare(runtime);
   try {
-    for (const id of ids(runtime)) {
+    const known = ids(runtime);
+    const chosen = only === undefined ? known : only.filter((id) => known.includes(id));
+    for (const id of chosen) {
       try {
-        await runtime.reconciler.reconcile({ stack: id });
+        await runtime.reconciler.reconcile({ stack: id, force: only !== undefined });
       } catch {
         // recorded in the state store as `failed` with its message
       }
     }
+    const listed = ids(runtime);
     const response = stacksResponse(
-      ids(runtime),
+      only === undefined ? listed : listed.filter((id) => chosen.includes(id)),
       runtime.state.data.stacks,
       runtime.source.current(),
       runtime.settings().enabled,
     );
-    return { response, fetchError };
+    return { response, fetchError, unknown: only?.filter((id) => !known.includes(id)) ?? [] };
   } finally {
     await runtime.informer.stop();
     await runtime.state.flush();

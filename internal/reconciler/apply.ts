@@ -198,7 +198,9 @@ export async function apply(ctx: ReconcileContext, input: ApplyInput): Promise<R
       },
       error: deterministic
         ? new TerminalReconcileError(id, message, { cause: error, failure: cause })
-        : new ReconcileError(id, message, { cause: error, failure: cause }),
+        : error instanceof TerminalReconcileError
+          ? error
+          : new ReconcileError(id, message, { cause: error, failure: cause }),
     };
   }
 }

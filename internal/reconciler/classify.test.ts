@@ -106,7 +106,6 @@ describe('classify: one attempt per commit', () => {
       'crash_loop',
       'port_in_use',
       'image_missing',
-      'refused',
     ]);
   });
 });

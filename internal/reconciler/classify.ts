@@ -16,7 +16,6 @@ const DETERMINISTIC: ReadonlySet<FailureCause> = new Set([
   'crash_loop',
   'port_in_use',
   'image_missing',
-  'refused',
 ]);
 
 export function isDeterministic(cause: FailureCause): boolean {

@@ -57,7 +57,14 @@ export async function rollBack(
       ...(failed.cause === undefined ? {} : { cause: failed.cause }),
       record: {
         project: input.stack.project,
-        patch: { ...failed.record?.patch, ...patch, status: 'failed', message, held },
+        // Held with the whole story, so the looks that find it held keep saying so.
+        patch: {
+          ...failed.record?.patch,
+          ...patch,
+          status: 'failed',
+          message,
+          held: held === null ? null : { ...held, message },
+        },
       },
       ...(failed.result === undefined
         ? {}

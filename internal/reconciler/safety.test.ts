@@ -135,8 +135,10 @@ describe('automatic rollback', () => {
     expect(w.hooks.results.at(-1)).toMatch(/^web failure/);
     const rollback = (await w.logs()).find((l) => l['event'] === LogEvent.reconcileRollback);
     expect(rollback).toMatchObject({ result: 'success', to: REV, revision: REV2 });
-    // R2 is held: not tried again; R3 fixing it applies and clears the rollback.
+    // R2 is held: not tried again (and still says it was rolled back); R3 fixing it applies and
+    // clears the rollback.
     expect((await w.run({ stack: 'web' })).kind).toBe('held');
+    expect(w.state.stack('web')?.message).toBe(record?.message);
     w.desire(
       'c'.repeat(40),
       desiredStack('web', { app: 'sha256:app3', db: 'sha256:db' }, { composeHash: 'sha256:three' }),

@@ -42,7 +42,7 @@ export interface ServiceStatus {
 }
 
 /**
- * Why an apply failed (see internal/reconciler/classify.ts). The first six are deterministic: the
+ * Why an apply failed (see internal/reconciler/classify.ts). The first five are deterministic: the
  * stack is not applied again at the same desired hash until a new commit or a manual sync.
  */
 export const FAILURE_CAUSES = [
@@ -56,7 +56,10 @@ export const FAILURE_CAUSES = [
   'port_in_use',
   /** The registry says the image or tag does not exist, or that access is denied. */
   'image_missing',
-  /** The work tree was changed outside stackd. */
+  /**
+   * The work tree was changed outside stackd: not retried with backoff, not held either (the
+   * operator fixes the host, not the commit): the next resync or manual sync looks again.
+   */
   'refused',
   /** The Docker engine did not answer. */
   'engine_unreachable',

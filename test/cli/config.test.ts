@@ -40,7 +40,14 @@ describe('stackd config', () => {
     expect(exitCode).toBe(0);
     const shown = JSON.parse(stdout) as Record<string, Record<string, unknown>>;
     expect(shown['source']).toMatchObject({ branch: 'main', pollInterval: '1m' });
-    expect(shown['reconcile']).toMatchObject({ timeout: '3m', resyncInterval: '5m', prune: false });
+    expect(shown['reconcile']).toMatchObject({
+      timeout: '3m',
+      minReady: '5s',
+      crashLoopLimit: 3,
+      rollback: false,
+      resyncInterval: '5m',
+      prune: false,
+    });
     expect(shown['server']).toMatchObject({ listen: '127.0.0.1:8700' });
   });
 
