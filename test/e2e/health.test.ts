@@ -103,6 +103,7 @@ describe('health truth and the safety net (daemon, rollback on)', () => {
     expect(failed.message).toMatch(message);
     expect(failed.synced).toBeNull();
     expect(failed.lastResult?.outcome).toBe('failure');
+    if (name === 'flapping') expect(failed.services[0]?.restarts).toBeGreaterThanOrEqual(1);
     // SC-005: within minReady + 10 s of the apply ending.
     const failure = d.logs.find((l) => l['event'] === 'reconcile.failure' && l['stack'] === h.id(name));
     expect(failure).toMatchObject({ retry: false });
