@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { ComposeError } from '../compose/errors.js';
 import { LogEvent } from '../log/index.js';
-import { desiredStack } from './fixtures.test-helpers.js';
+import { composeExited, desiredStack } from './fixtures.test-helpers.js';
 import { REV, REV2, type World, at, createWorld, failure } from './world.test-helpers.js';
 
 const web = desiredStack('web', { app: 'sha256:app', db: 'sha256:db' });
@@ -85,14 +85,7 @@ describe('dispatch: apply', () => {
     });
   });
 
-  const upFailed = (stderr: string): ComposeError =>
-    new ComposeError(`docker compose up failed: ${stderr}`, {
-      command: 'docker compose up',
-      exitCode: 1,
-      stderrTail: stderr,
-      timedOut: false,
-      aborted: false,
-    });
+  const upFailed = (stderr: string): ComposeError => composeExited(stderr);
 
   it('a compose up failing for a transient cause records the stack failed with why, once, and is retried', async () => {
     w.desire(REV, web);

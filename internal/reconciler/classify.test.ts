@@ -1,18 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
-import { ComposeError, ComposeUnavailableError } from '../compose/errors.js';
+import { ComposeUnavailableError } from '../compose/errors.js';
 import { EngineUnreachableError } from '../informer/index.js';
 import { FAILURE_CAUSES } from '../status/index.js';
 import { classify, isDeterministic } from './classify.js';
 import { ReconcileError, TerminalReconcileError } from './errors.js';
+import { composeExited, composeTimedOut } from './fixtures.test-helpers.js';
 
-const exited = (stderr: string): ComposeError =>
-  new ComposeError(`compose up failed: ${stderr.split('\n').at(-1) ?? ''}`, {
-    command: 'docker compose up -d',
-    exitCode: 1,
-    stderrTail: stderr,
-    timedOut: false,
-    aborted: false,
-  });
+const exited = composeExited;
 
 describe('classify: one attempt per commit', () => {
   it.each([
@@ -60,17 +54,7 @@ describe('classify: one attempt per commit', () => {
       exited('service "web" refers to undefined network front: invalid compose project'),
       'compose_failed',
     ],
-    [
-      'compose timed out',
-      new ComposeError('timed out', {
-        command: 'c',
-        exitCode: null,
-        stderrTail: '',
-        timedOut: true,
-        aborted: false,
-      }),
-      'timed_out',
-    ],
+    ['compose timed out', composeTimedOut(), 'timed_out'],
     [
       'engine unreachable',
       new EngineUnreachableError('connect ENOENT /var/run/docker.sock', 'unix:///var/run/docker.sock'),

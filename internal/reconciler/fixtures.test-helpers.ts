@@ -1,4 +1,5 @@
 /** Small builders for the reconciler's pure-logic tests. */
+import { ComposeError } from '../compose/errors.js';
 import type { ObservedContainer, ObservedProject } from '../informer/types.js';
 import {
   LABEL_COMPOSE_HASH,
@@ -74,4 +75,26 @@ export function container(
 
 export function project(name: string, containers: ObservedContainer[]): ObservedProject {
   return { project: name, containers };
+}
+
+/** compose exited 1 with `stderr` as its stderr tail (its last line in the message). */
+export function composeExited(stderr: string, verb = 'up'): ComposeError {
+  return new ComposeError(`docker compose ${verb} failed: ${stderr.split('\n').at(-1) ?? ''}`, {
+    command: `docker compose ${verb}`,
+    exitCode: 1,
+    stderrTail: stderr,
+    timedOut: false,
+    aborted: false,
+  });
+}
+
+/** compose killed by the timeout. */
+export function composeTimedOut(): ComposeError {
+  return new ComposeError('timed out', {
+    command: 'docker compose up',
+    exitCode: null,
+    stderrTail: '',
+    timedOut: true,
+    aborted: false,
+  });
 }

@@ -1,9 +1,8 @@
 /** The safety net, through dispatch: crash loops after a sync, automatic rollback of a failed update. */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { ComposeError } from '../compose/errors.js';
 import { LABEL_REVISION, LABEL_SERVICE_HASH } from '../labels/index.js';
 import { LogEvent } from '../log/index.js';
-import { desiredStack } from './fixtures.test-helpers.js';
+import { composeExited, composeTimedOut, desiredStack } from './fixtures.test-helpers.js';
 import { REV, REV2, type World, createWorld, failure } from './world.test-helpers.js';
 
 const web = desiredStack('web', { app: 'sha256:app', db: 'sha256:db' });
@@ -100,13 +99,7 @@ describe('crash loops after a sync', () => {
 
 describe('automatic rollback', () => {
   const web2 = desiredStack('web', { app: 'sha256:app2', db: 'sha256:db' }, { composeHash: 'sha256:two' });
-  const portTaken = new ComposeError('docker compose up failed: port is already allocated', {
-    command: 'docker compose up',
-    exitCode: 1,
-    stderrTail: 'Bind for 0.0.0.0:8080 failed: port is already allocated',
-    timedOut: false,
-    aborted: false,
-  });
+  const portTaken = composeExited('Bind for 0.0.0.0:8080 failed: port is already allocated');
 
   it('re-applies the last synced revision after a deterministic failure: only the changed service goes back', async () => {
     w.settings = { ...w.settings, rollback: true };
@@ -122,9 +115,13 @@ describe('automatic rollback', () => {
     const record = w.state.stack('web');
     expect(record).toMatchObject({
       status: 'failed',
-      message: `update to ${REV2.slice(0, 12)} failed: docker compose up failed: port is already allocated; rolled back to ${REV.slice(0, 12)}`,
+      message: `update to ${REV2.slice(0, 12)} failed: docker compose up failed: Bind for 0.0.0.0:8080 failed: port is already allocated; rolled back to ${REV.slice(0, 12)}`,
       synced: { revision: REV, composeHash: web.composeHash },
-      rollback: { from: REV2, to: REV, reason: 'docker compose up failed: port is already allocated' },
+      rollback: {
+        from: REV2,
+        to: REV,
+        reason: 'docker compose up failed: Bind for 0.0.0.0:8080 failed: port is already allocated',
+      },
       held: { revision: REV2, composeHash: 'sha256:two', cause: 'port_in_use' },
     });
     // R1's definition and labels; the untouched service kept its container throughout.
@@ -156,7 +153,7 @@ describe('automatic rollback', () => {
     expect(w.calls.map((c) => c.op)).toEqual(['validate', 'up', 'validate', 'up']);
     expect(w.state.stack('web')).toMatchObject({
       status: 'failed',
-      message: 'docker compose up failed: port is already allocated',
+      message: 'docker compose up failed: Bind for 0.0.0.0:8080 failed: port is already allocated',
       synced: { revision: REV },
     });
     expect(w.state.stack('web')?.rollback).toBeUndefined();
@@ -170,16 +167,7 @@ describe('automatic rollback', () => {
     expect(w.calls.map((c) => c.op)).toEqual(['validate', 'up']);
     await w.run({ stack: 'web', force: true });
     w.desire(REV2, web2);
-    w.failNext.set(
-      'up',
-      new ComposeError('timed out', {
-        command: 'c',
-        exitCode: null,
-        stderrTail: '',
-        timedOut: true,
-        aborted: false,
-      }),
-    );
+    w.failNext.set('up', composeTimedOut());
     const error = await failure(w.run({ stack: 'web' }));
     expect(error.name).toBe('ReconcileError');
     expect(w.calls.filter((c) => c.op === 'up')).toHaveLength(3);
