@@ -21,7 +21,8 @@ export async function ensureDeployed(
   const head = await b.addStacks(from, n);
   log(`deploying stacks ${from}..${n - 1} with stackd sync --once (setup, not measured)`);
   const r = await syncOnce(
-    b.env({ STACKD_SCOPE_INCLUDE: b.scope(n), STACKD_LOG_LEVEL: 'warn' }),
+    // Setup, not measured: no readiness wait per stack (hundreds of stacks × reconcile.minReady).
+    b.env({ STACKD_SCOPE_INCLUDE: b.scope(n), STACKD_LOG_LEVEL: 'warn', STACKD_RECONCILE_MIN_READY: '0' }),
     b.settings.cpuProfDir,
   );
   if (r.exitCode !== 0 || r.response === undefined) {
