@@ -83,6 +83,29 @@ describe('state file', () => {
     expect(await readdir(dir)).toEqual(['state.json']);
   });
 
+  it('round-trips a held failure, the self-heal count, a rollback and restart counts', async () => {
+    const data: StateData = {
+      ...emptyState(),
+      stacks: {
+        'apps/web': record({
+          status: 'failed',
+          services: [{ name: 'web', state: 'exited', health: null, inSync: false, restarts: 4 }],
+          held: {
+            revision: 'r2',
+            composeHash: 'sha256:two',
+            cause: 'not_ready',
+            message: 'service web exited',
+          },
+          heals: { composeHash: 'sha256:one', at: ['2026-01-01T00:00:00.000Z'] },
+          rollback: { from: 'r2', to: 'r1', at: '2026-01-01T00:01:00.000Z', reason: 'service web exited' },
+        }),
+        'apps/db': record({ held: null, rollback: null }),
+      },
+    };
+    await writeStateFile(statePath(), data);
+    expect(await loadStateFile(statePath())).toEqual({ kind: 'ok', data });
+  });
+
   it('creates the directory', async () => {
     const path = join(dir, 'a', 'b', 'state.json');
     await writeStateFile(path, emptyState());
@@ -117,6 +140,24 @@ describe('state file', () => {
     [
       'with a status that does not exist',
       () => JSON.stringify({ ...emptyState(), stacks: { a: record({ status: 'happy' as 'synced' }) } }),
+    ],
+    [
+      'with a held failure of a cause that does not exist',
+      () =>
+        JSON.stringify({
+          ...emptyState(),
+          stacks: {
+            a: { ...record(), held: { revision: 'r', composeHash: 'h', cause: 'bad luck', message: '' } },
+          },
+        }),
+    ],
+    [
+      'with a rollback lacking its target',
+      () =>
+        JSON.stringify({
+          ...emptyState(),
+          stacks: { a: { ...record(), rollback: { from: 'r2', at: 'x', reason: '' } } },
+        }),
     ],
     [
       'with services not a list',

@@ -56,6 +56,7 @@ describe('health truth and the safety net (daemon, rollback on)', () => {
   let synced = '';
   let r2 = '';
   let started = 0;
+  let env: Record<string, string> = {};
   let rollbackIds: Record<string, string> = {};
   const rollbackHashes: Record<string, string> = {};
 
@@ -64,7 +65,7 @@ describe('health truth and the safety net (daemon, rollback on)', () => {
     off = await Harness.create('healthoff');
     r1 = await h.commit(STACKS);
     await off.commit({ 'rollback/compose.yaml': composeFile({ a: {}, b: {} }) });
-    const env = {
+    env = {
       STACKD_WEBHOOK_SECRET: SECRET,
       STACKD_SOURCE_POLL_INTERVAL: '0',
       STACKD_RECONCILE_MIN_READY: `${MIN_READY_S}s`,
@@ -231,6 +232,22 @@ describe('health truth and the safety net (daemon, rollback on)', () => {
         expect(fixed.rollback).toBeNull();
       }
       expect((await h.ids('rollback'))['b']).toBe(rollbackIds['b']);
+
+      // A restart of stackd is not a new commit: held stacks stay failed and are not applied.
+      expect(await d.stop()).toBe(0);
+      d = await startDaemon(h, { ...env, STACKD_RECONCILE_ROLLBACK: 'true' });
+      await waitForStack(
+        d,
+        h.id('rollback'),
+        'reported after the restart',
+        (s) => s.status === 'synced',
+        30_000,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 5000));
+      for (const n of ['exit-now', 'unhealthy', 'flapping']) {
+        expect(`${n} ${applies(d, h.id(n))}`).toBe(`${n} 0`);
+        expect(`${n} ${(await d.stack(h.id(n)))?.status}`).toBe(`${n} failed`);
+      }
     },
     WATCH_MS + 120_000,
   );
