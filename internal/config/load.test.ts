@@ -151,7 +151,19 @@ describe('environment', () => {
     ['250ms', 250],
   ])('reads the duration %j as %d ms', (text, ms) => {
     expect(load({ env: { STACKD_SOURCE_POLL_INTERVAL: text } }).source.pollInterval).toBe(ms);
-    if (ms > 0) expect(load({ env: { STACKD_RECONCILE_TIMEOUT: text } }).reconcile.timeout).toBe(ms);
+    if (ms > 0) {
+      const env = { STACKD_RECONCILE_TIMEOUT: text, STACKD_RECONCILE_MIN_READY: '0' };
+      expect(load({ env }).reconcile.timeout).toBe(ms);
+    }
+  });
+
+  it('refuses a readiness wait as long as the apply timeout, naming both', () => {
+    expect(() => load({ env: { STACKD_RECONCILE_TIMEOUT: '5s' } })).toThrow(
+      'reconcile.minReady (STACKD_RECONCILE_MIN_READY): 5000 ms must be shorter than reconcile.timeout (5000 ms)',
+    );
+    expect(
+      load({ env: { STACKD_RECONCILE_TIMEOUT: '5s', STACKD_RECONCILE_MIN_READY: '2s' } }).reconcile.minReady,
+    ).toBe(2000);
   });
 
   it.each(['STACKD_RECONCILE_TIMEOUT', 'STACKD_SOURCE_FETCH_TIMEOUT'])(
@@ -376,7 +388,10 @@ reconcile:
   });
 
   it('a bare number for a duration in a file means seconds, as in the environment', async () => {
-    const configFile = await file('c.yaml', 'source:\n  pollInterval: 90\nreconcile:\n  timeout: 5\n');
+    const configFile = await file(
+      'c.yaml',
+      'source:\n  pollInterval: 90\nreconcile:\n  timeout: 5\n  minReady: 1\n',
+    );
     const config = load({ configFile });
     expect(config.source.pollInterval).toBe(90_000);
     expect(config.reconcile.timeout).toBe(5000);

@@ -273,6 +273,11 @@ export function loadConfig(options: LoadOptions = {}): Config {
     );
   }
   const result = config.getProperties() as unknown as Config;
+  if (result.reconcile.minReady >= result.reconcile.timeout) {
+    throw new ConfigError(
+      `reconcile.minReady (${origins.get('reconcile.minReady') ?? 'STACKD_RECONCILE_MIN_READY'}): ${result.reconcile.minReady} ms must be shorter than reconcile.timeout (${result.reconcile.timeout} ms), which bounds the whole apply, the readiness wait included`,
+    );
+  }
   if (options.requireSource === true && result.source.url === '') {
     throw new ConfigError(
       'source.url: required (set STACKD_SOURCE_URL, --source-url or source.url in --config): expected an http(s):// Git URL, a file:// URL or a local path',

@@ -188,6 +188,7 @@ describe('Controller: the reported stacks, in the API and in /metrics', () => {
         STACKD_RECONCILE_PRUNE: 'true',
         STACKD_RECONCILE_ALLOW_EMPTY: 'true',
         STACKD_RECONCILE_TIMEOUT: '5s',
+        STACKD_RECONCILE_MIN_READY: '0',
       },
     });
     // Wired as `stackd run` wires it, with the parts that would need Git and Docker in memory.

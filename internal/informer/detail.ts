@@ -32,8 +32,10 @@ export async function withDetails(
           ...(startedAt === undefined ? {} : { startedAt }),
         };
       } catch (error) {
-        if (signal.aborted) throw error;
-        return c; // removed between the list and the inspect: the next look says so
+        // Removed between the list and the inspect: the next look says so. Anything else (the
+        // engine going away) is the caller's to report.
+        if ((error as { statusCode?: unknown }).statusCode === 404) return c;
+        throw error;
       }
     }),
   );
@@ -49,7 +51,9 @@ export function carryDetails(previous: ObservedProject | undefined, next: Observ
   const known = new Map(previous.containers.map((c) => [c.id, c]));
   const containers = next.containers.map((c) => {
     const before = known.get(c.id);
-    if (c.restartCount !== undefined || before?.restartCount === undefined) return c;
+    // A container whose state moved may have restarted: its old count would under-count.
+    if (c.restartCount !== undefined || before?.restartCount === undefined || before.state !== c.state)
+      return c;
     return {
       ...c,
       restartCount: before.restartCount,

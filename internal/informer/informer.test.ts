@@ -53,6 +53,19 @@ class FakeDocker {
     );
   }
 
+  /** Inspect: restart count 2, started at the epoch + 1 s; a container not listed is a 404. */
+  getContainer(id: string): { inspect: () => Promise<unknown> } {
+    return {
+      inspect: () => {
+        if (!this.reachable) return Promise.reject(this.#refused());
+        if (!this.containers.some((c) => c.Id === id)) {
+          return Promise.reject(Object.assign(new Error('no such container'), { statusCode: 404 }));
+        }
+        return Promise.resolve({ RestartCount: 2, State: { StartedAt: '1970-01-01T00:00:01Z' } });
+      },
+    };
+  }
+
   getEvents(): Promise<PassThrough> {
     if (!this.reachable) return Promise.reject(this.#refused());
     this.stream = new PassThrough();
@@ -220,13 +233,15 @@ describe('informer engine (fake Docker, fake clock)', () => {
     await informer.stop();
   });
 
-  it('observeProject lists one project and updates the cache', async () => {
+  it('observeProject lists one project, inspects its containers and updates the cache', async () => {
     docker.reachable = true;
     const informer = make();
     await informer.start();
     docker.containers = [container('x', 'web')];
     const observed = await informer.observeProject('x');
-    expect(observed?.containers.map((c) => c.service)).toEqual(['web']);
+    expect(observed?.containers.map((c) => [c.service, c.restartCount, c.startedAt])).toEqual([
+      ['web', 2, 1000],
+    ]);
     expect(informer.current().projects.get('x')).toBe(observed);
     expect(await informer.observeProject('nothing')).toBeUndefined();
     docker.reachable = false;

@@ -102,7 +102,7 @@ describe('dispatch: apply', () => {
       lastResult: { outcome: 'failure', message: `docker compose up failed: ${why}` },
       history: [{ action: 'deploy', outcome: 'failure', revision: REV }],
     });
-    expect(w.state.stack('web')?.held).toBeUndefined();
+    expect(w.state.stack('web')?.held).toBeNull();
     expect(w.hooks.results).toEqual(['web failure 0']);
     expect(await w.events()).toEqual([
       `info ${LogEvent.reconcileStart} web`,

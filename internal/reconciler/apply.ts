@@ -124,7 +124,11 @@ export async function apply(ctx: ReconcileContext, input: ApplyInput): Promise<R
           : `; last log lines: ${envRedactor(env)
               .text(tail)
               .replace(/\s*\n\s*/g, ' | ')}`;
-      throw new ReconcileError(id, `${ready.message}${logs}`, { failure: 'not_ready' });
+      // Out of time while containers were still starting (or settling for minReady) is not the
+      // stack's fault for certain: retried with backoff, never held nor rolled back.
+      throw new ReconcileError(id, `${ready.message}${logs}`, {
+        failure: ready.timedOut === true ? 'timed_out' : 'not_ready',
+      });
     }
     const after = await ctx.informer.observeProject(stack.project, signal);
     const services = serviceStatuses(stack, after, instance);
@@ -182,8 +186,10 @@ export async function apply(ctx: ReconcileContext, input: ApplyInput): Promise<R
           message,
           services: serviceStatuses(stack, after, instance),
           ...input.extra,
-          // One attempt per commit: this hash is not applied again until it changes or a manual sync.
-          ...(deterministic ? { held: { ...target, cause, message } } : {}),
+          // One attempt per commit: this hash is not applied again until it changes or a manual
+          // sync. A transient failure is retried by the queue, so no hold may outlive it (a forced
+          // sync of a held hash that then fails transiently is retried, not held again).
+          held: deterministic ? { ...target, cause, message } : null,
         },
       },
       result: {

@@ -83,6 +83,12 @@ export function decide(input: DecisionInput): Decision {
       };
     }
     const plan = planDesired(desired, observed, { instance });
+    // One attempt per commit: a hash that failed stays failed, even if a look finds it running
+    // (a container its restart policy keeps bringing back), until the hash changes or a manual sync.
+    const held = input.held;
+    if (held != null && held.composeHash === desired.composeHash && !force) {
+      return { kind: 'held_failure', message: held.message, plan };
+    }
     const renamed = input.renamedFrom ?? [];
     if (renamed.length > 0) {
       const names = renamed.map((p) => p.project);
@@ -112,10 +118,6 @@ export function decide(input: DecisionInput): Decision {
       };
     }
     if (plan.action === 'none' && !force) return { kind: 'in_sync', plan };
-    const held = input.held;
-    if (held != null && held.composeHash === desired.composeHash && !force) {
-      return { kind: 'held_failure', message: held.message, plan };
-    }
     if (!settings.enabled) return { kind: 'hold', message: `reconciliation disabled; ${plan.reason}`, plan };
     if (plan.driftOnly && !settings.selfHeal && !force) {
       return { kind: 'hold', message: `self-heal disabled; ${plan.reason}`, plan };

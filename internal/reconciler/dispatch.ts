@@ -69,7 +69,11 @@ export async function dispatch(
   let decision = decideWith(observed);
   if (
     project !== undefined &&
-    (decision.kind === 'apply' || decision.kind === 'remove' || decision.kind === 'hold')
+    // A held failure too: its record shows the services' current restart counts.
+    (decision.kind === 'apply' ||
+      decision.kind === 'remove' ||
+      decision.kind === 'hold' ||
+      decision.kind === 'held_failure')
   ) {
     observed = await ctx.informer.observeProject(project, signal);
     decision = decideWith(observed);
@@ -111,14 +115,20 @@ export async function dispatch(
     case 'in_sync': {
       // The synced revision follows the desired one without touching the runtime.
       const target = { revision: snapshot.revision, composeHash: desired?.composeHash ?? '' };
-      const previous = ctx.recorder.previous(id)?.synced;
+      const record = ctx.recorder.previous(id);
+      const previous = record?.synced;
       const synced =
         previous?.revision === target.revision && previous.composeHash === target.composeHash
           ? previous
           : { ...target, at: ctx.recorder.at() };
+      // In sync at another hash than the one held (a revert, say): the hold and rollback are over.
+      const over = {
+        ...(record?.held == null ? {} : { held: null }),
+        ...(record?.rollback == null ? {} : { rollback: null }),
+      };
       return {
         kind: 'in_sync',
-        record: { project, patch: { status: 'synced', message: '', synced, services } },
+        record: { project, patch: { status: 'synced', message: '', synced, services, ...over } },
         log: { level: 'debug', event: LogEvent.reconcileSkip, fields: { ...fields, reason: 'in sync' } },
       };
     }
@@ -157,7 +167,8 @@ export async function dispatch(
       if (desired?.composeHash == null) return NOOP; // decide() only applies valid stacks
       const target = { revision: snapshot.revision, composeHash: desired.composeHash };
       const previous = ctx.recorder.previous(id);
-      let extra: Partial<StackRecord> = {};
+      // A manual sync starts the crash-loop count afresh.
+      let extra: Partial<StackRecord> = force ? { heals: null } : {};
       if (decision.plan.driftOnly && !force) {
         // A self-heal: counted, and the limit within the window is a crash loop, not another up.
         const heals = countHeal(previous?.heals, desired.composeHash, ctx.clock.date().getTime());

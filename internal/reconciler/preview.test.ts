@@ -41,9 +41,11 @@ describe('a held failure (one attempt per commit)', () => {
     expect(decide({ ...base, force: false, held: null }).kind).toBe('apply');
   });
 
-  it('in sync wins over a hold (the runtime was put right by hand)', () => {
+  it('a look that finds the held hash running does not make it synced (a restart policy brings a crashing container back); a manual sync does', () => {
     const running = project('web', [container('web', 'app', { hash: 'sha256:a2' })]);
-    expect(decide({ ...base, observed: running, force: false, held }).kind).toBe('in_sync');
+    expect(decide({ ...base, observed: running, force: false, held }).kind).toBe('held_failure');
+    expect(decide({ ...base, observed: running, force: true, held }).kind).toBe('apply');
+    expect(decide({ ...base, observed: running, force: false, held: null }).kind).toBe('in_sync');
   });
 
   it('`stackd plan` shows it as skip, with the reason and how to retry', () => {

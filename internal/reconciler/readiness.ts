@@ -15,6 +15,8 @@ export type Readiness =
       readonly message: string;
       /** The container whose state failed the wait, for its log tail. */
       readonly container?: string;
+      /** The deadline came first: nothing failed, something was not ready yet. */
+      readonly timedOut?: boolean;
     };
 
 type Verdict = 'ready' | { readonly pending: string } | { readonly failed: string };
@@ -163,7 +165,7 @@ export async function waitReady(stack: DesiredStack, options: WaitOptions): Prom
       }
     }
     if (clock.now() + interval > options.deadline) {
-      return { ok: false, message: `timed out waiting for ${last}` };
+      return { ok: false, message: `timed out waiting for ${last}`, timedOut: true };
     }
     await sleep(clock, interval);
   }

@@ -64,6 +64,21 @@ describe('crash loops after a sync', () => {
     expect(w.state.stack('web')).toMatchObject({ status: 'synced', held: null });
   });
 
+  it('a manual sync starts the count afresh', async () => {
+    w.desire(REV, web);
+    await w.run({ stack: 'web' });
+    for (let i = 0; i < 3; i++) {
+      exits('app', 1);
+      await w.run({ stack: 'web' }).catch(() => undefined);
+    }
+    expect(w.state.stack('web')?.held?.cause).toBe('crash_loop');
+    await w.run({ stack: 'web', force: true });
+    expect(w.state.stack('web')).toMatchObject({ status: 'synced', heals: null });
+    exits('app', 1);
+    expect((await w.run({ stack: 'web' })).kind).toBe('applied');
+    expect(w.state.stack('web')?.heals?.at).toHaveLength(1);
+  });
+
   it('exits further apart than the window are not a loop', async () => {
     w.desire(REV, web);
     await w.run({ stack: 'web' });
@@ -142,6 +157,31 @@ describe('automatic rollback', () => {
     );
     expect((await w.run({ stack: 'web' })).kind).toBe('applied');
     expect(w.state.stack('web')).toMatchObject({ status: 'synced', rollback: null, held: null });
+  });
+
+  it('a revert to the synced content is in sync: the rollback and the hold are over', async () => {
+    w.settings = { ...w.settings, rollback: true };
+    w.desire(REV, web);
+    await w.run({ stack: 'web' });
+    w.desire(REV2, web2);
+    w.failNext.set('up', portTaken);
+    await failure(w.run({ stack: 'web' }));
+    expect(w.state.stack('web')?.rollback).not.toBeNull();
+    w.desire('c'.repeat(40), web);
+    expect((await w.run({ stack: 'web' })).kind).toBe('in_sync');
+    expect(w.state.stack('web')).toMatchObject({ status: 'synced', rollback: null, held: null });
+  });
+
+  it('a manual sync of a held hash that then fails for a transient cause is retried, not held again', async () => {
+    w.desire(REV, web);
+    w.failNext.set('up', portTaken);
+    await failure(w.run({ stack: 'web' }));
+    expect(w.state.stack('web')?.held?.cause).toBe('port_in_use');
+    w.failNext.set('up', composeTimedOut());
+    expect((await failure(w.run({ stack: 'web', force: true }))).name).toBe('ReconcileError');
+    expect(w.state.stack('web')?.held).toBeNull();
+    // The queue's retry (not forced) applies.
+    expect((await w.run({ stack: 'web' })).kind).toBe('applied');
   });
 
   it('off: the failed update stays, and the status says so', async () => {
