@@ -5,10 +5,8 @@
  */
 import { ComposeUnavailableError, isComposeError } from '../compose/index.js';
 import { EngineUnreachableError } from '../informer/index.js';
-import { type FailureCause } from '../status/index.js';
+import type { FailureCause } from '../status/index.js';
 import { ReconcileError } from './errors.js';
-
-export type { FailureCause };
 
 const DETERMINISTIC: ReadonlySet<FailureCause> = new Set([
   'invalid',

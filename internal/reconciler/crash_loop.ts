@@ -20,11 +20,6 @@ export function countHeal(previous: StackRecord['heals'], composeHash: string, n
   return { composeHash, at: [...kept, new Date(nowMs).toISOString()] };
 }
 
-/** Heals at `composeHash` in the window (for a service's restart count), 0 when none. */
-export function healsAt(previous: StackRecord['heals'], composeHash: string | null | undefined): number {
-  return previous != null && previous.composeHash === composeHash ? previous.at.length : 0;
-}
-
 const minutes = (ms: number): string => {
   const m = Math.max(1, Math.round(ms / 60_000));
   return `${m} min`;

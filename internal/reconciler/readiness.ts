@@ -32,7 +32,7 @@ const seconds = (ms: number): string => `${Math.round(ms / 100) / 10}s`;
  * Tracks what the looks of one wait saw: a container's first restart count, and when it was
  * first seen running (for an engine that does not say when it started it).
  */
-export class Looks {
+class Looks {
   readonly #restarts = new Map<string, number>();
   readonly #firstRunning = new Map<string, number>();
 
