@@ -28,7 +28,11 @@ import { ReportedStacks } from './reported.js';
 import { RunLog } from './runs.js';
 import { REFRESH_MIN_GAP_MS, RETRY_BUCKET, STACK_RETRY } from '../schedule/index.js';
 import { markQueued } from './snapshot.js';
+import { SourceHealth } from './source_health.js';
 import { Triggers } from './triggers.js';
+
+/** The forced-add flag of a manual sync that may remove the stack once (`stackd sync ID --prune`). */
+const PRUNE_ONCE = 'prune';
 
 export class Controller {
   readonly #o: ControllerOptions;
@@ -47,7 +51,8 @@ export class Controller {
   /** Snapshots a refresh publishes are handled: from start() (once the cache is loaded) to stop(). */
   #listening = false;
   #workers: Promise<void> | undefined;
-  #lastFetchError: string | null = null;
+  /** The last fetches' outcome, shown in the API's `source`. */
+  readonly #sourceHealth: SourceHealth;
   #stopping = false;
   #unsubscribe: (() => void)[] = [];
 
@@ -55,6 +60,7 @@ export class Controller {
     this.#o = options;
     const clock = options.clock ?? realClock;
     this.#clock = clock;
+    this.#sourceHealth = new SourceHealth(options.sourceUrl ?? '', options.sourceBranch ?? '', clock);
     const backoff = options.backoff ?? STACK_RETRY;
     this.queue = createRateLimitingQueue({
       clock,
@@ -93,6 +99,7 @@ export class Controller {
       ...view,
       engine: options.engine,
       reconcileEnabled: () => this.reconcileEnabled,
+      sourceStatus: () => this.#sourceHealth.view(),
     });
     this.#reported = new ReportedStacks(options.state, options.hooks);
     this.#runs = new RunLog(options.state, clock);
@@ -103,7 +110,7 @@ export class Controller {
   }
 
   get lastFetchError(): string | null {
-    return this.#lastFetchError;
+    return this.#sourceHealth.lastError;
   }
 
   /** Ready: a desired state is known, and the Docker engine answers and starts containers. */
@@ -119,7 +126,8 @@ export class Controller {
     this.#reported.assumeRecorded();
     this.#reported.report(this.knownIds());
     // The desired state kept locally (the source logs `source.cached`): usable with Git down.
-    await this.#o.source.loadCached?.();
+    const cached = await this.#o.source.loadCached?.();
+    if (cached !== undefined) this.#sourceHealth.restored(cached.fetchedAt);
     this.#listening = true;
     this.#unsubscribe.push(
       this.#o.informer.onChange((project) => {
@@ -131,10 +139,13 @@ export class Controller {
     // Stacks the engine runs as ours, not recorded yet, are reported (as `unknown`) from now on.
     this.#reported.report(this.knownIds());
     this.#workers = runWorkers(this.queue, {
-      handler: async (key, signal, { forced }) => {
+      handler: async (key, signal, { forced, flags }) => {
         const before = this.#o.state.stack(key);
         try {
-          await this.#o.reconciler.reconcile({ stack: key, force: forced }, signal);
+          await this.#o.reconciler.reconcile(
+            { stack: key, force: forced, prune: flags.has(PRUNE_ONCE) },
+            signal,
+          );
         } finally {
           const after = this.#o.state.stack(key);
           // No record after a reconcile: it was dropped (a `missing` stack forgotten) or never
@@ -166,7 +177,7 @@ export class Controller {
     if (this.#stopping) return Promise.resolve();
     if (
       revision !== undefined &&
-      this.#lastFetchError === null &&
+      this.#sourceHealth.lastError === null &&
       // A refresh in flight may be about to publish another revision (a force-push back to this
       // one, say): then the named revision must be fetched again, so the short-cut waits its turn.
       !this.#refresh.busy() &&
@@ -183,11 +194,14 @@ export class Controller {
     return this.#refresh.trigger(trigger);
   }
 
-  /** Reconcile one stack now, even if it looks in sync. False if no such stack. */
-  sync(id: string): boolean {
+  /**
+   * Reconcile one stack now, even if it looks in sync; with `prune`, remove it this once if it is
+   * gone from Git, even with `reconcile.prune` off. False if no such stack.
+   */
+  sync(id: string, options: { readonly prune?: boolean } = {}): boolean {
     if (!this.knownIds().includes(id)) return false;
     this.#runs.open('manual', this.#o.source.current()?.revision ?? null, [id]);
-    this.#enqueue.addForced(id);
+    this.#enqueue.addForced(id, options.prune === true ? [PRUNE_ONCE] : []);
     return true;
   }
 
@@ -246,10 +260,10 @@ export class Controller {
       await this.#o.source.refresh();
       this.#o.hooks?.fetch?.('success', (clock.now() - started) / 1000);
       this.#triggers.fetchSucceeded();
-      this.#lastFetchError = null;
+      this.#sourceHealth.succeeded();
     } catch (error) {
       this.#o.hooks?.fetch?.('failure', (clock.now() - started) / 1000);
-      this.#lastFetchError = (error as Error).message;
+      this.#sourceHealth.failed((error as Error).message);
       const retryMs = this.#triggers.fetchFailed();
       this.#o.logger.info(
         `keeping the last good desired state; next fetch in ${Math.round(retryMs / 1000)}s`,

@@ -61,6 +61,8 @@ export async function createDaemon(config: Config, parts: DaemonParts): Promise<
     resyncIntervalMs: config.reconcile.resyncInterval,
     hooks: metrics.hooks,
     engine: runtime.engine,
+    sourceUrl: config.source.url,
+    sourceBranch: config.source.branch,
     ...(parts.clock === undefined ? {} : { clock: parts.clock }),
     ...(parts.random === undefined ? {} : { random: parts.random }),
     ...parts.tuning,

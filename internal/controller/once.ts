@@ -1,6 +1,8 @@
 /** One pass for `stackd sync --once` and `stackd plan`: fetch, observe, reconcile or preview. */
 import { preview, stackIds, stacksResponse, type StackPreview } from '../reconciler/index.js';
-import type { StacksResponse } from '../status/index.js';
+import { realClock } from '../../pkg/clock/index.js';
+import type { SourceStatus, StacksResponse } from '../status/index.js';
+import { SourceHealth } from './source_health.js';
 import type { Runtime } from './runtime.js';
 import { LogEvent } from '../log/index.js';
 
@@ -28,6 +30,14 @@ async function prepare(runtime: Runtime): Promise<string | null> {
   }
   await runtime.informer.start();
   return fetchError;
+}
+
+/** The one fetch of this pass, as the API's `source` shows it. */
+function sourceStatus(runtime: Runtime, fetchError: string | null): SourceStatus {
+  const health = new SourceHealth(runtime.config.source.url, runtime.config.source.branch, realClock);
+  if (fetchError === null) health.succeeded();
+  else health.failed(fetchError);
+  return health.view();
 }
 
 function ids(runtime: Runtime): string[] {
@@ -62,6 +72,7 @@ export async function syncOnce(runtime: Runtime, only?: readonly string[]): Prom
       runtime.state.data.stacks,
       runtime.source.current(),
       runtime.settings().enabled,
+      sourceStatus(runtime, fetchError),
     );
     return { response, fetchError, unknown: only?.filter((id) => !known.includes(id)) ?? [] };
   } finally {

@@ -30,6 +30,10 @@ export interface ControllerOptions {
   readonly refreshMinGapMs?: number;
   /** Whether the engine starts containers (set by the reconciler's start watch). @default always */
   readonly engine?: Pick<EngineHealth, 'stalled'>;
+  /** `source.url`, shown (without credentials) in the API's `source`. @default '' */
+  readonly sourceUrl?: string;
+  /** `source.branch`, shown in the API's `source`. @default '' */
+  readonly sourceBranch?: string;
   /** Every timer and timestamp of the controller (and its work queue). @default realClock */
   readonly clock?: Clock;
 }

@@ -4,7 +4,7 @@
  * call re-reads the latest snapshot, observation and records.
  */
 import { type EngineHealth, stackIds, stackStatus, stacksResponse } from '../reconciler/index.js';
-import type { StackDetail, StacksResponse } from '../status/index.js';
+import type { SourceStatus, StackDetail, StacksResponse } from '../status/index.js';
 import type { ProjectMapperOptions } from './enqueue_mapped.js';
 
 /** What the read model reads: the same views of the world as the event mapping, and more. */
@@ -13,6 +13,8 @@ export interface ReadModelOptions extends ProjectMapperOptions {
   readonly reconcileEnabled: () => boolean;
   /** Whether the engine starts containers. @default always */
   readonly engine?: Pick<EngineHealth, 'stalled'> | undefined;
+  /** What the last fetches found (see source_health.ts). */
+  readonly sourceStatus: () => SourceStatus;
 }
 
 export class ReadModel {
@@ -39,6 +41,7 @@ export class ReadModel {
       this.#o.state.data.stacks,
       this.#o.source.current(),
       this.#o.reconcileEnabled(),
+      this.#o.sourceStatus(),
     );
   }
 

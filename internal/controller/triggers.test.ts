@@ -169,6 +169,36 @@ describe('Controller timers (FakeClock)', () => {
     expect(clock.pendingDelays()).toEqual([5 * SECOND]);
   });
 
+  it("reports the source's failures in the API's source: failing since the first, cleared by a success", async () => {
+    source.fail = true;
+    const c = await start({
+      sourceUrl: 'https://bot:s3cret@git.example.test/stacks.git',
+      sourceBranch: 'prod',
+    });
+    const t0 = clock.date().toISOString();
+    expect(c.stacks().source).toEqual({
+      url: 'https://***@git.example.test/stacks.git',
+      branch: 'prod',
+      lastSuccessAt: null,
+      lastError: 'unreachable',
+      lastErrorAt: t0,
+      failingSince: t0,
+    });
+    await clock.advanceAsync(5 * SECOND); // the first retry fails too
+    const t5 = clock.date().toISOString();
+    expect(c.stacks().source).toMatchObject({ lastError: 'unreachable', lastErrorAt: t5, failingSince: t0 });
+    source.fail = false;
+    await clock.advanceAsync(10 * SECOND);
+    expect(c.stacks().source).toEqual({
+      url: 'https://***@git.example.test/stacks.git',
+      branch: 'prod',
+      lastSuccessAt: clock.date().toISOString(),
+      lastError: null,
+      lastErrorAt: t5,
+      failingSince: null,
+    });
+  });
+
   it('sets no timer after stop()', async () => {
     source.fail = true;
     const c = await start({ pollIntervalMs: MINUTE, resyncIntervalMs: MINUTE, random: () => 0 });

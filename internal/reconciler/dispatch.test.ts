@@ -88,6 +88,18 @@ describe('dispatch: skip', () => {
     expect(await w.events()).toEqual([`info ${LogEvent.reconcileSkip} web`]);
   });
 
+  it('prune off: a manual sync with prune removes it this once; without force, prune is not widened', async () => {
+    w.settings = { ...SETTINGS, prune: false };
+    w.desire(REV, desiredStack('other', { x: 'sha256:x' }));
+    w.running(['app', 'sha256:app']);
+    expect((await w.run({ stack: 'web', prune: true })).kind).toBe('held'); // not forced: ignored
+    expect(w.calls).toEqual([]);
+    await w.run({ stack: 'web', force: true, prune: true });
+    expect(w.calls.map((c) => c.op)).toEqual(['down']);
+    expect(w.state.stack('web')?.history.at(-1)).toMatchObject({ action: 'remove', outcome: 'success' });
+    expect(w.settings.prune).toBe(false); // the setting itself is untouched
+  });
+
   it('an invalid desired stack fails terminally, logged once while the message stays', async () => {
     w.desire(
       REV,

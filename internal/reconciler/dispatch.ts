@@ -47,8 +47,8 @@ export async function dispatch(
       error: new ReconcileError(id, message),
     };
   }
-  const current = settings();
   const force = request.force === true;
+  const current = force && request.prune === true ? { ...settings(), prune: true } : settings();
   const renamedFrom =
     desired === undefined ? [] : renamedProjects(observation, snapshot, id, desired.project, ctx.instance);
   const decideWith = (observed: ObservedProject | undefined): Decision =>

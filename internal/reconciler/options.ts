@@ -26,6 +26,11 @@ export interface ReconcileRequest {
   readonly stack: string;
   /** A manual sync: apply even if the stack looks in sync, and clear a terminal failure. */
   readonly force?: boolean;
+  /**
+   * With `force`: this once, remove the stack (or the projects a rename left behind) even with
+   * `reconcile.prune` off (`stackd sync ID --prune`). The other removal guards still hold.
+   */
+  readonly prune?: boolean;
 }
 
 export interface ReconcileHooks {

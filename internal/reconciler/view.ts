@@ -1,7 +1,7 @@
 /** What the API and CLI show for a stack: its record joined with the desired state. */
 import type { Snapshot } from '../source/types.js';
 import type { StackRecord } from '../state/index.js';
-import type { StackStatus, StacksResponse } from '../status/index.js';
+import type { SourceStatus, StackStatus, StacksResponse } from '../status/index.js';
 
 export function stackStatus(
   id: string,
@@ -30,11 +30,13 @@ export function stacksResponse(
   records: Readonly<Record<string, StackRecord>>,
   snapshot: Snapshot | undefined,
   reconcileEnabled: boolean,
+  source: SourceStatus,
 ): StacksResponse {
   return {
     revision: snapshot?.revision ?? null,
     fetchedAt: snapshot?.fetchedAt.toISOString() ?? null,
     reconcileEnabled,
+    source,
     stacks: ids.map((id) => stackStatus(id, records[id], snapshot)),
   };
 }

@@ -14,8 +14,11 @@ export interface ServerController {
   runs(): readonly RunRecord[];
   /** A refresh, coalesced with any other in flight; rejects when the fetch fails. */
   refresh(trigger: string, revision?: string): Promise<void>;
-  /** Reconcile one stack now, even if it looks in sync; false when no such stack is known. */
-  sync(id: string): boolean;
+  /**
+   * Reconcile one stack now, even if it looks in sync (with `prune`: remove it this once if it is
+   * gone from Git, even with reconcile.prune off); false when no such stack is known.
+   */
+  sync(id: string, options?: { readonly prune?: boolean }): boolean;
   setReconcileEnabled(enabled: boolean): void;
   readonly reconcileEnabled: boolean;
   /** A desired state is known and the Docker engine answers (and starts containers). */

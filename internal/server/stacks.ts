@@ -26,10 +26,23 @@ export function registerStackRoutes(
     { onRequest: guards.write },
     (request, reply) => {
       const { id } = request.params;
-      if (!controller.sync(id)) return reply.code(404).send({ error: noSuchStack(id) });
-      return reply.code(202).send({ accepted: true, stack: id });
+      const prune = pruneField(request.body);
+      if (prune === null) {
+        return reply.code(400).send({ error: 'expected a JSON body {} or {"prune": true}' });
+      }
+      if (!controller.sync(id, { prune })) return reply.code(404).send({ error: noSuchStack(id) });
+      return reply.code(202).send({ accepted: true, stack: id, prune });
     },
   );
+}
+
+/** `prune` of a sync's body: false when absent, null when the body is not `{}` / `{"prune": bool}`. */
+function pruneField(body: unknown): boolean | null {
+  if (body === undefined || body === null) return false;
+  if (typeof body !== 'object' || Array.isArray(body)) return null;
+  const { prune } = body as { prune?: unknown };
+  if (prune === undefined) return false;
+  return typeof prune === 'boolean' ? prune : null;
 }
 
 function noSuchStack(id: string): string {

@@ -113,10 +113,29 @@ export interface StackDetail extends StackStatus {
   readonly history: readonly HistoryEntry[];
 }
 
+/**
+ * The desired state's source as the last fetches found it (`GET /api/v1/stacks` `source`): a
+ * failing fetch is shown here, beside the stacks still reported from the last good state.
+ */
+export interface SourceStatus {
+  /** `source.url` without credentials. */
+  readonly url: string;
+  readonly branch: string;
+  /** RFC 3339: the last fetch that succeeded (changed or not); null before the first. */
+  readonly lastSuccessAt: string | null;
+  /** The last fetch's error; null when it succeeded (or none ran yet). */
+  readonly lastError: string | null;
+  /** RFC 3339: when the last failed fetch ended (kept after a success); null if none failed. */
+  readonly lastErrorAt: string | null;
+  /** RFC 3339: the first failure of the current run of failures; null when the last fetch succeeded. */
+  readonly failingSince: string | null;
+}
+
 /** `GET /api/v1/stacks` and `stackd sync --once --output json`. */
 export interface StacksResponse {
   readonly revision: string | null;
   readonly fetchedAt: string | null;
   readonly reconcileEnabled: boolean;
+  readonly source: SourceStatus;
   readonly stacks: readonly StackStatus[];
 }

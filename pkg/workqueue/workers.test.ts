@@ -550,9 +550,45 @@ describe('Enqueuer (how triggers add keys)', () => {
     enqueuer.add('b');
     await flush();
     expect(seen).toEqual([
-      ['a', { forced: true }],
-      ['a', { forced: false }],
-      ['b', { forced: false }],
+      ['a', { forced: true, flags: new Set() }],
+      ['a', { forced: false, flags: new Set() }],
+      ['b', { forced: false, flags: new Set() }],
+    ]);
+    queue.shutDown();
+    await done;
+  });
+
+  it('forced adds of one key before it is handled bring the union of their flags, once', async () => {
+    const { clock, queue } = setup();
+    const enqueuer = new Enqueuer(queue);
+    const seen: [string, KeyInfo][] = [];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const done = runWorkers(queue, {
+      handler: async (key, _signal, info) => {
+        seen.push([key, info]);
+        if (key === 'busy') await gate;
+      },
+      clock,
+      enqueuer,
+    });
+    enqueuer.add('busy');
+    await flush();
+    // The one worker is busy: these wait in the queue, 'a' once.
+    enqueuer.addForced('a', ['prune']);
+    enqueuer.addForced('a', ['other']);
+    enqueuer.addForced('b');
+    release();
+    await flush();
+    enqueuer.addForced('a');
+    await flush();
+    expect(seen).toEqual([
+      ['busy', { forced: false, flags: new Set() }],
+      ['a', { forced: true, flags: new Set(['prune', 'other']) }],
+      ['b', { forced: true, flags: new Set() }],
+      ['a', { forced: true, flags: new Set() }],
     ]);
     queue.shutDown();
     await done;

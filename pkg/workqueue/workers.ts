@@ -17,6 +17,8 @@ export type Result = undefined | { readonly requeueAfter?: number };
 export interface KeyInfo {
   /** The key was added by `Enqueuer.addForced` since it was last handed out: act even if it looks done. */
   readonly forced: boolean;
+  /** The flags of those forced adds, together (empty when not forced). */
+  readonly flags: ReadonlySet<string>;
 }
 
 /**
@@ -33,10 +35,12 @@ export type Handler = (key: string, signal: AbortSignal, info: KeyInfo) => Promi
  * queue's retry, since such events are often caused by the failing attempt itself (a crash-looping
  * container); a forced add (`addForced`) is handed to the handler with `forced: true`, once.
  */
+const NO_FLAGS: ReadonlySet<string> = new Set();
+
 export class Enqueuer {
   readonly #queue: RateLimitingQueue;
-  /** Keys force-added since they were last handed out; taken by `processKey`. */
-  readonly #forced = new Set<string>();
+  /** Keys force-added since they were last handed out, with their flags; taken by `processKey`. */
+  readonly #forced = new Map<string, Set<string>>();
 
   constructor(queue: RateLimitingQueue) {
     this.#queue = queue;
@@ -51,15 +55,22 @@ export class Enqueuer {
     if (this.#queue.numRequeues(key) === 0) this.#queue.add(key);
   }
 
-  /** Adds `key`; its next handling is told `forced: true`. */
-  addForced(key: string): void {
-    this.#forced.add(key);
+  /**
+   * Adds `key`; its next handling is told `forced: true`, with `flags` (and those of any other
+   * forced add of it meanwhile): what the one who forced it asked for besides (`prune`, say).
+   */
+  addForced(key: string, flags: Iterable<string> = []): void {
+    const known = this.#forced.get(key) ?? new Set<string>();
+    for (const flag of flags) known.add(flag);
+    this.#forced.set(key, known);
     this.#queue.add(key);
   }
 
-  /** Whether `key` was force-added since the last call for it (and forgets it). */
-  takeForced(key: string): boolean {
-    return this.#forced.delete(key);
+  /** Whether `key` was force-added since the last call for it, and with which flags (and forgets it). */
+  takeForced(key: string): { readonly forced: boolean; readonly flags: ReadonlySet<string> } {
+    const flags = this.#forced.get(key);
+    this.#forced.delete(key);
+    return { forced: flags !== undefined, flags: flags ?? NO_FLAGS };
   }
 }
 
@@ -118,7 +129,7 @@ export async function processKey(
   onError?: (key: string, error: unknown) => void,
   enqueuer?: Enqueuer,
 ): Promise<void> {
-  const info: KeyInfo = { forced: enqueuer?.takeForced(key) ?? false };
+  const info: KeyInfo = enqueuer?.takeForced(key) ?? { forced: false, flags: NO_FLAGS };
   try {
     const result = (await handler(key, signal, info)) as Result;
     queue.forget(key);

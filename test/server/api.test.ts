@@ -77,7 +77,7 @@ describe('/api/v1 (no token, loopback client)', () => {
       headers: { 'content-type': 'application/json' },
     });
     expect(ok.status).toBe(202);
-    expect(await json(ok)).toEqual({ accepted: true, stack: 'apps/web' });
+    expect(await json(ok)).toEqual({ accepted: true, stack: 'apps/web', prune: false });
     const missing = await fetch(`${h.base}/api/v1/stacks/ghost/sync`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -85,6 +85,42 @@ describe('/api/v1 (no token, loopback client)', () => {
     expect(missing.status).toBe(404);
     expect((await json(missing))['error']).toMatch(/no stack "ghost"/);
     expect(h.controller.syncCalls).toEqual(['apps/web']);
+  });
+
+  it('POST /api/v1/stacks/{id}/sync with {"prune": true} asks for a one-off removal; a bad body is 400', async () => {
+    const post = (body: string) =>
+      fetch(`${h.base}/api/v1/stacks/db/sync`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+    const ok = await post('{"prune":true}');
+    expect(ok.status).toBe(202);
+    expect(await json(ok)).toEqual({ accepted: true, stack: 'db', prune: true });
+    const bad = await post('{"prune":"yes"}');
+    expect(bad.status).toBe(400);
+    expect((await json(bad))['error']).toMatch(/"prune": true/);
+    expect(await (await post('[]')).json()).toEqual({ error: 'expected a JSON body {} or {"prune": true}' });
+    expect(h.controller.syncCalls).toEqual(['db']);
+    expect(h.controller.pruneCalls).toEqual(['db']);
+  });
+
+  it('GET /api/v1/stacks answers the source with its last fetch outcome', async () => {
+    h.controller.source = {
+      ...h.controller.source,
+      lastError: 'fetching https://git.example.test/ops/stacks.git failed: HTTP 401',
+      lastErrorAt: '2024-05-01T10:05:00.000Z',
+      failingSince: '2024-05-01T10:01:00.000Z',
+    };
+    const body = await json(await fetch(`${h.base}/api/v1/stacks`));
+    expect(body['source']).toEqual({
+      url: 'https://git.example.test/ops/stacks.git',
+      branch: 'main',
+      lastSuccessAt: '2024-05-01T10:00:00.000Z',
+      lastError: 'fetching https://git.example.test/ops/stacks.git failed: HTTP 401',
+      lastErrorAt: '2024-05-01T10:05:00.000Z',
+      failingSince: '2024-05-01T10:01:00.000Z',
+    });
   });
 
   it('PUT /api/v1/reconcile pauses and resumes', async () => {

@@ -21,10 +21,19 @@ export function stackStatus(id: string, overrides: Partial<StackStatus> = {}): S
 export class FakeController implements ServerController {
   readonly refreshCalls: string[] = [];
   readonly syncCalls: string[] = [];
+  readonly pruneCalls: string[] = [];
   readonly reconcileCalls: boolean[] = [];
   reconcileEnabled = true;
   isReady = true;
   revision: string | null = 'c0ffee';
+  source: StacksResponse['source'] = {
+    url: 'https://git.example.test/ops/stacks.git',
+    branch: 'main',
+    lastSuccessAt: '2024-05-01T10:00:00.000Z',
+    lastError: null,
+    lastErrorAt: null,
+    failingSince: null,
+  };
   details = new Map<string, StackDetail>([
     ['apps/web', { ...stackStatus('apps/web'), history: [] }],
     ['db', { ...stackStatus('db', { status: 'failed', message: 'boom' }), history: [] }],
@@ -47,6 +56,7 @@ export class FakeController implements ServerController {
       revision: this.revision,
       fetchedAt: this.revision === null ? null : '2024-05-01T10:00:00.000Z',
       reconcileEnabled: this.reconcileEnabled,
+      source: this.source,
       stacks: [...this.details.values()].map(({ history: _history, ...status }) => status),
     };
   }
@@ -64,9 +74,10 @@ export class FakeController implements ServerController {
     return this.refreshResult();
   }
 
-  sync(id: string): boolean {
+  sync(id: string, options: { readonly prune?: boolean } = {}): boolean {
     if (!this.details.has(id)) return false;
     this.syncCalls.push(id);
+    if (options.prune === true) this.pruneCalls.push(id);
     return true;
   }
 
