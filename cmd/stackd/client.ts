@@ -1,9 +1,49 @@
-/** A small client of a running daemon's API, for `status` and `refresh`. */
+/** A small client of a running daemon's API, for `status`, `sync ID`, `refresh`, `pause`, `resume`. */
+import { readFileSync } from 'node:fs';
 import { parseListen } from '../../internal/config/index.js';
 import type { Config } from '../../internal/config/index.js';
+import type { Io, Parsed } from './cli.js';
+import { configFrom } from './cli.js';
 
+/** The daemon answered with an error (exit 1). */
 export class ClientError extends Error {
-  override readonly name = 'ClientError';
+  override readonly name: string = 'ClientError';
+  readonly exitCode: number = 1;
+}
+
+/** The daemon did not answer at all (exit 4): not running, restarting, or another address. */
+export class UnreachableError extends ClientError {
+  override readonly name = 'UnreachableError';
+  override readonly exitCode = 4;
+}
+
+/** Where deploy/install.sh puts the API token (root-only): used when none is configured. */
+export const INSTALLED_TOKEN_FILE = '/etc/stackd/api-token';
+
+/**
+ * The API token: `server.token` (STACKD_API_TOKEN, STACKD_API_TOKEN_FILE), else the installed
+ * token file when this user can read it (root on the host), else none.
+ */
+export function tokenOf(config: Config, file = INSTALLED_TOKEN_FILE): string {
+  if (config.server.token !== '') return config.server.token;
+  try {
+    return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+  } catch {
+    return '';
+  }
+}
+
+/** A running daemon to talk to: its base URL and token, from the flags and configuration. */
+export interface Daemon {
+  readonly base: string;
+  call(path: string, init?: { method?: string; body?: unknown }): Promise<unknown>;
+}
+
+export function daemonFrom(values: Parsed['values'], io: Io): Daemon {
+  const config = configFrom(values, io);
+  const base = serverUrl(values['server'] as string | undefined, config);
+  const token = tokenOf(config);
+  return { base, call: (path, init) => request(base, path, token, init) };
 }
 
 export function serverUrl(explicit: string | undefined, config: Config): string {
@@ -38,7 +78,7 @@ export async function request(
     });
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-    throw new ClientError(
+    throw new UnreachableError(
       `cannot reach stackd at ${base} (${cause}); is \`stackd run\` running? (--server URL)`,
     );
   }

@@ -2,6 +2,7 @@
 /** stackd's entry point: picks the command, runs it, maps errors to exit codes. Wiring only. */
 import { ConfigError } from '../../internal/config/index.js';
 import { type Io, UsageError, write } from './cli.js';
+import { COMMANDS, type CommandName, EXIT_CODES, commandHelp, isCommand } from './spec.js';
 type Command = (argv: readonly string[], io: Io) => Promise<number>;
 
 /** Commands load their modules on use: `status` need not load Docker or Git clients. */
@@ -12,36 +13,18 @@ const lazy =
 
 const runVersion = lazy(() => import('./commands/version.js'), 'runVersion');
 
-const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
-  run: {
-    run: lazy(() => import('./commands/run.js'), 'runDaemon'),
-    summary: 'the daemon: poll, webhooks, reconcile, HTTP API and metrics',
-  },
-  sync: {
-    run: lazy(() => import('./commands/sync.js'), 'runSync'),
-    summary: '--once [ID...]: fetch, reconcile every stack (or those, forced) once; ID: ask the daemon',
-  },
-  plan: {
-    run: lazy(() => import('./commands/plan.js'), 'runPlan'),
-    summary: 'show what a pass would do to each stack, and why; changes nothing',
-  },
-  status: {
-    run: lazy(() => import('./commands/status.js'), 'runStatus'),
-    summary: "show a running daemon's stacks (--server URL, --watch)",
-  },
-  refresh: {
-    run: lazy(() => import('./commands/refresh.js'), 'runRefresh'),
-    summary: 'ask a running daemon to fetch now',
-  },
-  validate: {
-    run: lazy(() => import('./commands/validate.js'), 'runValidate'),
-    summary: 'check a local stacks checkout (no Docker), for CI',
-  },
-  config: {
-    run: lazy(() => import('./commands/config.js'), 'runConfig'),
-    summary: 'print the effective configuration (secrets redacted)',
-  },
-  version: { run: runVersion, summary: 'print the version' },
+/** How each command runs: its module is loaded on use. What each says and takes is in spec.ts. */
+const RUNNERS: Readonly<Record<CommandName, Command>> = {
+  run: lazy(() => import('./commands/run.js'), 'runDaemon'),
+  sync: lazy(() => import('./commands/sync.js'), 'runSync'),
+  plan: lazy(() => import('./commands/plan.js'), 'runPlan'),
+  status: lazy(() => import('./commands/status.js'), 'runStatus'),
+  refresh: lazy(() => import('./commands/refresh.js'), 'runRefresh'),
+  pause: lazy(() => import('./commands/pause.js'), 'runPause'),
+  resume: lazy(() => import('./commands/pause.js'), 'runResume'),
+  validate: lazy(() => import('./commands/validate.js'), 'runValidate'),
+  config: lazy(() => import('./commands/config.js'), 'runConfig'),
+  version: runVersion,
 };
 
 const USAGE = `Usage: stackd <command> [flags]
@@ -60,8 +43,9 @@ Common flags:
   --data-dir DIR       state, Git objects and working trees (default /var/lib/stackd)
   --output text|json   output format (sync, plan, status, validate, config)
 
+\`stackd <command> --help\` lists a command's flags, every configuration flag among them.
 Configuration: defaults < --config file < STACKD_* environment < flags. See README.md.
-Exit codes: 0 success, 1 a stack failed or is invalid, 2 bad configuration or usage.
+${EXIT_CODES}
 `;
 
 export async function main(argv: readonly string[], io: Io): Promise<number> {
@@ -71,25 +55,23 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     return name === undefined ? 2 : 0;
   }
   if (name === '--version') return runVersion(rest, io);
-  const command = COMMANDS[name];
-  if (command === undefined) {
+  if (!isCommand(name)) {
     write(io.stderr, `stackd: unknown command ${JSON.stringify(name)}\n\n${USAGE}`);
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    write(io.stdout, USAGE);
+    write(io.stdout, commandHelp(name));
     return 0;
   }
   try {
-    return await command.run(rest, io);
+    return await RUNNERS[name](rest, io);
   } catch (error) {
+    // An error that says how to exit (usage 2, daemon unreachable 4, port or dataDir in use 5) is
+    // obeyed; a bad configuration is 2; anything else 1.
     const exitCode = (error as { exitCode?: unknown }).exitCode;
-    if (error instanceof UsageError || error instanceof ConfigError) {
-      write(io.stderr, `stackd ${name}: ${(error as Error).message}`);
-      return typeof exitCode === 'number' ? exitCode : 2;
-    }
     write(io.stderr, `stackd ${name}: ${(error as Error).message}`);
-    return 1;
+    if (typeof exitCode === 'number') return exitCode;
+    return error instanceof UsageError || error instanceof ConfigError ? 2 : 1;
   }
 }
 

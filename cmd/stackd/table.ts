@@ -1,5 +1,5 @@
-/** Plain-text tables and short forms for the CLI. */
-import type { StacksResponse } from '../../internal/status/index.js';
+/** Plain-text tables and short forms for the CLI: the stack table, one stack's detail, the source line. */
+import type { SourceStatus, StackDetail, StackStatus, StacksResponse } from '../../internal/status/index.js';
 
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -23,16 +23,97 @@ export function age(at: string | null | undefined, now = Date.now()): string {
   return `${Math.round(s / 86_400)}d`;
 }
 
+/** The longest message the stack table shows; longer ones end in `…` and a note says where the rest is. */
+export const MESSAGE_WIDTH = 120;
+
+/**
+ * The AGE column: since the running containers were applied (not since a commit that changed
+ * nothing for the stack moved `synced.at`); a stack never synced shows its last result's age.
+ */
+export function appliedAge(s: StackStatus, now = Date.now()): string {
+  return age(s.synced?.appliedAt ?? s.synced?.at ?? s.lastResult?.at, now);
+}
+
+/** `source failing since 5m: <error>` when the last fetch failed; undefined when it succeeded. */
+export function sourceLine(source: SourceStatus | undefined, now = Date.now()): string | undefined {
+  if (source?.lastError == null) return undefined;
+  const since = source.failingSince === null ? '' : ` for ${age(source.failingSince, now)}`;
+  const good =
+    source.lastSuccessAt === null
+      ? 'no fetch has succeeded yet'
+      : `last good fetch ${age(source.lastSuccessAt, now)} ago; stacks are reconciled against it`;
+  return `SOURCE FAILING${since} (${source.url}, branch ${source.branch}; ${good}):\n  ${source.lastError}`;
+}
+
 /** The stack table of `status` and `sync --once`. */
 export function stacksTable(response: StacksResponse, now = Date.now()): string {
-  const rows = response.stacks.map((s) => [
-    s.id,
-    s.status,
-    shortRev(s.synced?.revision),
-    s.lastResult ? s.lastResult.outcome : '-',
-    age(s.lastResult?.at ?? s.synced?.at, now),
-    s.message.replace(/\s+/g, ' ').slice(0, 120),
-  ]);
+  const messages = response.stacks.map((s) => s.message.replace(/\s+/g, ' '));
+  const cut = messages.some((m) => m.length > MESSAGE_WIDTH);
+  const rows = response.stacks.map((s, i) => {
+    const message = messages[i] ?? '';
+    return [
+      s.id,
+      s.status,
+      shortRev(s.synced?.revision),
+      s.lastResult ? s.lastResult.outcome : '-',
+      appliedAge(s, now),
+      message.length > MESSAGE_WIDTH ? `${message.slice(0, MESSAGE_WIDTH - 1)}…` : message,
+    ];
+  });
+  const source = sourceLine(response.source, now);
   const head = `revision ${shortRev(response.revision)}${response.reconcileEnabled ? '' : '  (reconciliation paused)'}`;
-  return `${head}\n${table(['STACK', 'STATUS', 'SYNCED', 'LAST RESULT', 'AGE', 'MESSAGE'], rows)}`;
+  return [
+    ...(source === undefined ? [] : [source]),
+    head,
+    table(['STACK', 'STATUS', 'SYNCED', 'LAST RESULT', 'AGE', 'MESSAGE'], rows),
+    ...(cut ? ['(… messages cut: stackd status ID shows one stack in full)'] : []),
+  ].join('\n');
+}
+
+/** `stackd status ID`: everything the API knows of one stack, for a person. */
+export function stackDetail(s: StackDetail, now = Date.now()): string {
+  const rev = (r: { revision: string; composeHash: string } | null): string =>
+    r === null ? '-' : `${shortRev(r.revision)} (${r.composeHash.slice(0, 19)})`;
+  const lines = [
+    `stack    ${s.id} (project ${s.project})`,
+    `status   ${s.status}`,
+    ...(s.message === '' ? [] : [`message  ${s.message.replace(/\n/g, '\n         ')}`]),
+    `desired  ${rev(s.desired)}`,
+    `synced   ${rev(s.synced)}${s.synced === null ? '' : `, applied ${appliedAge(s, now)} ago`}`,
+    `last     ${
+      s.lastResult === null
+        ? '-'
+        : `${s.lastResult.outcome} ${age(s.lastResult.at, now)} ago (${s.lastResult.durationMs} ms)`
+    }`,
+    ...(s.rollback === null
+      ? []
+      : [
+          `rollback ${shortRev(s.rollback.from)} → ${shortRev(s.rollback.to)} ${age(s.rollback.at, now)} ago: ${s.rollback.reason}`,
+        ]),
+    '',
+    table(
+      ['SERVICE', 'STATE', 'HEALTH', 'IN SYNC', 'RESTARTS'],
+      s.services.map((v) => [
+        v.name,
+        v.state,
+        v.health ?? '-',
+        v.inSync ? 'yes' : 'no',
+        v.restarts == null ? '-' : String(v.restarts),
+      ]),
+    ),
+    '',
+    s.history.length === 0
+      ? 'no history yet'
+      : table(
+          ['WHEN', 'ACTION', 'RESULT', 'REVISION', 'MESSAGE'], // newest first
+          s.history.map((h) => [
+            `${age(h.at, now)} ago`,
+            h.action,
+            h.outcome,
+            shortRev(h.revision),
+            h.message.replace(/\s+/g, ' '),
+          ]),
+        ),
+  ];
+  return lines.join('\n');
 }

@@ -7,6 +7,8 @@ export {
   loadConfig,
   ConfigError,
   CONFIG_FLAGS,
+  CONFIG_FLAG_HELP,
+  type ConfigFlagHelp,
   type Config,
   type FlagValue,
   type LoadOptions,

@@ -83,6 +83,7 @@ function addFormats(): void {
 /** A schema node: a section (mapping of nodes) or a leaf (has a `default`). */
 type SchemaNode = Readonly<Record<string, unknown>>;
 interface SchemaLeaf {
+  readonly doc: string;
   readonly default: unknown;
   readonly format?: unknown;
   readonly env?: string;
@@ -221,6 +222,26 @@ export const CONFIG_FLAGS: Readonly<Record<string, { readonly type: 'string' | '
   }
   return Object.freeze(flags);
 })();
+
+/** What `--help` says of each configuration flag: the schema's doc, env variable and default key. */
+export interface ConfigFlagHelp {
+  readonly flag: string;
+  readonly boolean: boolean;
+  readonly key: string;
+  readonly env: string | undefined;
+  readonly doc: string;
+}
+
+/** Every configuration flag of the schema, in schema order, for `stackd <command> --help`. */
+export const CONFIG_FLAG_HELP: readonly ConfigFlagHelp[] = [...LEAVES]
+  .filter(([, leaf]) => leaf.arg !== undefined)
+  .map(([key, leaf]) => ({
+    flag: leaf.arg ?? key,
+    boolean: leaf.format === 'stackd-boolean',
+    key,
+    env: leaf.env,
+    doc: leaf.doc,
+  }));
 
 /** The configuration flags among `flags` (parsed values by flag name) as [key, text]. */
 function flagValues(flags: Readonly<Record<string, FlagValue>>): [string, string][] {

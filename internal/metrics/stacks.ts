@@ -26,7 +26,7 @@ export function stackHooks(
   });
   const lastSync = new Gauge({
     name: STACK_LAST_SYNC_TIMESTAMP_SECONDS,
-    help: 'Unix time at which each stack was last found or made in sync.',
+    help: 'Unix time at which each stack was last applied (its running containers created or updated).',
     labelNames: ['stack'] as const,
     registers: [registry],
   });
@@ -51,7 +51,9 @@ export function stackHooks(
   return {
     stackRecord: (stack, record) => {
       for (const s of STACK_STATUSES) status.set({ stack, status: s }, s === record.status ? 1 : 0);
-      const at = record.synced === null ? Number.NaN : Date.parse(record.synced.at);
+      // When the running containers were applied: a commit that changes nothing here does not move it.
+      const at =
+        record.synced === null ? Number.NaN : Date.parse(record.synced.appliedAt ?? record.synced.at);
       if (Number.isNaN(at)) lastSync.remove({ stack });
       else lastSync.set({ stack }, at / 1000);
     },

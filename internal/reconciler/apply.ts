@@ -152,7 +152,7 @@ export async function apply(ctx: ReconcileContext, input: ApplyInput): Promise<R
                 status: 'out_of_sync' as const,
                 message: 'queued: the desired state changed during the apply',
               }),
-          synced: { ...target, at },
+          synced: { ...target, at, appliedAt: at },
           services,
           held: null,
           rollback: null,

@@ -117,10 +117,15 @@ export async function dispatch(
       const target = { revision: snapshot.revision, composeHash: desired?.composeHash ?? '' };
       const record = ctx.recorder.previous(id);
       const previous = record?.synced;
+      // The containers were applied when they were before: the first time known, if never recorded.
       const synced =
         previous?.revision === target.revision && previous.composeHash === target.composeHash
           ? previous
-          : { ...target, at: ctx.recorder.at() };
+          : {
+              ...target,
+              at: ctx.recorder.at(),
+              ...(previous == null ? {} : { appliedAt: previous.appliedAt ?? previous.at }),
+            };
       // In sync at another hash than the one held (a revert, say): the hold and rollback are over.
       const over = {
         ...(record?.held == null ? {} : { held: null }),

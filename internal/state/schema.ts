@@ -76,6 +76,9 @@ function synced(value: unknown, where: string): SyncedInfo | null {
     revision: string(field(raw, 'revision'), `${where}.revision`),
     composeHash: string(field(raw, 'composeHash'), `${where}.composeHash`),
     at: string(field(raw, 'at'), `${where}.at`),
+    ...(field(raw, 'appliedAt') === undefined
+      ? {}
+      : { appliedAt: string(field(raw, 'appliedAt'), `${where}.appliedAt`) }),
   };
 }
 

@@ -15,8 +15,14 @@ export interface RevisionHash {
 }
 
 export interface SyncedInfo extends RevisionHash {
-  /** RFC 3339. */
+  /** RFC 3339: when the stack was last found or made in sync at this revision and hash. */
   readonly at: string;
+  /**
+   * RFC 3339: when the running containers were last applied (an `up` that succeeded, a rollback);
+   * unlike `at`, a new commit that changes nothing for the stack does not move it. Absent when not
+   * known (a record rebuilt from labels, or written by 0.1).
+   */
+  readonly appliedAt?: string;
 }
 
 export interface LastResult {

@@ -53,7 +53,7 @@ describe('stackd run', () => {
     expect(refresh.exitCode).toBe(0);
     await waitFor('a fetch', async () => (await d.metric('stackd_source_fetch_total')) > before, 10_000);
     const nobody = await h.cli(['status', '--server', 'http://127.0.0.1:9']);
-    expect(nobody.exitCode).toBe(1);
+    expect(nobody.exitCode).toBe(4);
     expect(nobody.stderr).toContain('cannot reach stackd at http://127.0.0.1:9');
   });
 

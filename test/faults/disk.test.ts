@@ -80,7 +80,7 @@ describe('fault: dataDir on a full file system', () => {
     await fill(fillPath, h.dataDir);
 
     const full = await h.sync();
-    expect(full.exitCode).toBe(1);
+    expect(full.exitCode).toBe(3); // the fetch failed
     expect(full.stderr).toMatch(NO_SPACE);
     expect(full.stderr).toMatch(/fetch failed/);
     expectNoStackTrace(full.stderr);

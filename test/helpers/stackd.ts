@@ -11,7 +11,7 @@ import type { StacksResponse, StackStatus } from '../../internal/status/index.js
 import { RUN_ID, cleanupProjects, engine, makeTempDir, removeDir } from './docker.js';
 import type { FileTree } from './git-fixtures.js';
 import { createTestRepo, type TestRepo } from './git-repo.js';
-import { startGitServer, type GitServer } from './git-server.js';
+import { startGitServer, type GitServer, type GitServerOptions } from './git-server.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CLI = join(ROOT, 'dist/cmd/stackd/main.js');
@@ -57,10 +57,11 @@ export class Harness {
     };
   }
 
-  static async create(name: string): Promise<Harness> {
+  /** `auth`: the Git server asks for these basic-auth credentials (see git-server.ts). */
+  static async create(name: string, options: Pick<GitServerOptions, 'auth'> = {}): Promise<Harness> {
     const root = await makeTempDir(`stackd-e2e-${name}-`);
     const repo = await createTestRepo(root, 'stacks');
-    const server = await startGitServer({ root });
+    const server = await startGitServer({ root, ...options });
     return new Harness(root, repo, server, name);
   }
 

@@ -23,6 +23,8 @@ export interface Harness {
 
 export interface HarnessOptions {
   readonly host?: string;
+  /** @default 0 (any free port) */
+  readonly port?: number;
   readonly token?: string;
   readonly webhookSecret?: string;
   readonly gitlabToken?: string;
@@ -61,7 +63,7 @@ export async function startServer(options: HarnessOptions = {}): Promise<Harness
     ...(options.allowedOrigins !== undefined ? { allowedOrigins: options.allowedOrigins } : {}),
   };
   const server = createServer(serverOptions);
-  const address = await server.listen(options.host ?? '127.0.0.1', 0);
+  const address = await server.listen(options.host ?? '127.0.0.1', options.port ?? 0);
   return {
     base: address.url,
     controller,

@@ -1,11 +1,11 @@
 /** `stackd plan [--output json]`: per stack, the action a pass would take and why; changes nothing. */
 import { createRuntime, planOnce } from '../../../internal/controller/index.js';
-import { CONFIG_FLAGS, type Io, OUTPUT_FLAG, configFrom, outputOf, parse, write } from '../cli.js';
+import { type Io, configFrom, outputOf, parseCommand, write } from '../cli.js';
 import { loggerFor } from '../logger.js';
 import { shortRev, table } from '../table.js';
 
 export async function runPlan(argv: readonly string[], io: Io): Promise<number> {
-  const { values } = parse(argv, { ...CONFIG_FLAGS, ...OUTPUT_FLAG });
+  const { values } = parseCommand('plan', argv);
   const output = outputOf(values);
   const config = configFrom(values, io, true);
   const runtime = await createRuntime(config, loggerFor(config, io), undefined, { lock: false });

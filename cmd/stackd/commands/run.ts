@@ -2,13 +2,13 @@
 import { createDaemon } from '../../../internal/controller/index.js';
 import { parseListen } from '../../../internal/config/index.js';
 import { createServer } from '../../../internal/server/index.js';
-import { CONFIG_FLAGS, type Io, configFrom, parse } from '../cli.js';
+import { type Io, configFrom, parseCommand } from '../cli.js';
 import { loggerFor } from '../logger.js';
 import { version } from './version.js';
 import { LogEvent } from '../../../internal/log/index.js';
 
 export async function runDaemon(argv: readonly string[], io: Io): Promise<number> {
-  const { values } = parse(argv, { ...CONFIG_FLAGS });
+  const { values } = parseCommand('run', argv);
   const config = configFrom(values, io, true);
   const logger = loggerFor(config, io);
   // Listening from the start: a SIGTERM during startup stops cleanly once startup is done, instead

@@ -1,34 +1,53 @@
-/** `stackd status [--server URL] [--output json] [--watch]`: a running daemon's stack table. */
-import type { StacksResponse } from '../../../internal/status/index.js';
-import { CONFIG_FLAGS, type Io, OUTPUT_FLAG, configFrom, outputOf, parse, write } from '../cli.js';
-import { request, serverUrl } from '../client.js';
-import { stacksTable } from '../table.js';
+/**
+ * `stackd status [ID] [--watch] [--server URL] [--output json]`: a running daemon's stacks (and
+ * its source, when fetches fail), or one stack in detail. Exit 3 when the source cannot be
+ * fetched, 1 when a stack shown is failed, 4 when the daemon cannot be reached. `--watch` redraws
+ * every 2 s and keeps trying through a daemon restart.
+ */
+import type { StackDetail, StacksResponse } from '../../../internal/status/index.js';
+import { type Io, type Output, outputOf, parseCommand, UsageError, write } from '../cli.js';
+import { type Daemon, UnreachableError, daemonFrom } from '../client.js';
+import { stackDetail, stacksTable } from '../table.js';
 
 const WATCH_INTERVAL_MS = 2000;
 
+/** One look: what to print and the exit code it means. */
+async function look(daemon: Daemon, id: string | undefined, output: Output): Promise<[string, number]> {
+  if (id !== undefined) {
+    const detail = (await daemon.call(`/api/v1/stacks/${encodeURIComponent(id)}`)) as StackDetail;
+    const text = output === 'json' ? JSON.stringify(detail, null, 2) : stackDetail(detail);
+    return [text, detail.status === 'failed' ? 1 : 0];
+  }
+  const response = (await daemon.call('/api/v1/stacks')) as StacksResponse;
+  const text = output === 'json' ? JSON.stringify(response, null, 2) : stacksTable(response);
+  const code =
+    response.source.lastError !== null ? 3 : response.stacks.some((s) => s.status === 'failed') ? 1 : 0;
+  return [text, code];
+}
+
 export async function runStatus(argv: readonly string[], io: Io): Promise<number> {
-  const { values } = parse(argv, {
-    ...CONFIG_FLAGS,
-    ...OUTPUT_FLAG,
-    server: { type: 'string' },
-    watch: { type: 'boolean', short: 'w' },
-  });
+  const { values, positionals } = parseCommand('status', argv);
+  if (positionals.length > 1)
+    throw new UsageError(`status takes at most one stack id, got ${positionals.length}`);
   const output = outputOf(values);
-  const config = configFrom(values, io);
-  const base = serverUrl(values['server'] as string | undefined, config);
-  const show = async (): Promise<StacksResponse> => {
-    const response = (await request(base, '/api/v1/stacks', config.server.token)) as StacksResponse;
-    if (output === 'json') write(io.stdout, JSON.stringify(response, null, 2));
-    else write(io.stdout, stacksTable(response));
-    return response;
-  };
+  const daemon = daemonFrom(values, io);
+  const id = positionals[0];
   if (values['watch'] !== true) {
-    const response = await show();
-    return response.stacks.some((s) => s.status === 'failed') ? 1 : 0;
+    const [text, code] = await look(daemon, id, output);
+    write(io.stdout, text);
+    return code;
   }
   for (;;) {
+    let text: string;
+    try {
+      [text] = await look(daemon, id, output);
+    } catch (error) {
+      // A restarting daemon is what --watch is for: say so and keep looking.
+      if (!(error instanceof UnreachableError)) throw error;
+      text = `${new Date().toISOString()} daemon unreachable, retrying every ${WATCH_INTERVAL_MS / 1000} s: ${error.message}`;
+    }
     if (output === 'text') io.stdout.write('\x1b[2J\x1b[H');
-    await show();
+    write(io.stdout, text);
     await new Promise((resolve) => setTimeout(resolve, WATCH_INTERVAL_MS));
   }
 }

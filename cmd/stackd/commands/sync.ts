@@ -1,29 +1,17 @@
 /**
  * `stackd sync --once [ID...] [--output json]`: one pass (every stack, or only the named ones,
- * forced), the stack table, exit 1 if any stack failed. `stackd sync ID [--server URL]`: ask a
- * running daemon to reconcile one stack now, even if it looks in sync or its commit is held.
+ * forced), the stack table, exit 1 if any stack failed, 3 if the fetch failed. `stackd sync ID
+ * [--prune] [--server URL]`: ask a running daemon to reconcile one stack now, even if it looks in
+ * sync or its commit is held; with `--prune`, remove it this once if it is gone from Git.
  */
 import { createRuntime, syncOnce } from '../../../internal/controller/index.js';
-import {
-  CONFIG_FLAGS,
-  type Io,
-  OUTPUT_FLAG,
-  UsageError,
-  configFrom,
-  outputOf,
-  parse,
-  write,
-} from '../cli.js';
-import { request, serverUrl } from '../client.js';
+import { type Io, UsageError, configFrom, outputOf, parseCommand, write } from '../cli.js';
+import { daemonFrom } from '../client.js';
 import { loggerFor } from '../logger.js';
 import { stacksTable } from '../table.js';
 
 export async function runSync(argv: readonly string[], io: Io): Promise<number> {
-  const { values, positionals } = parse(
-    argv,
-    { ...CONFIG_FLAGS, ...OUTPUT_FLAG, once: { type: 'boolean' }, server: { type: 'string' } },
-    true,
-  );
+  const { values, positionals } = parseCommand('sync', argv);
   if (values['once'] !== true) {
     const [id, ...more] = positionals;
     if (id === undefined || more.length > 0) {
@@ -31,12 +19,16 @@ export async function runSync(argv: readonly string[], io: Io): Promise<number> 
         'sync needs --once (one pass here) or one stack id (reconciled by the running daemon)',
       );
     }
-    const config = configFrom(values, io);
-    const base = serverUrl(values['server'] as string | undefined, config);
-    await request(base, `/api/v1/stacks/${encodeURIComponent(id)}/sync`, config.server.token, {
+    const daemon = daemonFrom(values, io);
+    const prune = values['prune'] === true;
+    await daemon.call(`/api/v1/stacks/${encodeURIComponent(id)}/sync`, {
       method: 'POST',
+      body: prune ? { prune } : {},
     });
-    write(io.stdout, `sync of ${id} requested from ${base}`);
+    write(
+      io.stdout,
+      `sync of ${id} requested from ${daemon.base}${prune ? ' (removed if gone from Git)' : ''}; stackd status ${id} shows the outcome`,
+    );
     return 0;
   }
   const output = outputOf(values);
@@ -50,6 +42,6 @@ export async function runSync(argv: readonly string[], io: Io): Promise<number> 
   if (fetchError !== null) write(io.stderr, `stackd sync: fetch failed: ${fetchError}`);
   for (const id of unknown)
     write(io.stderr, `stackd sync: no stack ${id} (not in the desired state nor running)`);
-  const failed = response.stacks.some((s) => s.status === 'failed');
-  return failed || fetchError !== null || unknown.length > 0 ? 1 : 0;
+  if (fetchError !== null) return 3;
+  return response.stacks.some((s) => s.status === 'failed') || unknown.length > 0 ? 1 : 0;
 }

@@ -8,19 +8,10 @@ import {
   validateDirectory,
 } from '../../../internal/source/index.js';
 import { normaliseRoot } from '../../../internal/source/snapshot.js';
-import {
-  CONFIG_FLAGS,
-  type Io,
-  OUTPUT_FLAG,
-  UsageError,
-  configFrom,
-  outputOf,
-  parse,
-  write,
-} from '../cli.js';
+import { type Io, UsageError, configFrom, outputOf, parseCommand, write } from '../cli.js';
 
 export async function runValidate(argv: readonly string[], io: Io): Promise<number> {
-  const { values, positionals } = parse(argv, { ...CONFIG_FLAGS, ...OUTPUT_FLAG }, true);
+  const { values, positionals } = parseCommand('validate', argv);
   if (positionals.length > 1) throw new UsageError(`validate takes one directory, got ${positionals.length}`);
   const output = outputOf(values);
   const config = configFrom(values, io);
