@@ -41,4 +41,27 @@ describe('stack metrics', () => {
     expect(again).toContain('stackd_reconcile_total{stack="a",result="success"} 1');
     expect(again.filter((l) => l.startsWith('stackd_reconcile_total'))).toHaveLength(1);
   });
+
+  it('the last sync timestamp is when the stack was applied, not when synced.at last moved', async () => {
+    const registry = new Registry();
+    const hooks = stackHooks(registry);
+    const applied = {
+      ...record('synced'),
+      synced: {
+        revision: 'r2',
+        composeHash: 'sha256:x',
+        at: '2024-05-01T10:00:00.000Z',
+        appliedAt: '2024-05-01T09:00:00.000Z',
+      },
+    };
+    hooks.stackRecord('a', applied);
+    expect(await seriesOf(registry, 'a')).toContain(
+      'stackd_stack_last_sync_timestamp_seconds{stack="a"} 1714554000',
+    );
+    // A record from 0.1 (no appliedAt): synced.at is all there is.
+    hooks.stackRecord('b', record('synced', '2024-05-01T10:00:00.000Z'));
+    expect(await seriesOf(registry, 'b')).toContain(
+      'stackd_stack_last_sync_timestamp_seconds{stack="b"} 1714557600',
+    );
+  });
 });

@@ -54,6 +54,21 @@ describe('dispatch: apply', () => {
     expect(success).toMatchObject({ durationMs: 300, action: 'deploy', project: 'web', ...target });
   });
 
+  it('records when it applied: a later commit that changes nothing here moves synced.at, not appliedAt', async () => {
+    w.desire(REV, web);
+    await w.run({ stack: 'web' });
+    expect(w.state.stack('web')?.synced).toMatchObject({ at: at(300), appliedAt: at(300) });
+    w.clock.advance(60_000);
+    w.desire(REV2, web);
+    expect((await w.run({ stack: 'web' })).kind).toBe('in_sync');
+    expect(w.state.stack('web')?.synced).toEqual({
+      revision: REV2,
+      composeHash: 'sha256:stack-web',
+      at: at(60_300),
+      appliedAt: at(300),
+    });
+  });
+
   it('updates a stack whose service hash changed', async () => {
     w.desire(REV, web);
     w.running(['app', 'sha256:OLD'], ['db', 'sha256:db']);

@@ -47,6 +47,8 @@ describe('dispatch: skip', () => {
       revision: REV2,
       composeHash: 'sha256:stack-web',
       at: at(1000),
+      // Found running, never applied by stackd: applied no later than when it was first found in sync.
+      appliedAt: at(0),
     });
     expect(w.calls).toEqual([]);
   });
