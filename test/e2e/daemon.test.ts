@@ -133,13 +133,9 @@ describe('stackd run', () => {
     await githubPush(d.url, SECRET, 'refs/heads/main');
   });
 
-  it('paused through the API: a commit is fetched and shown out_of_sync, nothing changes; resumed, it converges', async () => {
-    const pause = await fetch(`${d.url}/api/v1/reconcile`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: '{"enabled":false}',
-    });
-    expect(pause.status).toBe(200);
+  it('paused (`stackd pause`): a commit is fetched and shown out_of_sync, nothing changes; resumed, it converges', async () => {
+    const pause = await h.cli(['pause', '--server', d.url]);
+    expect(pause.exitCode).toBe(0);
     const ids = await h.ids('web');
     const rev = await h.commit({ 'web/compose.yaml': composeFile({ a: { image: 2 }, b: {} }) });
     await githubPush(d.url, SECRET, 'refs/heads/main');
@@ -153,12 +149,8 @@ describe('stackd run', () => {
     expect((await d.stacks()).reconcileEnabled).toBe(false);
     expect(await h.ids('web')).toEqual(ids);
 
-    const resume = await fetch(`${d.url}/api/v1/reconcile`, {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: '{"enabled":true}',
-    });
-    expect(resume.status).toBe(200);
+    const resume = await h.cli(['resume', '--server', d.url]);
+    expect(resume.exitCode).toBe(0);
     await waitForStack(
       d,
       h.id('web'),
@@ -168,6 +160,22 @@ describe('stackd run', () => {
     const after = await h.ids('web');
     expect(after['a']).not.toBe(ids['a']);
     expect(after['b']).toBe(ids['b']);
+  });
+
+  it('prune off: a stack deleted from Git stays; `stackd sync ID --prune` removes it this once', async () => {
+    await h.commit({ 'temp/compose.yaml': composeFile({ t: {} }) });
+    await githubPush(d.url, SECRET, 'refs/heads/main');
+    await waitForStack(d, h.id('temp'), 'synced', (s) => s.status === 'synced');
+    await h.commit({ 'temp/compose.yaml': null });
+    await githubPush(d.url, SECRET, 'refs/heads/main');
+    const kept = await waitForStack(d, h.id('temp'), 'kept', (s) => s.status === 'out_of_sync');
+    expect(kept.message).toContain('removal is disabled (reconcile.prune=false)');
+    expect(await h.containers('temp')).toHaveLength(1);
+    const sync = await h.cli(['sync', h.id('temp'), '--prune', '--server', d.url]);
+    expect(sync.exitCode).toBe(0);
+    await waitFor('temp removed', async () => (await h.containers('temp')).length === 0, 30_000);
+    await waitForStack(d, h.id('temp'), 'missing', (s) => s.status === 'missing');
+    expect(await h.ids('web')).not.toEqual({}); // nothing else was touched
   });
 
   it('/metrics carries stackd_stack_status (1 on the current status) and every DESIGN.md name', async () => {
