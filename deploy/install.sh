@@ -102,7 +102,7 @@ done
 npm_flags=(--omit=dev --ignore-scripts --no-audit --no-fund --no-update-notifier --loglevel=error)
 if [ "$NODE_MODULES" = ci ]; then
   # npm's own defaults retry an unreachable registry for minutes: ask it once, briefly, first.
-  registry=$(cd "$stage" && npm config get registry 2>/dev/null || echo "the npm registry")
+  registry=$(cd "$stage" && { npm config get registry 2>/dev/null || echo "(npm config get registry failed)"; })
   if ping_out=$(cd "$stage" && npm ping --fetch-timeout=5000 --fetch-retries=0 --no-update-notifier 2>&1); then
     say "npm ci --omit=dev (production dependencies from package-lock.json, $registry)"
     (cd "$stage" && npm ci "${npm_flags[@]}" --prefer-offline >/dev/null) ||
@@ -123,7 +123,7 @@ else
   # them); the development tools (TypeScript, jest, eslint) stay behind. npm ls reads only
   # node_modules (--offline: not even the update check goes out); a missing or invalid
   # production package stops the install.
-  ls_json=$(cd "$ROOT" && npm ls --omit=dev --all --json --offline --no-update-notifier 2>/dev/null || true)
+  ls_json=$(cd "$ROOT" && { npm ls --omit=dev --all --json --offline --no-update-notifier 2>/dev/null || true; })
   problems=$(printf '%s' "$ls_json" | "$NODE" -e '
     let text = ""; process.stdin.on("data", (d) => (text += d)).on("end", () => {
       let problems; try { ({ problems = [] } = JSON.parse(text)); } catch { problems = ["npm ls printed no JSON"]; }
