@@ -47,9 +47,7 @@ beforeAll(async () => {
     env: { npm_config_update_notifier: 'false' },
   });
   expect(ls.stderr).toBe('');
-  const dirs = ls.stdout
-    .split('\n')
-    .filter((line) => line !== '' && line !== ROOT.replace(/\/$/, ''));
+  const dirs = ls.stdout.split('\n').filter((line) => line !== '' && line !== ROOT.replace(/\/$/, ''));
   packages = await Promise.all(
     [...new Set(dirs)].map(async (dir) => {
       const m = await manifest(dir);
