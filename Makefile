@@ -2,7 +2,9 @@
 # no Docker engine; `make test` runs everything, including the tests against a real Docker engine
 # (it prepares one with test-env). jest.config.js says which test is which.
 JEST := node --experimental-vm-modules node_modules/jest/bin/jest.js
-NODE_MODULES := node_modules/.package-lock.json
+# The stamp of an installed node_modules (npm ci writes it). Not NODE_MODULES: that is
+# install.sh's knob (`make install NODE_MODULES=copy`), and a command-line variable would win.
+DEPS := node_modules/.package-lock.json
 # Caches of the checks, per work tree (node_modules may be shared between work trees).
 CACHE := .cache
 CLI := dist/cmd/stackd/main.js
@@ -15,7 +17,7 @@ BUILD_INPUTS := $(shell find cmd pkg internal -name '*.ts' ! -name '*.test.ts' !
 all: build
 
 # The lockfile alone decides what is installed (a change to package.json's scripts reinstalls nothing).
-$(NODE_MODULES): package-lock.json
+$(DEPS): package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
@@ -25,21 +27,21 @@ build:
 	$(MAKE) dist
 
 dist: $(CLI)
-$(CLI): $(BUILD_INPUTS) $(NODE_MODULES)
+$(CLI): $(BUILD_INPUTS) $(DEPS)
 	rm -rf dist.new
 	npx tsc -p tsconfig.build.json --outDir dist.new
 	chmod +x dist.new/cmd/stackd/main.js
 	touch dist.new/cmd/stackd/main.js
 	rm -rf dist && mv dist.new dist
 
-typecheck: $(NODE_MODULES)
+typecheck: $(DEPS)
 	npx tsc --noEmit --incremental --tsBuildInfoFile $(CACHE)/tsc.tsbuildinfo
 
-lint: $(NODE_MODULES)
+lint: $(DEPS)
 	npx eslint --cache --cache-location $(CACHE)/eslint .
 	npx prettier --check --cache --cache-location $(CACHE)/prettier .
 
-format: $(NODE_MODULES)
+format: $(DEPS)
 	npx prettier --write .
 
 # The jest project `check`: every test that needs no Docker engine (some run the built CLI).
@@ -75,7 +77,9 @@ demo: build
 demo-clean:
 	bash deploy/demo/demo.sh clean
 
-install: build
+# `dist`, not `build`: an up-to-date dist/ is installed as it is (nothing rebuilt, no npm ci, so
+# NODE_MODULES=copy needs no network); a fresh clone still gets npm ci and a build first.
+install: dist
 	bash deploy/install.sh
 
 clean:

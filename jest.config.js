@@ -34,6 +34,7 @@ const CHECK = [
   'test/cli/config.test.ts',
   'test/cli/validate-path.test.ts',
   'test/deploy/config-example.test.ts',
+  'test/deploy/engines.test.ts',
   'test/deploy/grafana.test.ts',
   'test/deploy/install.test.ts',
   'test/deploy/prometheus.test.ts',

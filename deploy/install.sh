@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install a built stackd (`make build`) on this host, or stage it into DESTDIR; `make install`
-# builds and runs this. See deploy/INSTALL.md.
+# builds dist/ if a source changed (npm ci first on a fresh clone) and runs this. See
+# deploy/INSTALL.md.
 #
 #   sudo make install                        the real system: files, the stackd user
 #   make install DESTDIR=/tmp/root           staged into /tmp/root (no user, no root needed)
@@ -21,9 +22,11 @@
 #   SYSCONFDIR     default /etc
 #   UNITDIR        default /etc/systemd/system
 #   NODE           node binary the wrapper runs (default: `command -v node`, resolved at install)
-#   NODE_MODULES   ci (default): `npm ci --omit=dev` from package-lock.json, needs the npm registry
-#                  or a warm npm cache; copy: copy the production packages out of this
-#                  checkout's node_modules (offline; they must be installed, `npm ci`)
+#   NODE_MODULES   ci (default): `npm ci --omit=dev` from package-lock.json, from the npm registry
+#                  (checked first with `npm ping`, 5 s); when it does not answer, from the npm
+#                  cache alone, else it stops and names the registry. copy: copy the production
+#                  packages out of this checkout's node_modules, which must be installed (`npm ci`)
+#                  and not older than package-lock.json; no network at all
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -52,13 +55,29 @@ if [ -z "$DESTDIR" ] && [ "$(id -u)" -ne 0 ]; then
   die "installing to the real system needs root (sudo make install), or stage it with DESTDIR=DIR"
 fi
 case "$NODE_MODULES" in ci | copy) ;; *) die "NODE_MODULES must be ci or copy, got '$NODE_MODULES'" ;; esac
+# The oldest Node.js stackd runs on: package.json's engines.node, which must read ">=X.Y.Z"
+# (test/deploy/engines.test.ts holds every production dependency to it).
+NODE_MIN=$(sed -n 's/^ *"node": *">= *\([0-9][0-9.]*\)" *$/\1/p' "$ROOT/package.json" | head -n 1)
+[ -n "$NODE_MIN" ] || die "package.json: engines.node is not of the form \">=X.Y.Z\""
+if [ "$NODE_MODULES" = copy ]; then
+  # Checked before anything is written: copy takes node_modules as it is.
+  [ -f "$ROOT/node_modules/.package-lock.json" ] ||
+    die "NODE_MODULES=copy: $ROOT/node_modules is not installed (run 'npm ci' there, with the registry)"
+  if [ "$ROOT/package-lock.json" -nt "$ROOT/node_modules/.package-lock.json" ]; then
+    die "NODE_MODULES=copy: $ROOT/node_modules is older than package-lock.json (run 'npm ci' there)"
+  fi
+fi
 
 NODE="${NODE:-$(command -v node || true)}"
-[ -n "$NODE" ] || die "node is not installed (stackd needs Node.js 20 or later); or set NODE=/path/to/node"
+[ -n "$NODE" ] || die "node is not installed (stackd needs Node.js $NODE_MIN or later); or set NODE=/path/to/node"
 NODE=$(readlink -f "$NODE")
 [ -x "$NODE" ] || die "NODE=$NODE is not executable"
-node_major=$("$NODE" -p 'process.versions.node.split(".")[0]')
-[ "$node_major" -ge 20 ] || die "$NODE is Node.js $("$NODE" --version); stackd needs 20 or later"
+"$NODE" -e '
+  const want = process.argv[1].split(".").map(Number);
+  const have = process.versions.node.split(".").map(Number);
+  const i = want.findIndex((n, j) => have[j] !== n);
+  process.exit(i === -1 || have[i] > want[i] ? 0 : 1);' "$NODE_MIN" ||
+  die "$NODE is Node.js $("$NODE" --version); stackd needs $NODE_MIN or later"
 case "$NODE" in
   /root/* | /home/*)
     warn "$NODE is under a home directory: the $USER_NAME user cannot run it (and the unit has"
@@ -80,18 +99,41 @@ mkdir -p "$stage/deploy"
 for f in INSTALL.md config.example.yaml systemd grafana prometheus examples; do
   [ -e "$ROOT/deploy/$f" ] && cp -R "$ROOT/deploy/$f" "$stage/deploy/"
 done
-npm_flags=(--omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error)
+npm_flags=(--omit=dev --ignore-scripts --no-audit --no-fund --no-update-notifier --loglevel=error)
 if [ "$NODE_MODULES" = ci ]; then
-  say "npm ci --omit=dev (production dependencies from package-lock.json)"
-  (cd "$stage" && npm ci "${npm_flags[@]}" --prefer-offline >/dev/null) ||
-    die "npm ci failed (no registry and no npm cache?); retry with NODE_MODULES=copy"
+  # npm's own defaults retry an unreachable registry for minutes: ask it once, briefly, first.
+  registry=$(cd "$stage" && { npm config get registry 2>/dev/null || echo "(npm config get registry failed)"; })
+  if ping_out=$(cd "$stage" && npm ping --fetch-timeout=5000 --fetch-retries=0 --no-update-notifier 2>&1); then
+    say "npm ci --omit=dev (production dependencies from package-lock.json, $registry)"
+    (cd "$stage" && npm ci "${npm_flags[@]}" --prefer-offline >/dev/null) ||
+      die "npm ci --omit=dev failed (above); retry, or use NODE_MODULES=copy"
+  else
+    reason=$(printf '%s\n' "$ping_out" | sed -n 's/^npm error //p' |
+      grep -Ev '^(code|errno|syscall) |^ |^[{}]|^$' | head -n 1 || true)
+    warn "the npm registry $registry does not answer (npm ping: ${reason:-failed})"
+    say "npm ci --omit=dev --offline (production dependencies from the npm cache alone)"
+    (cd "$stage" && npm ci "${npm_flags[@]}" --offline >/dev/null 2>&1) ||
+      die "the npm registry $registry is unreachable and the npm cache lacks packages:" \
+        "install with NODE_MODULES=copy (copies this checkout's node_modules, no network)," \
+        "or set npm_config_registry to a registry this host reaches"
+  fi
 else
-  [ -d "$ROOT/node_modules" ] || die "NODE_MODULES=copy: $ROOT/node_modules is missing (run npm ci)"
   say "copying the production dependencies from node_modules"
   # Every production package at the top of node_modules (their own nested node_modules come with
-  # them); the development tools (TypeScript, jest, eslint) stay behind.
-  # (npm ls exits non-zero on warnings such as an unmet optional peer; the list is still right.)
-  (cd "$ROOT" && { npm ls --omit=dev --all --parseable 2>/dev/null || true; }) |
+  # them); the development tools (TypeScript, jest, eslint) stay behind. npm ls reads only
+  # node_modules (--offline: not even the update check goes out); a missing or invalid
+  # production package stops the install.
+  ls_json=$(cd "$ROOT" && { npm ls --omit=dev --all --json --offline --no-update-notifier 2>/dev/null || true; })
+  problems=$(printf '%s' "$ls_json" | "$NODE" -e '
+    let text = ""; process.stdin.on("data", (d) => (text += d)).on("end", () => {
+      let problems; try { ({ problems = [] } = JSON.parse(text)); } catch { problems = ["npm ls printed no JSON"]; }
+      const bad = problems.filter((p) => /^(missing|invalid|npm ls)/.test(p));
+      if (bad.length) console.log(bad.slice(0, 5).join("\n"));
+    });')
+  [ -z "$problems" ] ||
+    die "NODE_MODULES=copy: $ROOT/node_modules does not hold every production dependency (run 'npm ci'):" \
+      "$problems"
+  (cd "$ROOT" && { npm ls --omit=dev --all --parseable --offline --no-update-notifier 2>/dev/null || true; }) |
     sed "s#^$ROOT/##" | grep -E '^node_modules/(@[^/]+/)?[^/]+$' | sort -u >"$stage/.packages"
   [ -s "$stage/.packages" ] || die "npm ls found no production dependencies in $ROOT/node_modules"
   tar -C "$ROOT" -cf - -T "$stage/.packages" | tar -C "$stage" -xf -

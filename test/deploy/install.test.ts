@@ -4,9 +4,13 @@
  * `systemd-analyze verify` in that root, a config that a re-install keeps, PREFIX honoured, and
  * the real system untouched. Uses NODE_MODULES=copy (offline, from this checkout's node_modules);
  * the default `npm ci --omit=dev` needs the registry and is exercised by hand (README of deploy).
+ * Without the registry (npm_config_registry on a closed port): `make install NODE_MODULES=copy`
+ * on this tree (dist/ current) installs without rebuilding and leaves node_modules alone,
+ * NODE_MODULES=ci stops within seconds naming the registry, and copy refuses a node_modules that
+ * is not installed or older than package-lock.json.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { cp, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -28,6 +32,24 @@ async function install(destdir: string, env: Record<string, string> = {}) {
     reject: false,
     all: true,
   });
+}
+
+/** A registry nobody answers: the discard port on loopback, closed (connection refused at once). */
+const NO_REGISTRY = 'http://127.0.0.1:9/';
+
+/** This process's environment without what a make running the tests passes to its children. */
+function cleanEnv(extra: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (
+      value === undefined ||
+      /^(MAKEFLAGS|MFLAGS|MAKELEVEL|MAKEOVERRIDES|DESTDIR|NODE_MODULES|npm_)/.test(key)
+    ) {
+      continue;
+    }
+    env[key] = value;
+  }
+  return { ...env, ...extra };
 }
 
 async function realSystem(): Promise<string> {
@@ -155,4 +177,117 @@ describe('deploy/install.sh with DESTDIR', () => {
     expect(await realSystem()).toBe(before);
     expect(ROOT).not.toBe('/');
   });
+});
+
+describe('installing without the npm registry', () => {
+  let offline: string;
+
+  beforeAll(async () => {
+    offline = await mkdtemp(join(tmpdir(), 'stackd-install-offline-'));
+  });
+
+  afterAll(async () => {
+    await rm(offline, { recursive: true, force: true });
+  });
+
+  it('make install NODE_MODULES=copy installs the current dist/ and leaves node_modules alone', async () => {
+    const env = cleanEnv({ npm_config_registry: NO_REGISTRY, npm_config_offline: 'false' });
+    // Nothing to rebuild here (`make check` builds first): a rebuild or an npm ci would change
+    // this tree under the other tests, so the test refuses to run make rather than cause one.
+    const current = await execa('make', ['-q', 'dist'], { cwd: ROOT, env, extendEnv: false, reject: false });
+    expect(['make -q dist (run make dist first)', current.exitCode]).toEqual([
+      'make -q dist (run make dist first)',
+      0,
+    ]);
+    const stamp = join(ROOT, 'node_modules/.package-lock.json');
+    const before = await stat(stamp);
+    const dest = join(offline, 'root');
+    const r = await execa('make', ['install', `DESTDIR=${dest}`, 'NODE_MODULES=copy'], {
+      cwd: ROOT,
+      env,
+      extendEnv: false,
+      reject: false,
+      all: true,
+    });
+    expect(r.all).toContain('copying the production dependencies from node_modules');
+    expect(r.all).not.toMatch(/npm ci|tsc/);
+    expect(r.exitCode).toBe(0);
+    // node_modules is intact: the stamp untouched, development and production packages there.
+    expect((await stat(stamp)).mtimeMs).toBe(before.mtimeMs);
+    for (const name of ['jest', 'typescript', 'fastify', 'execa', 'light-my-request/node_modules/cookie']) {
+      expect([name, await exists(join(ROOT, 'node_modules', name, 'package.json'))]).toEqual([name, true]);
+    }
+    // The wrapper points at /usr/local/lib/stackd, the target host's path: run the staged copy.
+    const lib = join(dest, 'usr/local/lib/stackd');
+    expect(await readFile(join(dest, 'usr/local/bin/stackd'), 'utf8')).toContain(
+      '"/usr/local/lib/stackd/dist/cmd/stackd/main.js"',
+    );
+    const version = await execa('node', [join(lib, 'dist/cmd/stackd/main.js'), 'version'], {
+      env,
+      extendEnv: false,
+    });
+    expect(version.stdout).toMatch(/^stackd \d+\.\d+\.\d+/);
+    expect(await exists(join(lib, 'node_modules/light-my-request/node_modules/cookie/package.json'))).toBe(
+      true,
+    );
+  }, 120_000);
+
+  it('NODE_MODULES=ci stops within seconds, naming the registry and NODE_MODULES=copy', async () => {
+    const dest = join(offline, 'ci');
+    // An empty npm cache: the cache-only fallback cannot succeed either.
+    const env = cleanEnv({ npm_config_registry: NO_REGISTRY, npm_config_cache: join(offline, 'npm-cache') });
+    const started = Date.now();
+    const r = await execa('bash', [SCRIPT], {
+      env: { ...env, DESTDIR: dest, NODE_MODULES: 'ci' },
+      extendEnv: false,
+      reject: false,
+      all: true,
+    });
+    const seconds = (Date.now() - started) / 1000;
+    expect(r.exitCode).not.toBe(0);
+    expect(r.all).toContain(`the npm registry ${NO_REGISTRY} does not answer (npm ping: `);
+    expect(r.all).toContain(`install: error: the npm registry ${NO_REGISTRY} is unreachable`);
+    expect(r.all).toContain('install with NODE_MODULES=copy');
+    expect(seconds).toBeLessThan(30);
+    expect(await exists(join(dest, 'usr/local/lib/stackd'))).toBe(false);
+    expect(await exists(join(dest, 'usr/local/bin/stackd'))).toBe(false);
+  }, 60_000);
+
+  it('NODE_MODULES=copy refuses a node_modules that is not installed, or older than the lockfile', async () => {
+    // A checkout of its own (install.sh finds its root from its path), with dist/ but no node_modules.
+    const tree = join(offline, 'checkout');
+    await mkdir(join(tree, 'deploy'), { recursive: true });
+    await cp(join(ROOT, 'dist'), join(tree, 'dist'), { recursive: true });
+    for (const f of ['package.json', 'package-lock.json']) await cp(join(ROOT, f), join(tree, f));
+    for (const f of ['install.sh', 'config.example.yaml', 'systemd']) {
+      await cp(join(DEPLOY, f), join(tree, 'deploy', f), { recursive: true });
+    }
+    const env = cleanEnv({
+      npm_config_registry: NO_REGISTRY,
+      DESTDIR: join(offline, 'copy'),
+      NODE_MODULES: 'copy',
+    });
+    const run = () =>
+      execa('bash', [join(tree, 'deploy/install.sh')], { env, extendEnv: false, reject: false, all: true });
+
+    const missing = await run();
+    expect(missing.exitCode).not.toBe(0);
+    expect(missing.all).toContain(
+      `NODE_MODULES=copy: ${tree}/node_modules is not installed (run 'npm ci' there`,
+    );
+
+    await mkdir(join(tree, 'node_modules'));
+    await writeFile(join(tree, 'node_modules/.package-lock.json'), '{}\n');
+    const old = new Date(Date.now() - 3_600_000);
+    await utimes(join(tree, 'node_modules/.package-lock.json'), old, old);
+    const stale = await run();
+    expect(stale.exitCode).not.toBe(0);
+    expect(stale.all).toContain(`${tree}/node_modules is older than package-lock.json`);
+
+    await utimes(join(tree, 'node_modules/.package-lock.json'), new Date(), new Date());
+    const empty = await run();
+    expect(empty.exitCode).not.toBe(0);
+    expect(empty.all).toContain('does not hold every production dependency');
+    expect(await exists(join(offline, 'copy/usr/local/lib/stackd'))).toBe(false);
+  }, 60_000);
 });
