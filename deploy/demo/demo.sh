@@ -218,7 +218,7 @@ wait_synced() {
 }
 
 start() {
-  command -v node >/dev/null || die "node is not installed (stackd needs Node.js 20 or later)"
+  command -v node >/dev/null || die "node is not installed (stackd needs Node.js 20.5 or later)"
   command -v git >/dev/null || die "git is not installed"
   [ -f "$MAIN" ] || die "$MAIN is missing: run 'make build' first (or 'make demo')"
   [ -d "$EXAMPLES" ] || die "$EXAMPLES is missing"
