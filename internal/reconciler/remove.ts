@@ -12,6 +12,7 @@ import { LogEvent } from '../log/index.js';
 import { composeFilesAmong } from '../source/index.js';
 import type { ServiceStatus } from '../status/index.js';
 import { type ReconcileContext, describe } from './context.js';
+import { envRedactor, readEnv, stderrField } from './compose_stderr.js';
 import { ReconcileError } from './errors.js';
 import type { StackPlan } from './plan.js';
 import type { ReconcileOutcome } from './recorder.js';
@@ -105,7 +106,13 @@ export async function remove(ctx: ReconcileContext, input: RemoveInput): Promise
       log: {
         level: 'error',
         event: LogEvent.reconcileFailure,
-        fields: { project, durationMs, action: 'remove', reason: message },
+        fields: {
+          project,
+          durationMs,
+          action: 'remove',
+          reason: message,
+          ...stderrField(error, envRedactor(await readEnv(layout.envFile(project)))),
+        },
       },
       error: new ReconcileError(id, message, { cause: error }),
     };
