@@ -1,6 +1,7 @@
 /** The compose runner: `validate`, `up`, `down` of one project with the configured compose command. */
 import { invalid } from '../../pkg/validate/index.js';
 import { LogEvent } from '../log/events.js';
+import { envRedactor, readEnv } from './env_redact.js';
 import { ComposeError, ComposeUnavailableError } from './errors.js';
 import { silentLogger, type ComposeLogger, type ComposeRunnerOptions } from './options.js';
 import { pinComposeCommand, type PinnedCandidate, type PinnedCommand } from './pin.js';
@@ -184,7 +185,9 @@ class Runner implements ComposeRunner {
       return;
     }
     const error = toError(shown, full, verb, result, options.timeoutMs);
-    this.#logger.warn('compose command failed', { ...meta, error: error.message });
+    // compose may quote a value of the stack's `.env` (`Invalid containerPort: <PORT>`).
+    const redactor = envRedactor(await readEnv(target.envFile));
+    this.#logger.warn('compose command failed', { ...meta, error: redactor.text(error.message) });
     throw error;
   }
 }

@@ -172,7 +172,9 @@ export async function apply(ctx: ReconcileContext, input: ApplyInput): Promise<R
     };
   } catch (error) {
     const durationMs = elapsedMs(clock, started);
-    const message = describe(error);
+    // compose may quote a value of the stack's `.env` (`Invalid containerPort: <PORT>`).
+    const redactor = envRedactor(env);
+    const message = redactor.text(describe(error));
     const after = ctx.informer.current().projects.get(stack.project);
     const cause = classify(error);
     const deterministic = isDeterministic(cause);
@@ -207,7 +209,7 @@ export async function apply(ctx: ReconcileContext, input: ApplyInput): Promise<R
           reason: message,
           cause,
           retry: !deterministic,
-          ...stderrField(error, envRedactor(env)),
+          ...stderrField(error, redactor),
         },
       },
       error: deterministic

@@ -4,26 +4,10 @@
  * stack's tracked `.env` replaced by `***`, as a failed container's log lines are. Configured
  * secrets are replaced by the logger itself. The status message keeps compose's one line.
  */
-import { readFile } from 'node:fs/promises';
 import { isComposeError } from '../compose/index.js';
-import { Redactor } from '../log/index.js';
+import type { Redactor } from '../log/index.js';
 
-/** The values of the stack's tracked `.env` (what it keeps secret), for quoting output. */
-export function envRedactor(env: Uint8Array | undefined): Redactor {
-  const redactor = new Redactor();
-  if (env === undefined) return redactor;
-  for (const line of Buffer.from(env).toString('utf8').split(/\r?\n/)) {
-    const match = /^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_.-]*\s*=\s*(.*)$/.exec(line);
-    const value = match?.[1]?.trim().replace(/^(['"])(.*)\1$/, '$2');
-    if (value !== undefined && value !== '') redactor.add(value);
-  }
-  return redactor;
-}
-
-/** The env file at `path` (stackd's copy of the tracked `.env`), or undefined if unreadable. */
-export async function readEnv(path: string): Promise<Uint8Array | undefined> {
-  return readFile(path).catch(() => undefined);
-}
+export { envRedactor, readEnv } from '../compose/env_redact.js';
 
 /** How deep a chain of `cause`s is followed to find the compose error. */
 const MAX_CAUSES = 8;

@@ -94,7 +94,8 @@ export async function remove(ctx: ReconcileContext, input: RemoveInput): Promise
     };
   } catch (error) {
     const durationMs = elapsedMs(clock, started);
-    const message = `removal failed: ${describe(error)}`;
+    const redactor = envRedactor(await readEnv(layout.envFile(project)));
+    const message = `removal failed: ${redactor.text(describe(error))}`;
     return {
       kind: 'failed',
       record: { project, patch: { status: 'failed', message, services } },
@@ -111,7 +112,7 @@ export async function remove(ctx: ReconcileContext, input: RemoveInput): Promise
           durationMs,
           action: 'remove',
           reason: message,
-          ...stderrField(error, envRedactor(await readEnv(layout.envFile(project)))),
+          ...stderrField(error, redactor),
         },
       },
       error: new ReconcileError(id, message, { cause: error }),
