@@ -7,6 +7,7 @@
  */
 export { createComposeRunner } from './runner.js';
 export { ChildRegistry, type ChildRecord } from './children.js';
+export { envRedactor, readEnv } from './env_redact.js';
 export {
   ComposeError,
   ComposeUnavailableError,

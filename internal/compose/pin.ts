@@ -11,6 +11,7 @@ import { access, mkdir, readdir, realpath, rename, rm, stat, symlink, writeFile 
 import { basename, delimiter, isAbsolute, join, relative, resolve } from 'node:path';
 import { emptyEnvFileOf } from '../layout/index.js';
 import { AUTO_CANDIDATES, displayCommand, splitCommand } from './command.js';
+import { INSTALL_V2 } from './v2_only.js';
 
 /** Where the docker CLI looks for CLI plugins after the user's directory (docker/cli, Linux). */
 export const SYSTEM_PLUGIN_DIRS: readonly string[] = [
@@ -55,6 +56,10 @@ export interface PinnedCommand {
   readonly env: Readonly<Record<string, string>>;
   /** The candidates tried, as people write them (for "no compose command works" messages). */
   readonly tried: string;
+  /** Where the `docker compose` plugin was looked for, in order. */
+  readonly pluginDirs: readonly string[];
+  /** Candidates of `auto` left out, each with why: "`docker compose`: no plugin in …". */
+  readonly passedOver: readonly string[];
 }
 
 export async function pinComposeCommand(options: PinOptions): Promise<PinnedCommand> {
@@ -90,12 +95,12 @@ export async function pinComposeCommand(options: PinOptions): Promise<PinnedComm
       : env['HOME'] !== undefined && env['HOME'] !== ''
         ? join(env['HOME'], '.docker', 'cli-plugins')
         : undefined;
+  const pluginDirs = [
+    ...(userPlugins === undefined ? [] : [userPlugins]),
+    ...(options.systemPluginDirs ?? SYSTEM_PLUGIN_DIRS),
+  ];
   const findPlugin = async (): Promise<string | undefined> => {
-    const dirs = [
-      ...(userPlugins === undefined ? [] : [userPlugins]),
-      ...(options.systemPluginDirs ?? SYSTEM_PLUGIN_DIRS),
-    ];
-    for (const dir of dirs) {
+    for (const dir of pluginDirs) {
       const path = join(dir, 'docker-compose');
       if ((await isExecutable(path)) && (await trusted(path))) return path;
     }
@@ -106,24 +111,26 @@ export async function pinComposeCommand(options: PinOptions): Promise<PinnedComm
   const configured = options.command.trim() === 'auto' ? undefined : splitCommand(options.command);
   const wanted = configured === undefined ? AUTO_CANDIDATES : [configured];
   const candidates: PinnedCandidate[] = [];
+  const passedOver: string[] = [];
   let problem: string | undefined;
   let linked = false;
   for (const argv of wanted) {
     const [file, ...args] = argv;
     if (file === undefined) continue;
     const path = await which(file);
+    const where = file.includes('/') ? '' : ` on PATH (${env['PATH'] ?? ''})`;
     if (path === undefined) {
-      if (configured !== undefined) {
-        const where = file.includes('/') ? '' : ` on PATH (${env['PATH'] ?? ''})`;
+      if (configured !== undefined)
         problem = `compose command \`${file}\` cannot be run: not found${where}, not executable, or inside a directory stackd does not run from`;
-      }
+      else passedOver.push(`\`${displayCommand(argv)}\`: no \`${file}\`${where}`);
       continue;
     }
     if (basename(path) === 'docker' && args.includes('compose')) {
       const plugin = await findPlugin();
       if (plugin === undefined) {
-        if (configured !== undefined)
-          problem = 'no docker compose plugin found (looked in the CLI plugin directories)';
+        const none = `no docker compose plugin (\`docker-compose\`) in ${pluginDirs.join(', ')}`;
+        if (configured !== undefined) problem = `${none}; ${INSTALL_V2}`;
+        else passedOver.push(`\`${displayCommand(argv)}\`: ${none}`);
         continue;
       }
       if (options.dockerConfig !== undefined && !linked) await linkPlugin(options.dockerConfig, plugin);
@@ -140,6 +147,8 @@ export async function pinComposeCommand(options: PinOptions): Promise<PinnedComm
     ...(problem === undefined ? {} : { problem }),
     env: options.dockerConfig === undefined ? {} : { DOCKER_CONFIG: options.dockerConfig },
     tried: wanted.map((argv) => displayCommand(argv)).join(' | '),
+    pluginDirs,
+    passedOver,
   };
 }
 

@@ -1,11 +1,14 @@
 /** The compose runner: `validate`, `up`, `down` of one project with the configured compose command. */
 import { invalid } from '../../pkg/validate/index.js';
+import { LogEvent } from '../log/events.js';
+import { envRedactor, readEnv } from './env_redact.js';
 import { ComposeError, ComposeUnavailableError } from './errors.js';
 import { silentLogger, type ComposeLogger, type ComposeRunnerOptions } from './options.js';
 import { pinComposeCommand, type PinnedCandidate, type PinnedCommand } from './pin.js';
 import { runProcess, type ProcessResult } from './process.js';
 import { failureReason, stderrTail } from './stderr.js';
 import type { ComposeRunOptions, ComposeRunner, ComposeTarget } from './types.js';
+import { INSTALL_V2, V2_ONLY_FEATURES, v2OnlyHint } from './v2_only.js';
 
 interface ResolvedCommand extends PinnedCandidate {
   /** `version --short` output, when already known. */
@@ -94,7 +97,7 @@ class Runner implements ComposeRunner {
     const [only, ...more] = pinned.candidates;
     if (only !== undefined && more.length === 0 && this.#command.trim() !== 'auto')
       return { ...only, version: undefined };
-    const failures: string[] = [];
+    const failures: string[] = [...pinned.passedOver];
     for (const candidate of pinned.candidates) {
       try {
         const found = await this.#probe(candidate);
@@ -102,16 +105,31 @@ class Runner implements ComposeRunner {
           command: candidate.argv.join(' '),
           version: found.version,
         });
+        if (isV1(found)) this.#warnV1(found, failures);
         return found;
       } catch (error) {
-        failures.push(`\`${candidate.shown}\`: ${(error as Error).message}`);
+        // The advice comes once, at the end.
+        failures.push(`\`${candidate.shown}\`: ${(error as Error).message.replace(`; ${INSTALL_V2}`, '')}`);
       }
     }
     throw new ComposeUnavailableError(
-      failures.length === 0
-        ? `no compose command found (tried ${pinned.tried}; neither the docker compose plugin nor docker-compose is installed where stackd looks)`
-        : `no compose command works (tried ${failures.join('; ')})`,
+      pinned.candidates.length === 0
+        ? `no compose command found (${failures.join('; ')}): ${INSTALL_V2}`
+        : `no compose command works (tried ${failures.join('; ')}): ${INSTALL_V2}`,
       pinned.tried,
+    );
+  }
+
+  /** `auto` found compose v1 only: say so once, with what v1 rejects and why v2 was not used. */
+  #warnV1(found: ResolvedCommand, passedOver: readonly string[]): void {
+    const why = passedOver.length === 0 ? '' : ` (${passedOver.join('; ')})`;
+    this.#logger.warn(
+      `compose.command auto uses compose v1 (${found.shown} ${found.version ?? ''}): compose v2 is not usable${why}; v1 rejects files that use ${V2_ONLY_FEATURES}; ${INSTALL_V2}`,
+      {
+        event: LogEvent.composeDetected,
+        compose: `${found.shown} ${found.version ?? ''}`.trim(),
+        ...(passedOver.length === 0 ? {} : { passedOver }),
+      },
     );
   }
 
@@ -167,7 +185,9 @@ class Runner implements ComposeRunner {
       return;
     }
     const error = toError(shown, full, verb, result, options.timeoutMs);
-    this.#logger.warn('compose command failed', { ...meta, error: error.message });
+    // compose may quote a value of the stack's `.env` (`Invalid containerPort: <PORT>`).
+    const redactor = envRedactor(await readEnv(target.envFile));
+    this.#logger.warn('compose command failed', { ...meta, error: redactor.text(error.message) });
     throw error;
   }
 }
@@ -184,14 +204,14 @@ function toError(
   const stderr = typeof error.stderr === 'string' ? error.stderr : '';
   if (error.code === 'ENOENT' || error.code === 'EACCES') {
     return new ComposeUnavailableError(
-      `compose command \`${shown}\` cannot be run: ${error.code === 'ENOENT' ? 'not found' : 'permission denied'}`,
+      `compose command \`${shown}\` cannot be run: ${error.code === 'ENOENT' ? 'not found' : 'permission denied'}; ${INSTALL_V2}`,
       shown,
       { cause: error },
     );
   }
   if (NOT_A_DOCKER_COMMAND.test(stderr)) {
     return new ComposeUnavailableError(
-      `compose command \`${shown}\` is not available: ${failureReason(stderr)}`,
+      `compose command \`${shown}\` is not available: ${failureReason(stderr)}; ${INSTALL_V2}`,
       shown,
       {
         cause: error,
@@ -199,13 +219,17 @@ function toError(
     );
   }
   const reason = failureReason(stderr);
+  const hint = v2OnlyHint(stderr);
   const exitCode = typeof error.exitCode === 'number' ? error.exitCode : null;
   let message: string;
   if (result.timedOut) message = `${shown} ${verb} timed out after ${timeoutMs ?? 0} ms`;
   else if (result.aborted) message = `${shown} ${verb} was aborted`;
   else if (exitCode === null) message = `${shown} ${verb} was killed by ${error.signal ?? 'a signal'}`;
   else message = `${shown} ${verb} failed (exit ${exitCode})`;
-  if (reason !== '' && !result.timedOut && !result.aborted) message += `: ${reason}`;
+  if (!result.timedOut && !result.aborted) {
+    if (hint !== undefined) message += `: ${hint} (compose said: ${reason})`;
+    else if (reason !== '') message += `: ${reason}`;
+  }
   return new ComposeError(
     message,
     {
@@ -217,6 +241,11 @@ function toError(
     },
     { cause: error },
   );
+}
+
+/** A compose v1 answer to `version --short` (`1.29.2`), only ever probed for `auto`. */
+function isV1(found: ResolvedCommand): boolean {
+  return found.version !== undefined && /^1\./.test(found.version);
 }
 
 export function createComposeRunner(options: ComposeRunnerOptions = {}): ComposeRunner {

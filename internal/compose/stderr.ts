@@ -1,9 +1,27 @@
-/** Turning compose's stderr into a short tail and a one-line reason. */
+/**
+ * Turning compose's stderr into a bounded tail (for the journal) and a one-line reason (for the
+ * status message): the line that says what compose rejected, never its boilerplate.
+ *
+ * The shapes below are those of compose v2 2.26 and v1 1.29 (stderr not a terminal):
+ * - v2: `validating /s/compose.yaml: services.web Additional property imagee is not allowed`,
+ *   `yaml: line 1: did not find expected key`, `service "web" refers to undefined network front:
+ *   invalid compose project`, `invalid interpolation format for services.web.image.` followed by
+ *   `You may need to escape any $ with another $.` and the value, `Error response from daemon: …`
+ *   after ` Container p-web-1  Creating` progress lines.
+ * - v1: `The Compose file './compose.yaml' is invalid because:` then the detail, sometimes then
+ *   `You might be seeing this error because you're using the wrong Compose file version…` and
+ *   `For more on the Compose file format versions, see https://…`; `yaml.parser.ParserError:
+ *   while parsing a block mapping` with indented `in "./compose.yaml", line 2, column 3` lines;
+ *   `ERROR: for web  Cannot start service web: …` then `Encountered errors while bringing up the
+ *   project.`; `Creating p_web_1 ... error` progress.
+ */
 
 // eslint-disable-next-line no-control-regex -- ANSI escape sequences start with ESC
 const ANSI = /\u001b\[[0-9;?]*[A-Za-z]/g;
-const TAIL_LINES = 20;
-const TAIL_BYTES = 4096;
+/** The journal's tail: at most this many lines… */
+export const TAIL_LINES = 20;
+/** …and at most this many bytes (UTF-8), cut at the front. */
+export const TAIL_BYTES = 2048;
 const REASON_CHARS = 300;
 
 function cleanLines(stderr: string): string[] {
@@ -14,29 +32,115 @@ function cleanLines(stderr: string): string[] {
     .filter((line) => line.trim() !== '');
 }
 
-/** The last 20 non-empty lines of `stderr`, at most 4 KB (cut at the front). */
+/**
+ * The last 20 non-empty lines of `stderr`, at most 2 KiB (whole lines dropped at the front; a
+ * single longer line keeps its end), ANSI codes removed and quoted file content withheld (see
+ * `withholdContent`).
+ */
 export function stderrTail(stderr: string): string {
-  const tail = cleanLines(stderr).slice(-TAIL_LINES).join('\n');
-  return tail.length > TAIL_BYTES ? tail.slice(tail.length - TAIL_BYTES) : tail;
+  const lines = cleanLines(stderr)
+    .slice(-TAIL_LINES)
+    .map((line) => withholdContent(line));
+  while (lines.length > 1 && Buffer.byteLength(lines.join('\n')) > TAIL_BYTES) lines.shift();
+  const tail = lines.join('\n');
+  if (Buffer.byteLength(tail) <= TAIL_BYTES) return tail;
+  // One line over the bound: its last TAIL_BYTES bytes, never half a character.
+  const bytes = Buffer.from(tail);
+  return bytes
+    .subarray(bytes.length - TAIL_BYTES)
+    .toString('utf8')
+    .replace(/^\uFFFD+/, '');
 }
 
-/** v1's closing summary, which names no cause. */
-const GENERIC = /^(ERROR:\s*)?Encountered errors while bringing up the project\.?$/;
+/** Lines that never say what went wrong: pointers to docs and help, closing summaries. */
+const BOILERPLATE: readonly RegExp[] = [
+  /^For more on the Compose file format versions, see\b/i,
+  /^You might be seeing this error because you're using the wrong Compose file version\b/i,
+  /^Run '[^']*--help' for more information/i,
+  /^See '[^']*--help'\.?$/i,
+  /^(ERROR:\s*)?Encountered errors while bringing up the project\.?$/i,
+  /^You may need to escape any \$ with another \$\.?$/i,
+  /^Usage:/,
+];
+
+/** Warnings printed before the error (an unset variable, an obsolete `version`). */
+const WARNING: readonly RegExp[] = [
+  /^(WARN(ING)?\b|WARN\[\d+\])/,
+  /\blevel=warn(ing)?\b/,
+  /variable is not set\. Defaulting to a blank string\.?$/,
+];
+
+/** Lines that say what compose rejected, in either version's words. */
+const ERROR_LINE: readonly RegExp[] = [
+  /^ERROR:/,
+  /^Error\b/i,
+  /error:/i,
+  /^validating /,
+  /^yaml: /,
+  /^service "[^"]*" /,
+  /invalid interpolation format/i,
+  /^Unsupported config option\b/,
+  /does not match any of the regexes/,
+  /contains (an )?(unsupported option|invalid type)/,
+  /invalid compose project/,
+  /no such file or directory/i,
+  /^unknown (shorthand )?(flag|command)\b/,
+  /is not a docker command/,
+];
+
+/** v1's header: the reason is the line after it. */
+const INVALID_BECAUSE = /is invalid because:$/;
+
+/** A v1 PyYAML exception (`yaml.parser.ParserError: …`): its next lines say where. */
+const YAML_EXCEPTION = /^yaml\.\w+\.\w+Error: /;
+
+/** Progress lines: v2 `Container x  Started`, v1 `Creating x ... error`, `Pulling web (…)...`. */
+function isProgress(line: string): boolean {
+  return (
+    /^(Container|Network|Volume|Image)\s+\S+\s+\S/.test(line) ||
+    /^(Creating|Starting|Recreating|Stopping|Removing|Pulling|Building|Attaching)\b.*(\.\.\.(\s*(done|error))?|with the default driver)$/.test(
+      line,
+    )
+  );
+}
+
+const matchesAny = (line: string, patterns: readonly RegExp[]): boolean =>
+  patterns.some((pattern) => pattern.test(line));
 
 /**
- * The line that says why compose failed: the last non-empty line, or the last error line
- * (`Error ...`, `ERROR: ...`) when the output ends in progress noise or v1's generic summary.
+ * The line that says why compose failed: the first error-looking line (`ERROR: …`, `Error
+ * response from daemon: …`, `validating …`, `yaml: …`, `service "x" …`, the detail after v1's
+ * `is invalid because:`), else the first line that is neither boilerplate, progress nor a
+ * warning, else the last line. A v1 YAML exception keeps its location lines. Quoted file
+ * content is withheld; at most 300 characters.
  */
 export function failureReason(stderr: string): string {
-  const lines = cleanLines(stderr)
-    .map((line) => line.trim())
-    .filter((line) => !GENERIC.test(line));
-  const last = lines.at(-1) ?? '';
-  const errorLine = lines.findLast((line) => /^error\b/i.test(line));
-  const reason = withholdContent(
-    (isProgress(last) && errorLine !== undefined ? errorLine : last).replace(/^(ERROR|Error):\s*/, ''),
-  );
+  const lines = cleanLines(stderr).map((line) => line.trim());
+  const index = pickLine(lines);
+  if (index === -1) return '';
+  let picked = lines[index] ?? '';
+  if (YAML_EXCEPTION.test(picked)) {
+    const more = lines.slice(index + 1, index + 4);
+    const end = more.findIndex((line) => matchesAny(line, BOILERPLATE) || matchesAny(line, ERROR_LINE));
+    picked = [picked, ...(end === -1 ? more : more.slice(0, end))].join(' ');
+  }
+  const reason = withholdContent(picked.replace(/^(ERROR|Error):\s*/, ''));
   return reason.length > REASON_CHARS ? `${reason.slice(0, REASON_CHARS - 1)}…` : reason;
+}
+
+/** Index in `lines` of the reason (see failureReason), -1 when there are no lines. */
+function pickLine(lines: readonly string[]): number {
+  const usable = (line: string): boolean =>
+    !matchesAny(line, BOILERPLATE) && !INVALID_BECAUSE.test(line) && !isProgress(line);
+  const error = lines.findIndex(
+    (line, i) =>
+      usable(line) && (matchesAny(line, ERROR_LINE) || (i > 0 && INVALID_BECAUSE.test(lines[i - 1] ?? ''))),
+  );
+  if (error !== -1) return error;
+  const plain = lines.findIndex((line) => usable(line) && !matchesAny(line, WARNING));
+  if (plain !== -1) return plain;
+  const warning = lines.findIndex((line) => usable(line));
+  return warning !== -1 ? warning : lines.length - 1;
 }
 
 /**
@@ -53,10 +157,6 @@ const QUOTES_CONTENT = /(?:^|:\s)line \d+:|unterminated quoted value|invalid tem
 export function withholdContent(reason: string): string {
   if (!QUOTES_CONTENT.test(reason)) return reason;
   const masked = reason.replace(/"(?:[^"\\]|\\.)*("|$)/g, '"…"');
-  return `${masked} (the file's content is not shown)`;
-}
-
-/** Compose v2 plain progress lines: `Container x  Started`, `Network x  Creating`. */
-function isProgress(line: string): boolean {
-  return /^(Container|Network|Volume|Image)\s+\S+\s+\S/.test(line);
+  // Nothing quoted (`yaml: line 1: did not find expected key`): nothing withheld.
+  return masked === reason ? reason : `${masked} (the file's content is not shown)`;
 }

@@ -168,7 +168,8 @@ describe('Controller: the reported stacks, in the API and in /metrics', () => {
     informer = new MemoryInformer();
     downs.length = 0;
     const compose: ComposeRunner = {
-      pin: () => Promise.resolve({ candidates: [], ignored: [], env: {}, tried: '' }),
+      pin: () =>
+        Promise.resolve({ candidates: [], ignored: [], env: {}, tried: '', pluginDirs: [], passedOver: [] }),
       validate: () => Promise.reject(new Error('not expected')),
       up: () => Promise.reject(new Error('not expected')),
       down: (target) => {

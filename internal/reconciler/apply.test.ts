@@ -187,4 +187,40 @@ describe('dispatch: apply', () => {
     expect(slow.name).toBe('ReconcileError');
     expect(w.state.stack('web')?.message).toBe('timed out');
   });
+
+  it("a failure's journal line has compose's stderr tail, .env values redacted; the record keeps the message, redacted too", async () => {
+    w.desire(REV, web);
+    w.env = Buffer.from('# tracked\nDB_PASSWORD="s3cret-pass"\nexport API_KEY=key-12345\n');
+    const stderr = [
+      ' Container web-app-1  Creating',
+      'Error response from daemon: invalid mount config: s3cret-pass',
+      ' Container web-db-1  Created',
+      'key-12345 is not a valid thing',
+    ].join('\n');
+    w.failNext.set('up', composeExited(stderr));
+    await failure(w.run({ stack: 'web' }));
+    // The record has the message alone (the fixture's: compose's last line), never the tail;
+    // compose quoting a `.env` value (v2: `Invalid containerPort: <PORT>`) shows *** there too.
+    expect(w.state.stack('web')?.message).toBe('docker compose up failed: *** is not a valid thing');
+    const line = (await w.logs()).find((l) => l['event'] === LogEvent.reconcileFailure);
+    expect(line?.['stderr']).toBe(
+      [
+        ' Container web-app-1  Creating',
+        'Error response from daemon: invalid mount config: ***',
+        ' Container web-db-1  Created',
+        '*** is not a valid thing',
+      ].join('\n'),
+    );
+    expect(JSON.stringify(await w.logs())).not.toMatch(/s3cret-pass|key-12345/);
+  });
+
+  it('a rejected validate logs the tail too (through the TerminalReconcileError); a failure without compose has none', async () => {
+    w.desire(REV, web);
+    w.failNext.set('validate', composeExited('yaml: line 3: did not find expected key', 'config'));
+    await failure(w.run({ stack: 'web' }));
+    w.failNext.set('up', new Error('not compose'));
+    await failure(w.run({ stack: 'web', force: true }));
+    const failures = (await w.logs()).filter((l) => l['event'] === LogEvent.reconcileFailure);
+    expect(failures.map((l) => l['stderr'])).toEqual(['yaml: line 3: did not find expected key', undefined]);
+  });
 });

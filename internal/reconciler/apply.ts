@@ -13,8 +13,8 @@ import type { ObservedProject } from '../informer/types.js';
 import { LogEvent } from '../log/index.js';
 import type { DesiredStack } from '../source/types.js';
 import type { StackRecord } from '../state/index.js';
-import { Redactor } from '../log/index.js';
 import { classify, isDeterministic } from './classify.js';
+import { envRedactor, stderrField } from './compose_stderr.js';
 import type { RevisionHash } from '../status/index.js';
 import { serviceLabels } from './carry_forward.js';
 import { type ReconcileContext, describe } from './context.js';
@@ -172,7 +172,9 @@ export async function apply(ctx: ReconcileContext, input: ApplyInput): Promise<R
     };
   } catch (error) {
     const durationMs = elapsedMs(clock, started);
-    const message = describe(error);
+    // compose may quote a value of the stack's `.env` (`Invalid containerPort: <PORT>`).
+    const redactor = envRedactor(env);
+    const message = redactor.text(describe(error));
     const after = ctx.informer.current().projects.get(stack.project);
     const cause = classify(error);
     const deterministic = isDeterministic(cause);
@@ -200,7 +202,15 @@ export async function apply(ctx: ReconcileContext, input: ApplyInput): Promise<R
       log: {
         level: 'error',
         event: LogEvent.reconcileFailure,
-        fields: { ...fields, durationMs, action: plan.action, reason: message, cause, retry: !deterministic },
+        fields: {
+          ...fields,
+          durationMs,
+          action: plan.action,
+          reason: message,
+          cause,
+          retry: !deterministic,
+          ...stderrField(error, redactor),
+        },
       },
       error: deterministic
         ? new TerminalReconcileError(id, message, { cause: error, failure: cause })
@@ -213,18 +223,6 @@ export async function apply(ctx: ReconcileContext, input: ApplyInput): Promise<R
 
 /** Lines of a failed container's log quoted in the failure message. */
 const LOG_TAIL_LINES = 5;
-
-/** The values of the stack's tracked `.env` (what it keeps secret), for quoting its logs. */
-function envRedactor(env: Uint8Array | undefined): Redactor {
-  const redactor = new Redactor();
-  if (env === undefined) return redactor;
-  for (const line of Buffer.from(env).toString('utf8').split(/\r?\n/)) {
-    const match = /^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_.-]*\s*=\s*(.*)$/.exec(line);
-    const value = match?.[1]?.trim().replace(/^(['"])(.*)\1$/, '$2');
-    if (value !== undefined && value !== '') redactor.add(value);
-  }
-  return redactor;
-}
 
 /**
  * `compose up`, watching that the engine starts what it creates: a container left `created`

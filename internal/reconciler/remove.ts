@@ -12,6 +12,7 @@ import { LogEvent } from '../log/index.js';
 import { composeFilesAmong } from '../source/index.js';
 import type { ServiceStatus } from '../status/index.js';
 import { type ReconcileContext, describe } from './context.js';
+import { envRedactor, readEnv, stderrField } from './compose_stderr.js';
 import { ReconcileError } from './errors.js';
 import type { StackPlan } from './plan.js';
 import type { ReconcileOutcome } from './recorder.js';
@@ -93,7 +94,8 @@ export async function remove(ctx: ReconcileContext, input: RemoveInput): Promise
     };
   } catch (error) {
     const durationMs = elapsedMs(clock, started);
-    const message = `removal failed: ${describe(error)}`;
+    const redactor = envRedactor(await readEnv(layout.envFile(project)));
+    const message = `removal failed: ${redactor.text(describe(error))}`;
     return {
       kind: 'failed',
       record: { project, patch: { status: 'failed', message, services } },
@@ -105,7 +107,13 @@ export async function remove(ctx: ReconcileContext, input: RemoveInput): Promise
       log: {
         level: 'error',
         event: LogEvent.reconcileFailure,
-        fields: { project, durationMs, action: 'remove', reason: message },
+        fields: {
+          project,
+          durationMs,
+          action: 'remove',
+          reason: message,
+          ...stderrField(error, redactor),
+        },
       },
       error: new ReconcileError(id, message, { cause: error }),
     };

@@ -73,6 +73,8 @@ export interface World {
   engineUp: boolean;
   /** What `logTail` answers for any container. */
   logTail: string;
+  /** The stack's tracked `.env`, as materialize reads it. */
+  env: Uint8Array | undefined;
   /** Sets the snapshot: these stacks at `revision`. */
   desire(revision: string, ...stacks: DesiredStack[]): void;
   /** Runs one reconcile to its end, moving the clock whenever only a timer can move it on. */
@@ -109,6 +111,7 @@ export async function createWorld(): Promise<World> {
     settings: SETTINGS,
     engineUp: true,
     logTail: '',
+    env: undefined,
   };
   const observation = (): Observation => ({
     up: world.engineUp,
@@ -163,7 +166,7 @@ export async function createWorld(): Promise<World> {
     source: {
       current: () => snapshot,
       materialize: (stack) =>
-        Promise.resolve({ dir: join(dataDir, 'work', stack.id), written: 0, deleted: 0, env: undefined }),
+        Promise.resolve({ dir: join(dataDir, 'work', stack.id), written: 0, deleted: 0, env: world.env }),
       trackedFiles: () => Promise.resolve(new Set(['compose.yaml', 'README.md'])),
       stackAt: (revision, id) => Promise.resolve(history.get(revision)?.stacks.get(id)),
     },

@@ -128,12 +128,102 @@ describe.each([
     expect(e.message).toMatch(new RegExp(`^${command} config failed \\(exit \\d+\\): .*imagee`));
     expect(e.cause).toBeInstanceOf(Error);
   });
+
+  /** The message of `config -q` on `yaml`, and the error's stderr tail. */
+  async function rejected(name: string, yaml: string): Promise<ComposeError> {
+    const dir = await stackDir(yaml);
+    const target: ComposeTarget = { project: project(`${name}_${flavour}`), dir, files: ['compose.yaml'] };
+    const error = await runner.validate(target).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ComposeError);
+    return error as ComposeError;
+  }
+
+  it("a rejected file's message is compose's error line, never its boilerplate", async () => {
+    // v2 ends with "You may need to escape any $ with another $." and the value; v1 quotes it.
+    const e = await rejected('interp', `services:\n  web:\n    image: "${IMAGE_V1}\${TAG"\n`);
+    expect(e.message).toMatch(
+      flavour === 'v2'
+        ? /config failed \(exit \d+\): invalid interpolation format for services\.web\.image\.$/
+        : /config failed \(exit \d+\): Invalid interpolation format for "image" option in service "web"/,
+    );
+    expect(e.message).not.toMatch(/You may need to escape/);
+    expect(e.stderrTail).toMatch(/interpolation format/i);
+  });
+
+  it(
+    flavour === 'v1'
+      ? 'a v2-only key says compose v1 does not support it, and how to get v2'
+      : 'takes v2-only keys',
+    async () => {
+      const include = `include:\n  - other.yaml\nservices:\n  web:\n    image: ${IMAGE_V1}\n`;
+      const develop = `services:\n  web:\n    image: ${IMAGE_V1}\n    develop:\n      watch:\n        - action: sync\n          path: .\n          target: /app\n`;
+      if (flavour === 'v2') {
+        const dir = await stackDir(develop);
+        await runner.validate({ project: project('develop_v2'), dir, files: ['compose.yaml'] });
+        return;
+      }
+      const e = await rejected('include', include);
+      expect(e.message).toMatch(
+        /^docker-compose config failed \(exit 1\): compose v1 does not support `include` \(a top-level compose v2 key\): install compose v2 system-wide .*STACKD_COMPOSE_COMMAND.* \(compose said: 'include' does not match any of the regexes: '\^x-'\)$/,
+      );
+      // The boilerplate v1 prints after it is in the tail, never in the message.
+      expect(e.stderrTail).toContain('For more on the Compose file format versions');
+      expect(e.message).not.toMatch(/For more on|You might be seeing/);
+      const d = await rejected('develop', develop);
+      expect(d.message).toMatch(/compose v1 does not support `develop` \(a compose v2 key\)/);
+      const r = await rejected('reset', `services:\n  web:\n    image: ${IMAGE_V1}\n    ports: !reset []\n`);
+      expect(r.message).toMatch(/compose v1 does not support `!reset` \(a compose v2 YAML tag\)/);
+    },
+  );
 });
 
 describe('compose command selection', () => {
   it('auto picks compose v2 when `docker compose` works', async () => {
     expect(await createComposeRunner({ command: 'auto' }).describe()).toMatch(/^docker compose 2\./);
     expect(await createComposeRunner().describe()).toMatch(/^docker compose 2\./);
+  });
+
+  it('auto falling back to v1 because no plugin is visible warns, naming the directories and what v1 rejects', async () => {
+    const config = await makeTempDir('stackd-docker-config-');
+    dirs.push(config);
+    const warnings: { message: string; meta: Record<string, unknown> | undefined }[] = [];
+    const runner = createComposeRunner({
+      command: 'auto',
+      // The service user's view: no plugin in its DOCKER_CONFIG, none system-wide.
+      pin: { env: { DOCKER_CONFIG: config }, systemPluginDirs: ['/nonexistent/cli-plugins'] },
+      logger: {
+        debug: () => undefined,
+        warn: (message, meta) => warnings.push({ message, meta }),
+      },
+    });
+    expect(await runner.describe()).toMatch(/^docker-compose 1\./);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.meta).toMatchObject({
+      event: 'compose.detected',
+      compose: expect.stringMatching(/^docker-compose 1\./),
+    });
+    expect(warnings[0]?.message).toContain(
+      `no docker compose plugin (\`docker-compose\`) in ${config}/cli-plugins, /nonexistent/cli-plugins`,
+    );
+    expect(warnings[0]?.message).toMatch(
+      /v1 rejects files that use top-level `name:` and `include:`, `develop:`/,
+    );
+    expect(warnings[0]?.message).toMatch(/docker-compose-plugin.*STACKD_COMPOSE_COMMAND/);
+    // Once: the command is remembered.
+    await runner.describe();
+    expect(warnings).toHaveLength(1);
+  });
+
+  it('auto finding v2 does not warn', async () => {
+    const warnings: string[] = [];
+    const runner = createComposeRunner({
+      logger: { debug: () => undefined, warn: (message) => warnings.push(message) },
+    });
+    expect(await runner.describe()).toMatch(/^docker compose 2\./);
+    expect(warnings).toEqual([]);
   });
 
   it('auto falls back to docker-compose when docker is not on PATH', async () => {
@@ -162,6 +252,21 @@ describe('compose command selection', () => {
     const error = await runner.describe().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ComposeUnavailableError);
     expect((error as Error).message).toMatch(/docker compose.*docker-compose/);
+    expect((error as Error).message).toMatch(
+      /^no compose command found \(`docker compose`: no `docker` on PATH \(.*\); `docker-compose`: no `docker-compose` on PATH \(.*\)\): install compose v2 system-wide \(Docker's `docker-compose-plugin`, Ubuntu's `docker-compose-v2` or Debian 13's `docker-compose` package\) or set `compose.command` \(STACKD_COMPOSE_COMMAND\)$/,
+    );
+  });
+
+  it('a configured `docker compose` without a plugin names the directories searched', async () => {
+    const config = await makeTempDir('stackd-docker-config-');
+    dirs.push(config);
+    const runner = createComposeRunner({
+      command: 'docker compose',
+      pin: { env: { DOCKER_CONFIG: config }, systemPluginDirs: ['/nonexistent/cli-plugins'] },
+    });
+    await expect(runner.describe()).rejects.toThrow(
+      `no docker compose plugin (\`docker-compose\`) in ${config}/cli-plugins, /nonexistent/cli-plugins; install compose v2 system-wide`,
+    );
   });
 });
 

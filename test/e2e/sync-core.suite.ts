@@ -172,5 +172,71 @@ export function syncCoreSuite(name: string, command: string): void {
       expect(relabelled[0]?.Id).not.toBe(unlabelled['solo']);
       expect(relabelled[0]?.Labels['io.stackd.managed-by']).toBe(h.instance);
     });
+
+    it("5. a stack compose rejects shows compose's error line in its status, and the journal line has the stderr tail, .env values redacted", async () => {
+      const v1 = command === 'docker-compose';
+      const secret = 'notaport-S3cretValue';
+      await h.commit({
+        // v1: `develop` is a v2 key (stackd itself refuses `include:`); v2: a bad interpolation
+        // (its last lines are boilerplate and the raw value).
+        'broken/compose.yaml': v1
+          ? 'services:\n  web:\n    image: stackd-test/busybox:1\n    develop:\n      watch:\n        - action: rebuild\n          path: .\n'
+          : 'services:\n  web:\n    image: "stackd-test/busybox:${TAG"\n',
+        // compose v2 quotes the interpolated value it rejects.
+        'leaky/compose.yaml': 'services:\n  web:\n    image: stackd-test/busybox:1\n    ports: ["${PORT}"]\n',
+        'leaky/.env': `PORT=${secret}\n`,
+        // Top-level `name:` (the project name stackd reads too): v1 ends with two boilerplate lines.
+        ...(v1
+          ? {
+              'named/compose.yaml': `name: ${h.project('named')}\nservices:\n  web:\n    image: stackd-test/busybox:1\n`,
+            }
+          : {}),
+      });
+      const { response, stderr } = await h.sync();
+      const broken = stackOf(response, h.id('broken'));
+      const leaky = stackOf(response, h.id('leaky'));
+      expect(broken.status).toBe('failed');
+      expect(leaky.status).toBe('failed');
+      expect(broken.message).toMatch(
+        v1
+          ? /^compose rejected the stack: docker-compose config failed \(exit 1\): compose v1 does not support `develop` \(a compose v2 key\): install compose v2 system-wide .* \(compose said: Unsupported config option for services\.web: 'develop'\)$/
+          : /^compose rejected the stack: docker compose config failed \(exit \d+\): invalid interpolation format for services\.web\.image\.$/,
+      );
+      expect(broken.message).not.toMatch(
+        /For more on the Compose file|You might be seeing|You may need to escape/,
+      );
+      expect(leaky.message).toMatch(
+        v1 ? /services\.web\.ports contains an invalid type/ : /: Invalid containerPort: \*\*\*$/,
+      );
+
+      if (v1) {
+        const named = stackOf(response, h.id('named')).message;
+        expect(named).toMatch(
+          /compose v1 does not support `name` \(a top-level compose v2 key\): .* \(compose said: 'name' does not match any of the regexes: '\^x-'\)$/,
+        );
+        expect(named).not.toMatch(/For more on the Compose file|You might be seeing/);
+      }
+
+      const lines = stderr
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      const failure = (id: string): Record<string, unknown> | undefined =>
+        lines.find((l) => l['event'] === 'reconcile.failure' && l['stack'] === id);
+      const brokenTail = String(failure(h.id('broken'))?.['stderr']);
+      // The tail is what compose printed, boilerplate included, at most 2 KiB.
+      expect(brokenTail).toContain(v1 ? 'is invalid because:' : 'invalid interpolation format');
+      expect(brokenTail).toContain(
+        v1
+          ? "Unsupported config option for services.web: 'develop'"
+          : 'You may need to escape any $ with another $.',
+      );
+      expect(Buffer.byteLength(brokenTail)).toBeLessThanOrEqual(2048);
+      expect(failure(h.id('broken'))?.['reason']).toBe(broken.message);
+      const leakyTail = String(failure(h.id('leaky'))?.['stderr']);
+      expect(leakyTail).toMatch(v1 ? /ports contains an invalid type/ : /^Invalid containerPort: \*\*\*$/);
+      expect(stderr).not.toContain(secret);
+      expect(JSON.stringify(response)).not.toContain(secret);
+    });
   });
 }
