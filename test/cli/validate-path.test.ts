@@ -82,11 +82,17 @@ describe('stackd validate: the directory', () => {
     expect(env.stderr).toContain(`${join(dir, 'repo', 'stacks', 'web', 'compose.yaml')}: not a directory`);
   });
 
-  it('a --source-path leaving the directory exits 2', async () => {
+  it('a --source-path leaving the directory exits 2, naming the key and the value', async () => {
     const r = await stackd(['validate', join(dir, 'repo'), '--source-path', '../empty']);
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toContain('source.path');
-    expect(r.stderr).toContain('../empty');
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(
+      'stackd validate: invalid configuration: source.path (--source-path): expected a directory inside the repository, relative to its root, such as stacks or apps/prod ("" for the root), got a path with a `..` part: value was "../empty"',
+    );
+    const absolute = await stackd(['validate', join(dir, 'repo')], { STACKD_SOURCE_PATH: '/etc' });
+    expect(absolute.exitCode).toBe(2);
+    expect(absolute.stderr).toContain('source.path (STACKD_SOURCE_PATH): expected a directory inside');
+    expect(absolute.stderr).toContain('got an absolute path: value was "/etc"');
   });
 
   it('an empty directory exits 0 with a one-line note on stderr; JSON stays JSON', async () => {

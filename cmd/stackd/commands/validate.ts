@@ -46,12 +46,8 @@ export async function runValidate(argv: readonly string[], io: Io): Promise<numb
  */
 async function stacksDirectory(dir: string, sourcePath: string): Promise<string> {
   await expectDirectory(dir, '');
-  let root: string;
-  try {
-    root = normaliseRoot(sourcePath);
-  } catch {
-    throw new UsageError(`source.path: expected a path inside ${dir}, got ${JSON.stringify(sourcePath)}`);
-  }
+  // The configuration refused a source.path leaving the repository (a ConfigError, exit 2).
+  const root = normaliseRoot(sourcePath);
   if (root === '') return dir;
   const under = join(dir, root);
   await expectDirectory(under, ` (source.path ${JSON.stringify(sourcePath)})`);
