@@ -1,6 +1,12 @@
 import { messageOf, scrub, SourceError, sourceError } from './errors.js';
 import { elapsedMs } from '../../pkg/clock/index.js';
-import { ensureBareRepo, fetchBranch, localBranchHead, remoteBranchHead } from './git_remote.js';
+import {
+  ensureBareRepo,
+  fetchBranch,
+  localBranchHead,
+  newRemoteSession,
+  remoteBranchHead,
+} from './git_remote.js';
 import { rootComposeMessage } from './discover.js';
 import { findGitdir, parseLocation, type SourceLocation } from './location.js';
 import { layoutOf, type Layout } from '../layout/index.js';
@@ -47,6 +53,8 @@ class GitSourceImpl implements GitSource {
   readonly #memo = new Map<string, DesiredStack>();
   /** The last good snapshot; only ever replaced by a complete newer one. */
   #current: Snapshot | undefined;
+  /** What this source remembers of its remote between fetches: credentials it asked for. */
+  readonly #session = newRemoteSession();
   /** The refresh running now, and the one queued behind it (at most one: callers share it). */
   #running: Promise<Snapshot> | undefined;
   #queued: Promise<Snapshot> | undefined;
@@ -212,6 +220,7 @@ class GitSourceImpl implements GitSource {
       url: this.#where.url,
       credentials: this.#where.credentials,
       signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]),
+      session: this.#session,
     };
     try {
       await ensureBareRepo(gitdir, branch);
