@@ -30,6 +30,7 @@ const common = {
 const CHECK = [
   'test/server/**/*.test.ts',
   'test/source/**/*.test.ts',
+  'test/cli/cannot-start.test.ts',
   'test/cli/client.test.ts',
   'test/cli/config.test.ts',
   'test/cli/validate-path.test.ts',

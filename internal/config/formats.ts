@@ -152,6 +152,37 @@ export const sourceUrlFormat = {
   },
 };
 
+const SOURCE_PATH_EXPECTED =
+  'expected a directory inside the repository, relative to its root, such as stacks or apps/prod ("" for the root)';
+
+/**
+ * `source.path`: relative to the repository's root and inside it. An absolute path or a `..`
+ * part (`../x`, `a/../../b`, even `a/../b`) is refused here, naming the key, rather than when the
+ * source is built.
+ */
+export const sourcePathFormat = {
+  name: 'source-path',
+  validate(value: unknown): void {
+    if (typeof value !== 'string') throw new TypeError(SOURCE_PATH_EXPECTED);
+    if (value.startsWith('/')) throw new TypeError(`${SOURCE_PATH_EXPECTED}, got an absolute path`);
+    if (value.split('/').includes('..')) {
+      throw new TypeError(`${SOURCE_PATH_EXPECTED}, got a path with a \`..\` part`);
+    }
+  },
+};
+
+const COMPOSE_COMMAND_EXPECTED =
+  'expected auto or a command line such as "docker compose" or /usr/local/bin/docker-compose';
+
+/** `compose.command`: `auto` or a command line; empty or only blanks would run nothing. */
+export const composeCommandFormat = {
+  name: 'compose-command',
+  validate(value: unknown): void {
+    if (typeof value !== 'string') throw new TypeError(COMPOSE_COMMAND_EXPECTED);
+    if (value.trim() === '') throw new TypeError(`${COMPOSE_COMMAND_EXPECTED}, got an empty value`);
+  },
+};
+
 const SIZE_UNITS: Readonly<Record<string, number>> = {
   '': 1,
   b: 1,

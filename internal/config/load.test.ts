@@ -480,6 +480,54 @@ describe('bad values name the key, the value and what is expected', () => {
     expect(error.message).toContain('expected 1-63');
   });
 
+  it.each([
+    ['..', 'a path with a `..` part'],
+    ['../stacks', 'a path with a `..` part'],
+    ['a/../../b', 'a path with a `..` part'],
+    ['a/../b', 'a path with a `..` part'],
+    ['stacks/..', 'a path with a `..` part'],
+    ['/srv/stacks', 'an absolute path'],
+    ['/', 'an absolute path'],
+  ])('a source.path leaving the repository (%j) names the key and the value', (value, got) => {
+    const error = configError(() => load({ env: { STACKD_SOURCE_PATH: value } }));
+    expect(error.exitCode).toBe(2);
+    expect(error.message).toBe(
+      `invalid configuration: source.path (STACKD_SOURCE_PATH): expected a directory inside the repository, relative to its root, such as stacks or apps/prod ("" for the root), got ${got}: value was ${JSON.stringify(value)}`,
+    );
+  });
+
+  it('a source.path leaving the repository is refused from a flag and a file too', async () => {
+    expect(configError(() => load({ flags: { 'source-path': '../x' } })).message).toContain(
+      'source.path (--source-path): expected a directory inside the repository',
+    );
+    const configFile = await file('c.yaml', 'source:\n  path: /etc\n');
+    const error = configError(() => load({ configFile }));
+    expect(error.message).toContain('source.path: expected a directory inside the repository');
+    expect(error.message).toContain('value was "/etc"');
+  });
+
+  it.each(['stacks', 'apps/prod', './stacks/', 'stacks/', '', '.', 'a..b', '...'])(
+    'a source.path inside the repository (%j) is accepted as written',
+    (value) => {
+      expect(load({ env: { STACKD_SOURCE_PATH: value } }).source.path).toBe(value);
+    },
+  );
+
+  it.each(['', ' ', '\t \n'])('an empty compose.command (%j) names the key and the value', (value) => {
+    const error = configError(() => load({ env: { STACKD_COMPOSE_COMMAND: value } }));
+    expect(error.exitCode).toBe(2);
+    expect(error.message).toBe(
+      `invalid configuration: compose.command (STACKD_COMPOSE_COMMAND): expected auto or a command line such as "docker compose" or /usr/local/bin/docker-compose, got an empty value${value === '' ? '' : `: value was ${JSON.stringify(value)}`}`,
+    );
+  });
+
+  it('an empty compose.command in a file is refused; a command line is accepted', async () => {
+    const configFile = await file('c.yaml', "compose:\n  command: ''\n");
+    expect(configError(() => load({ configFile })).message).toContain('compose.command: expected auto');
+    expect(load({ env: { STACKD_COMPOSE_COMMAND: 'docker-compose' } }).compose.command).toBe(
+      'docker-compose',
+    );
+  });
   it('an unsupported source URL, credentials not echoed', () => {
     const error = configError(() =>
       load({ env: { STACKD_SOURCE_URL: 'ftp://bob:hunter2@example.com/r.git' } }),

@@ -6,6 +6,7 @@ import { loadAll as loadYamlDocuments } from 'js-yaml';
 import { redactUrl } from '../log/redact.js';
 import {
   booleanFormat,
+  composeCommandFormat,
   durationFormat,
   globListFormat,
   hostListFormat,
@@ -15,6 +16,7 @@ import {
   positiveIntegerFormat,
   secretFormat,
   sizeFormat,
+  sourcePathFormat,
   sourceUrlFormat,
 } from './formats.js';
 import { type Config, FILE_ENV_VARS, schema } from './schema.js';
@@ -55,6 +57,8 @@ function addFormats(): void {
     'positive-integer': positiveIntegerFormat,
     secret: secretFormat,
     'host-list': hostListFormat,
+    'source-path': sourcePathFormat,
+    'compose-command': composeCommandFormat,
     'origin-list': originListFormat,
     'source-url-or-empty': {
       validate(value: unknown): void {

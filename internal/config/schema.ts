@@ -18,8 +18,8 @@ export const schema = {
       arg: 'branch',
     },
     path: {
-      doc: 'Directory inside the repository that holds the stacks ("" = repository root)',
-      format: String,
+      doc: 'Directory inside the repository that holds the stacks ("" = repository root), relative to its root, without `..`',
+      format: 'source-path',
       default: '',
       env: 'STACKD_SOURCE_PATH',
       arg: 'source-path',
@@ -144,8 +144,8 @@ export const schema = {
   },
   compose: {
     command: {
-      doc: 'auto (docker compose if present, else docker-compose) or a command line',
-      format: String,
+      doc: 'auto (docker compose if present, else docker-compose) or a command line (not empty)',
+      format: 'compose-command',
       default: 'auto',
       env: 'STACKD_COMPOSE_COMMAND',
     },

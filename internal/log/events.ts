@@ -16,6 +16,7 @@ export const LogEvent = {
   sourceRetry: 'source.retry',
   sourceCached: 'source.cached',
   sourceListener: 'source.listener',
+  sourceRootCompose: 'source.root_compose',
   webhookAccepted: 'webhook.accepted',
   webhookIgnored: 'webhook.ignored',
   webhookPing: 'webhook.ping',

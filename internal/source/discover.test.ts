@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { makeTempDir, removeDir, writeTree } from '../../test/helpers/git-fixtures.js';
-import { findStacks, listStackFiles } from './discover.js';
+import { findStacks, listStackFiles, rootComposeMessage } from './discover.js';
 import { MODE_FILE, type TreeEntry, checkEntries } from './tree.js';
 import { directoryReader } from './tree_directory.js';
 
@@ -32,7 +32,7 @@ describe('findStacks', () => {
   afterAll(() => removeDir(root));
 
   it('finds stacks with their compose files, in order', async () => {
-    const found = await findStacks(directoryReader(root), '');
+    const { stacks: found } = await findStacks(directoryReader(root), '');
     expect(found.map((s) => [s.id, s.dir, s.composeFiles])).toEqual([
       ['Mixed Case', 'Mixed Case', ['compose.yaml']],
       ['apps/api', 'apps/api', ['compose.yml']],
@@ -43,12 +43,37 @@ describe('findStacks', () => {
   });
 
   it('makes ids relative to source.path', async () => {
-    const found = await findStacks(directoryReader(root), 'apps');
+    const { stacks: found, rootComposeFiles } = await findStacks(directoryReader(root), 'apps');
     expect(found.map((s) => [s.id, s.dir])).toEqual([
       ['api', 'apps/api'],
       ['legacy', 'apps/legacy'],
       ['web', 'apps/web'],
     ]);
+    expect(rootComposeFiles).toEqual([]);
+  });
+
+  it('reports compose files at source.path itself, which are no stack', async () => {
+    expect((await findStacks(directoryReader(root), '')).rootComposeFiles).toEqual(['compose.yaml']);
+    // Below source.path, by their path from the tree's root; main file first, then the override.
+    const discovery = await findStacks(directoryReader(root), 'apps/legacy');
+    expect(discovery.stacks).toEqual([]);
+    expect(discovery.rootComposeFiles).toEqual([
+      'apps/legacy/docker-compose.yaml',
+      'apps/legacy/compose.override.yaml',
+    ]);
+  });
+
+  it('says how to move a compose file at source.path into a stack directory', () => {
+    expect(rootComposeMessage(['docker-compose.yml'], 'the repository root')).toBe(
+      '`docker-compose.yml` is directly at source.path (the repository root) and deploys nothing: ' +
+        'stacks are the directories below it; move it into a directory, e.g. `myapp/docker-compose.yml`: ' +
+        'the directory name becomes the stack id',
+    );
+    expect(rootComposeMessage(['s/compose.yaml', 's/compose.override.yml'], '`s`')).toBe(
+      '`s/compose.yaml` and `s/compose.override.yml` are directly at source.path (`s`) and deploy nothing: ' +
+        'stacks are the directories below it; move them into a directory, e.g. `myapp/compose.yaml`: ' +
+        'the directory name becomes the stack id',
+    );
   });
 
   it('refuses a missing source.path', async () => {

@@ -60,16 +60,28 @@ export class MissingRootError extends Error {
   override readonly name = 'MissingRootError';
 }
 
+/** What discovery found under `source.path`. */
+export interface Discovery {
+  readonly stacks: StackCandidate[];
+  /**
+   * Compose files directly at `root` (paths relative to the tree's root, main file first), which
+   * deploy nothing: the root is never a stack. Empty when there are none.
+   */
+  readonly rootComposeFiles: string[];
+}
+
 /**
  * Find every stack under `root`: a directory holding a compose file (the first of
  * COMPOSE_FILE_NAMES it has, plus an override beside it). Directories whose name starts with
  * `.` are skipped and a stack directory is not searched further. The root itself is never a
- * stack (its id would be empty): stacks live in directories below `source.path`.
+ * stack (its id would be empty): stacks live in directories below `source.path`; compose files
+ * at the root are reported as `rootComposeFiles`, for a warning.
  */
-export async function findStacks(reader: TreeReader, root: string): Promise<StackCandidate[]> {
+export async function findStacks(reader: TreeReader, root: string): Promise<Discovery> {
   const top = await reader.list(root);
   if (top === undefined)
     throw new MissingRootError(`path \`${root}\` is not a directory at ${reader.revision}`);
+  const rootComposeFiles = composeFilesOf(top).map((name) => joinPath(root, name));
   const found: StackCandidate[] = [];
   const walk = async (dir: string, raw: string, id: string, entries: readonly TreeEntry[]): Promise<void> => {
     for (const entry of entries) {
@@ -106,7 +118,23 @@ export async function findStacks(reader: TreeReader, root: string): Promise<Stac
     }
   };
   await walk(root, '', '', top);
-  return found.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return { stacks: found.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)), rootComposeFiles };
+}
+
+/**
+ * The one message for compose files found directly at `source.path` (`files` as the reader
+ * names them; `where` says which directory that is), for the daemon's log and `stackd validate`.
+ */
+export function rootComposeMessage(files: readonly string[], where: string): string {
+  const [main = COMPOSE_FILE_NAMES[0] ?? 'compose.yaml'] = files;
+  const named = files.map((file) => `\`${file}\``).join(' and ');
+  const base = main.slice(main.lastIndexOf('/') + 1);
+  const [is, deploys, it] = files.length > 1 ? ['are', 'deploy', 'them'] : ['is', 'deploys', 'it'];
+  return (
+    `${named} ${is} directly at source.path (${where}) and ${deploys} nothing: stacks are the ` +
+    `directories below it; move ${it} into a directory, e.g. \`myapp/${base}\`: the directory ` +
+    `name becomes the stack id`
+  );
 }
 
 function composeFilesOf(entries: readonly TreeEntry[]): string[] {

@@ -10,11 +10,50 @@ export interface Remote {
   readonly credentials: Credentials | undefined;
   /** Aborts every request (the caller's signal combined with the fetch timeout). */
   readonly signal: AbortSignal;
+  /** What the source remembers of this remote between conversations. */
+  readonly session: RemoteSession;
 }
 
-/** isomorphic-git's node client, with the remote's signal on every request and error bodies bounded. */
+/**
+ * What one source remembers of its remote between fetches, in memory only (never written to
+ * disk or logged): the Authorization header the remote accepted once it asked for credentials
+ * (a 401). It goes on every later request to the remote's origin up front, so an unchanged
+ * refresh of a token-protected remote is one request, not a challenge and a retry; a remote
+ * that never asks is never sent credentials. Forgotten when the remote refuses it.
+ */
+export interface RemoteSession {
+  authorization: string | undefined;
+}
+
+/** A session that remembers nothing yet. */
+export function newRemoteSession(): RemoteSession {
+  return { authorization: undefined };
+}
+
+/**
+ * isomorphic-git's node client, with the remote's signal on every request, error bodies
+ * bounded, and the session's credentials sent up front to the remote's origin (only there: a
+ * redirect elsewhere drops them, as isomorphic-git does).
+ */
 function client(remote: Remote): typeof http {
-  return boundedClient(remote.signal);
+  const inner = boundedClient(remote.signal);
+  const { session } = remote;
+  const origin = new URL(remote.url).origin;
+  return {
+    request: async (request) => {
+      const ours = new URL(request.url).origin === origin;
+      if (ours && session.authorization !== undefined && request.headers?.['Authorization'] === undefined) {
+        request = { ...request, headers: { ...request.headers, Authorization: session.authorization } };
+      }
+      const response = await inner.request(request);
+      const sent = request.headers?.['Authorization'];
+      if (ours && sent !== undefined) {
+        if (response.statusCode === 401 || response.statusCode === 403) session.authorization = undefined;
+        else if (response.statusCode === 200) session.authorization = sent;
+      }
+      return response;
+    },
+  };
 }
 
 type HttpResponse = Awaited<ReturnType<typeof http.request>>;
@@ -27,8 +66,6 @@ export interface Advertisement {
   readonly url: string;
   readonly response: Omit<HttpResponse, 'body'>;
   readonly chunks: readonly Uint8Array[];
-  /** The Authorization header the server accepted (it asked for credentials), if any. */
-  readonly authorization: string | undefined;
 }
 
 /** Advertisements larger than this (a repository with very many refs) are not kept. */
@@ -65,7 +102,7 @@ function recordingClient(remote: Remote, keep: (a: Advertisement) => void): type
         headers: response.headers,
       };
       if (size <= MAX_ADVERTISEMENT_BYTES) {
-        keep({ url: request.url, response: rest, chunks, authorization: request.headers?.['Authorization'] });
+        keep({ url: request.url, response: rest, chunks });
       }
       return { ...rest, body: replay(chunks) };
     },
@@ -74,18 +111,15 @@ function recordingClient(remote: Remote, keep: (a: Advertisement) => void): type
 
 /**
  * The client, answering the first discovery of `advertisement.url` with the kept advertisement.
- * isomorphic-git sends credentials after the discovery only if the discovery asked for them, so the
- * header the server accepted for it goes on the requests that follow (the pack request).
+ * isomorphic-git sends credentials after the discovery only if the discovery asked for them, and
+ * a replayed discovery asks for nothing: the session's header (accepted for the discovery) goes
+ * on the requests that follow (the pack request).
  */
 function replayingClient(remote: Remote, advertisement: Advertisement | undefined): typeof http {
   const inner = client(remote);
   let unused = advertisement;
-  const authorization = advertisement?.authorization;
   return {
     request: (request) => {
-      if (authorization !== undefined && request.headers?.['Authorization'] === undefined) {
-        request = { ...request, headers: { ...request.headers, Authorization: authorization } };
-      }
       if (
         unused !== undefined &&
         isAdvertisementRequest(request.method, request.url) &&
@@ -100,7 +134,10 @@ function replayingClient(remote: Remote, advertisement: Advertisement | undefine
   };
 }
 
-/** Credentials are only ever handed over when the server asks (401), never put in a URL or config. */
+/**
+ * Credentials are handed over when the server asks (401) — and, once it has, up front (see
+ * RemoteSession) — never put in a URL or config.
+ */
 function authOptions(remote: Remote): Pick<Parameters<typeof git.fetch>[0], 'onAuth'> {
   const { credentials } = remote;
   if (credentials === undefined) return {};

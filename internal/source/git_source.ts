@@ -1,6 +1,13 @@
 import { messageOf, scrub, SourceError, sourceError } from './errors.js';
 import { elapsedMs } from '../../pkg/clock/index.js';
-import { ensureBareRepo, fetchBranch, localBranchHead, remoteBranchHead } from './git_remote.js';
+import {
+  ensureBareRepo,
+  fetchBranch,
+  localBranchHead,
+  newRemoteSession,
+  remoteBranchHead,
+} from './git_remote.js';
+import { rootComposeMessage } from './discover.js';
 import { findGitdir, parseLocation, type SourceLocation } from './location.js';
 import { layoutOf, type Layout } from '../layout/index.js';
 import { materializeStack, trackedFiles, type MaterializeReport } from './materialize.js';
@@ -46,6 +53,8 @@ class GitSourceImpl implements GitSource {
   readonly #memo = new Map<string, DesiredStack>();
   /** The last good snapshot; only ever replaced by a complete newer one. */
   #current: Snapshot | undefined;
+  /** What this source remembers of its remote between fetches: credentials it asked for. */
+  readonly #session = newRemoteSession();
   /** The refresh running now, and the one queued behind it (at most one: callers share it). */
   #running: Promise<Snapshot> | undefined;
   #queued: Promise<Snapshot> | undefined;
@@ -101,7 +110,10 @@ class GitSourceImpl implements GitSource {
       const fetchedAt = revision === state.revision ? new Date(state.fetchedAt) : this.#options.clock.date();
       const snapshot = await this.#build(gitdir, revision, fetchedAt);
       // A refresh may have published a newer snapshot meanwhile: never replace it.
-      if (this.current() === undefined) this.#publish(snapshot);
+      if (this.current() === undefined) {
+        this.#publish(snapshot);
+        this.#warnRootCompose(snapshot);
+      }
       this.#options.logger?.info('restored the snapshot from the local repository', {
         event: LogEvent.sourceCached,
         revision,
@@ -177,6 +189,7 @@ class GitSourceImpl implements GitSource {
         stacks: snapshot.stacks.size,
         durationMs: elapsedMs(this.#options.clock, started),
       });
+      this.#warnRootCompose(snapshot);
       return snapshot;
     } catch (error) {
       const failure =
@@ -207,6 +220,7 @@ class GitSourceImpl implements GitSource {
       url: this.#where.url,
       credentials: this.#where.credentials,
       signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]),
+      session: this.#session,
     };
     try {
       await ensureBareRepo(gitdir, branch);
@@ -253,6 +267,21 @@ class GitSourceImpl implements GitSource {
         });
       }
     }
+  }
+
+  /**
+   * Compose files directly at `source.path` deploy nothing (the layout of a `git pull && docker
+   * compose up -d` cron job): say so, once per new revision, naming them and how to move them.
+   */
+  #warnRootCompose(snapshot: Snapshot): void {
+    const files = snapshot.rootComposeFiles ?? [];
+    if (files.length === 0) return;
+    const where = this.#root === '' ? 'the repository root' : `\`${this.#root}\``;
+    this.#options.logger?.warn(rootComposeMessage(files, where), {
+      event: LogEvent.sourceRootCompose,
+      files,
+      revision: snapshot.revision,
+    });
   }
 
   #repoDir(): string {

@@ -11,7 +11,12 @@ export { createGitSource, type GitSource } from './git_source.js';
 export type { GitSourceOptions, SourceLogger } from './options.js';
 export { SourceError, scrub } from './errors.js';
 export { createScope, type Scope, type ScopeOptions } from './scope.js';
-export { COMPOSE_FILE_NAMES, OVERRIDE_FILE_NAMES, composeFilesAmong } from './discover.js';
+export {
+  COMPOSE_FILE_NAMES,
+  OVERRIDE_FILE_NAMES,
+  composeFilesAmong,
+  rootComposeMessage,
+} from './discover.js';
 export {
   formatValidateReport,
   validateDirectory,

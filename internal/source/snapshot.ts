@@ -22,9 +22,8 @@ export interface SnapshotOptions {
 
 /** Discover, scope, read and hash every stack of a tree into an immutable Snapshot. */
 export async function buildSnapshot(reader: TreeReader, options: SnapshotOptions): Promise<Snapshot> {
-  const candidates = (await findStacks(reader, normaliseRoot(options.root))).filter((c) =>
-    options.scope(c.id),
-  );
+  const { stacks: found, rootComposeFiles } = await findStacks(reader, normaliseRoot(options.root));
+  const candidates = found.filter((c) => options.scope(c.id));
   const built: DesiredStack[] = [];
   const used = new Map<string, DesiredStack>();
   for (const candidate of candidates) {
@@ -40,7 +39,12 @@ export async function buildSnapshot(reader: TreeReader, options: SnapshotOptions
     for (const [key, stack] of used) options.memo.set(key, stack);
   }
   const stacks = new Map(markProjectConflicts(built).map((s) => [s.id, s]));
-  return { revision: reader.revision, fetchedAt: options.fetchedAt, stacks };
+  return {
+    revision: reader.revision,
+    fetchedAt: options.fetchedAt,
+    stacks,
+    ...(rootComposeFiles.length > 0 ? { rootComposeFiles } : {}),
+  };
 }
 
 /** `/apps/` → `apps`, `./` → `''`; a path leaving the tree is refused. */

@@ -46,6 +46,11 @@ export interface Snapshot {
   readonly fetchedAt: Date;
   /** In-scope stacks only, by id. */
   readonly stacks: ReadonlyMap<string, DesiredStack>;
+  /**
+   * Compose files directly at `source.path` (relative to the repository root), which deploy
+   * nothing: the root of the stacks is never a stack. Absent when there are none.
+   */
+  readonly rootComposeFiles?: readonly string[];
 }
 
 export type SnapshotListener = (snapshot: Snapshot) => void;

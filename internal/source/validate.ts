@@ -31,6 +31,11 @@ export interface ValidateStack {
 
 export interface ValidateReport {
   readonly stacks: readonly ValidateStack[];
+  /**
+   * Compose files directly at `path` (relative to `dir`), which deploy nothing: the directory the
+   * stacks are searched under is never a stack. Present only when there are some.
+   */
+  readonly rootComposeFiles?: readonly string[];
 }
 
 /**
@@ -58,7 +63,8 @@ export async function validateDirectory(dir: string, options: ValidateOptions = 
         .sort((a, b) => (a.name < b.name ? -1 : 1)),
       error: stack.error,
     }));
-    return { stacks };
+    const atRoot = snapshot.rootComposeFiles;
+    return atRoot === undefined ? { stacks } : { stacks, rootComposeFiles: atRoot };
   } catch (error) {
     if (error instanceof MissingRootError || error instanceof UnsafeTreeError)
       throw new SourceError(`${error.message} in ${root}`, { cause: error });

@@ -55,7 +55,7 @@ async function deadPid(): Promise<number> {
 
 const firstLine = async (): Promise<string> => (await readFile(lockPath, 'utf8')).split('\n')[0] ?? '';
 const locked = (pid: number, dataDir = dir): string =>
-  `another stackd (pid ${pid}) is using dataDir ${dataDir}; stop it first`;
+  `another stackd (pid ${pid}) is using dataDir ${dataDir} (it holds ${join(dataDir, LOCK_FILE)}); stop it first`;
 
 /** Makes the lock file look written a minute ago (not one a starting stackd is writing). */
 async function age(): Promise<void> {
@@ -110,6 +110,8 @@ describe('acquireDataDirLock', () => {
     const error = await acquire().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DataDirLockedError);
     expect((error as Error).message).toBe(locked(pid));
+    expect((error as DataDirLockedError).exitCode).toBe(5);
+    expect((error as DataDirLockedError).path).toBe(lockPath);
     expect(await readFile(lockPath, 'utf8')).toBe(`${pid}\n`);
     expect(await readdir(dir)).toEqual([LOCK_FILE]);
   });

@@ -29,16 +29,25 @@ import { LogEvent } from '../log/index.js';
 /** The lock's file name in `dataDir` (`layout.lockFile`). */
 export const LOCK_FILE = basename(layoutOf('/').lockFile);
 
-/** Another live stackd holds the lock: `another stackd (pid N) is using dataDir D; stop it first`. */
+/**
+ * Another live stackd holds the lock: `another stackd (pid N) is using dataDir D (it holds
+ * D/stackd.lock); stop it first`. The CLI exits 5 ("cannot start"), which the systemd unit does
+ * not restart on: a second stackd would only fail again.
+ */
 export class DataDirLockedError extends Error {
   override readonly name = 'DataDirLockedError';
+  readonly exitCode = 5;
   readonly pid: number;
   readonly dataDir: string;
+  /** The lock file the other stackd holds. */
+  readonly path: string;
 
   constructor(pid: number, dataDir: string) {
-    super(`another stackd (pid ${pid}) is using dataDir ${dataDir}; stop it first`);
+    const path = layoutOf(dataDir).lockFile;
+    super(`another stackd (pid ${pid}) is using dataDir ${dataDir} (it holds ${path}); stop it first`);
     this.pid = pid;
     this.dataDir = dataDir;
+    this.path = path;
   }
 }
 

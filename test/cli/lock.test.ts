@@ -1,8 +1,9 @@
 /**
  * The built CLI (`make build` first): `dataDir/stackd.lock` keeps two stackds from reconciling
- * one dataDir at once. A second `stackd run` or `stackd sync --once` on a dataDir in use exits
- * non-zero with one line naming the owner's pid; read-only commands are not affected; the lock
- * goes with a clean stop, and one left by `kill -9` is replaced by the next start.
+ * one dataDir at once. A second `stackd run` or `stackd sync --once` on a dataDir in use exits 5
+ * (which the systemd unit does not restart on) with one line naming the owner's pid and the lock
+ * file; read-only commands are not affected; the lock goes with a clean stop, and one left by
+ * `kill -9` is replaced by the next start.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, utimes, writeFile } from 'node:fs/promises';
@@ -15,7 +16,7 @@ import { CLI, Harness, ROOT, composeFile, stackOf } from '../helpers/stackd.js';
 import { expectNoStackTrace } from '../faults/fault-helpers.js';
 
 const LOCKED = (pid: number, dataDir: string): string =>
-  `another stackd (pid ${pid}) is using dataDir ${dataDir}; stop it first`;
+  `another stackd (pid ${pid}) is using dataDir ${dataDir} (it holds ${join(dataDir, 'stackd.lock')}); stop it first`;
 
 describe('the dataDir lock', () => {
   let h: Harness;
@@ -33,7 +34,7 @@ describe('the dataDir lock', () => {
     await h.cleanup();
   });
 
-  it('a second `run` or `sync --once` on a dataDir in use exits 1 with one line naming the pid; read-only commands work', async () => {
+  it('a second `run` or `sync --once` on a dataDir in use exits 5 with one line naming the pid and the lock file; read-only commands work', async () => {
     d = await startDaemon(h, { STACKD_SOURCE_POLL_INTERVAL: '0' });
     const daemon = d;
     await waitForStack(daemon, h.id('l'), 'synced', (s) => s.status === 'synced');
@@ -45,13 +46,13 @@ describe('the dataDir lock', () => {
       const started = Date.now();
       const run = await h.cli(['run'], { STACKD_LISTEN: '127.0.0.1:0', STACKD_LOG_FORMAT: format });
       expect(Date.now() - started).toBeLessThan(10_000);
-      expect(run.exitCode).toBe(1);
+      expect(run.exitCode).toBe(5);
       expect(run.stdout).toBe('');
       expect(run.stderr).toBe(`stackd run: ${line}`);
     }
 
     const sync = await h.cli(['sync', '--once', '--output', 'json']);
-    expect(sync.exitCode).toBe(1);
+    expect(sync.exitCode).toBe(5);
     expect(sync.stdout).toBe('');
     expect(sync.stderr).toBe(`stackd sync: ${line}`);
     expectNoStackTrace(sync.stderr);

@@ -1,7 +1,9 @@
 /**
  * The built CLI (`node dist/cmd/stackd/main.js`, run `make build` first): `stackd validate [DIR]`
  * on a path that is missing, a file, an empty directory, or a real checkout. A mistyped path must
- * fail (exit 2, naming it) rather than pass CI as "no stacks, nothing invalid".
+ * fail (exit 2, naming it) rather than pass CI as "no stacks, nothing invalid"; finding no stack
+ * exits 1, and a compose file directly at source.path (which deploys nothing) is named with how
+ * to move it.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -82,16 +84,22 @@ describe('stackd validate: the directory', () => {
     expect(env.stderr).toContain(`${join(dir, 'repo', 'stacks', 'web', 'compose.yaml')}: not a directory`);
   });
 
-  it('a --source-path leaving the directory exits 2', async () => {
+  it('a --source-path leaving the directory exits 2, naming the key and the value', async () => {
     const r = await stackd(['validate', join(dir, 'repo'), '--source-path', '../empty']);
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toContain('source.path');
-    expect(r.stderr).toContain('../empty');
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(
+      'stackd validate: invalid configuration: source.path (--source-path): expected a directory inside the repository, relative to its root, such as stacks or apps/prod ("" for the root), got a path with a `..` part: value was "../empty"',
+    );
+    const absolute = await stackd(['validate', join(dir, 'repo')], { STACKD_SOURCE_PATH: '/etc' });
+    expect(absolute.exitCode).toBe(2);
+    expect(absolute.stderr).toContain('source.path (STACKD_SOURCE_PATH): expected a directory inside');
+    expect(absolute.stderr).toContain('got an absolute path: value was "/etc"');
   });
 
-  it('an empty directory exits 0 with a one-line note on stderr; JSON stays JSON', async () => {
+  it('an empty directory exits 1 with a one-line note on stderr; JSON stays JSON', async () => {
     const text = await stackd(['validate', join(dir, 'empty')]);
-    expect(text.exitCode).toBe(0);
+    expect(text.exitCode).toBe(1);
     expect(text.stdout).toBe('no stacks found');
     const lines = text.stderr.split('\n');
     expect(lines).toHaveLength(1);
@@ -99,23 +107,76 @@ describe('stackd validate: the directory', () => {
     expect(NOTE.exec(lines[0] ?? '')?.[1]).toBe(join(dir, 'empty'));
 
     const json = await stackd(['validate', join(dir, 'empty'), '--output', 'json']);
-    expect(json.exitCode).toBe(0);
+    expect(json.exitCode).toBe(1);
     expect(JSON.parse(json.stdout)).toEqual({ stacks: [] });
     expect(json.stderr).toMatch(NOTE);
   });
 
   it('the note names the source.path directory, and scope when that filtered everything out', async () => {
     const sub = await stackd(['validate', join(dir, 'empty'), '--source-path', 'nested']);
-    expect(sub.exitCode).toBe(0);
+    expect(sub.exitCode).toBe(1);
     expect(NOTE.exec(sub.stderr)?.[1]).toBe(join(dir, 'empty', 'nested'));
 
     const scoped = await stackd(['validate', join(dir, 'repo'), '--source-path', 'stacks', '-o', 'json'], {
       STACKD_SCOPE_INCLUDE: 'apps/**',
     });
-    expect(scoped.exitCode).toBe(0);
+    expect(scoped.exitCode).toBe(1);
     expect(JSON.parse(scoped.stdout)).toEqual({ stacks: [] });
     expect(scoped.stderr).toMatch(NOTE);
     expect(scoped.stderr).toContain('matching scope.include/scope.exclude');
+  });
+});
+
+describe('stackd validate: a compose file at source.path itself (the `git pull && docker compose up -d` layout)', () => {
+  const MOVE = (files: string, under: string, example: string, deploys = 'is directly', verb = 'deploys') =>
+    `stackd validate: warning: ${files} ${deploys} at source.path (${under}) and ${verb} nothing: ` +
+    `stacks are the directories below it; move ${deploys === 'is directly' ? 'it' : 'them'} into a directory, e.g. \`${example}\`: ` +
+    'the directory name becomes the stack id';
+
+  it('alone: exits 1, naming the file and how to move it, then that no stack was found', async () => {
+    const repo = join(dir, 'cron');
+    await mkdir(repo);
+    await writeFile(join(repo, 'docker-compose.yml'), COMPOSE);
+    await mkdir(join(repo, 'nginx'));
+    await writeFile(join(repo, 'nginx', 'nginx.conf'), 'events {}\n');
+    for (const output of ['text', 'json']) {
+      const r = await stackd(['validate', repo, '--output', output]);
+      expect(r.exitCode).toBe(1);
+      const lines = r.stderr.split('\n');
+      expect(lines).toHaveLength(2);
+      expect(lines[0]).toBe(
+        MOVE(`\`${join(repo, 'docker-compose.yml')}\``, repo, 'myapp/docker-compose.yml'),
+      );
+      expect(lines[1]).toMatch(NOTE);
+      if (output === 'json') {
+        expect(JSON.parse(r.stdout)).toEqual({ stacks: [], rootComposeFiles: ['docker-compose.yml'] });
+      } else {
+        expect(r.stdout).toBe('no stacks found');
+      }
+    }
+  });
+
+  it('beside real stacks, under --source-path: a warning, and the exit code the stacks give', async () => {
+    const repo = join(dir, 'mixed');
+    await mkdir(join(repo, 'stacks', 'web'), { recursive: true });
+    await writeFile(join(repo, 'stacks', 'compose.yaml'), COMPOSE);
+    await writeFile(join(repo, 'stacks', 'compose.override.yml'), COMPOSE);
+    await writeFile(join(repo, 'stacks', 'web', 'compose.yaml'), COMPOSE);
+    const r = await stackd(['validate', repo, '--source-path', 'stacks', '-o', 'json']);
+    expect(r.exitCode).toBe(0);
+    const under = join(repo, 'stacks');
+    expect(r.stderr).toBe(
+      MOVE(
+        `\`${join(under, 'compose.yaml')}\` and \`${join(under, 'compose.override.yml')}\``,
+        under,
+        'myapp/compose.yaml',
+        'are directly',
+        'deploy',
+      ),
+    );
+    const report = JSON.parse(r.stdout) as { stacks: { id: string }[]; rootComposeFiles: string[] };
+    expect(report.stacks.map((s) => s.id)).toEqual(['web']);
+    expect(report.rootComposeFiles).toEqual(['stacks/compose.yaml', 'stacks/compose.override.yml']);
   });
 });
 

@@ -149,10 +149,11 @@ describe('deploy/systemd/stackd.service', () => {
     }
   });
 
-  it('restarts on failure but not on a bad configuration, and outlasts a reconcile when stopping', () => {
+  it('restarts on failure but not on a bad configuration or when it cannot start, and outlasts a reconcile when stopping', () => {
     expect(unit.get('Restart')).toEqual(['on-failure']);
     expect(unit.get('RestartSec')).toEqual(['5s']);
-    expect(unit.get('RestartPreventExitStatus')).toEqual(['2']);
+    // 2: bad configuration or usage; 5: the listen address is in use or dataDir is locked.
+    expect(unit.get('RestartPreventExitStatus')).toEqual(['2 5']);
     expect(unit.get('KillMode')).toEqual(['mixed']);
     const stop = parseDuration(unit.get('TimeoutStopSec')?.[0] ?? '0');
     expect(stop).toBeGreaterThan(schema.reconcile.timeout.default);

@@ -1,5 +1,5 @@
 /**
- * Fault: the listen address is taken. `stackd run` must exit non-zero quickly with one clear
+ * Fault: the listen address is taken. `stackd run` must exit 5 quickly with one clear
  * line (`cannot listen on …: address already in use`), no stack trace, and leave nothing running.
  */
 import { type Server, createServer } from 'node:net';
@@ -40,7 +40,8 @@ describe('fault: the listen address is already in use', () => {
     });
     const took = Date.now() - started;
     expect(r.timedOut).toBe(false);
-    expect(r.exitCode).not.toBe(0);
+    // 5, "cannot start": the systemd unit does not restart on it (RestartPreventExitStatus=2 5).
+    expect(r.exitCode).toBe(5);
     expect(took).toBeLessThan(10_000);
     const lines = r.stderr.split('\n').filter((l) => l.includes('cannot listen on'));
     expect(lines).toEqual([`stackd run: cannot listen on 127.0.0.1:${port}: address already in use`]);

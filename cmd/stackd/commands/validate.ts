@@ -1,9 +1,14 @@
-/** `stackd validate [DIR] [--output json]`: check a stacks checkout without Docker, for users' CI. */
+/**
+ * `stackd validate [DIR] [--output json]`: check a stacks checkout without Docker, for users' CI.
+ * Exit 1 when a stack is invalid or when there is no stack at all; a compose file directly at
+ * `source.path` (which deploys nothing) is named on stderr with how to move it.
+ */
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
   COMPOSE_FILE_NAMES,
   formatValidateReport,
+  rootComposeMessage,
   stackLimitsOf,
   validateDirectory,
 } from '../../../internal/source/index.js';
@@ -26,6 +31,12 @@ export async function runValidate(argv: readonly string[], io: Io): Promise<numb
     limits: stackLimitsOf(config.source),
   });
   write(io.stdout, output === 'json' ? JSON.stringify(report, null, 2) : formatValidateReport(report));
+  const rootFiles = report.rootComposeFiles ?? [];
+  if (rootFiles.length > 0) {
+    const files = rootFiles.map((file) => join(dir, file));
+    write(io.stderr, `stackd validate: warning: ${rootComposeMessage(files, under)}`);
+  }
+  // No stacks is a failure: a repository that deploys nothing must not pass CI.
   if (report.stacks.length === 0) {
     const scoped = include.join(',') !== '**' || exclude.length > 0;
     const names = `${COMPOSE_FILE_NAMES.slice(0, -1).join(', ')} or ${COMPOSE_FILE_NAMES.at(-1) ?? ''}`;
@@ -35,6 +46,7 @@ export async function runValidate(argv: readonly string[], io: Io): Promise<numb
         (scoped ? ' matching scope.include/scope.exclude' : '') +
         `: a stack is a directory below it holding ${names}`,
     );
+    return 1;
   }
   return report.stacks.some((s) => s.error !== null) ? 1 : 0;
 }
@@ -46,12 +58,8 @@ export async function runValidate(argv: readonly string[], io: Io): Promise<numb
  */
 async function stacksDirectory(dir: string, sourcePath: string): Promise<string> {
   await expectDirectory(dir, '');
-  let root: string;
-  try {
-    root = normaliseRoot(sourcePath);
-  } catch {
-    throw new UsageError(`source.path: expected a path inside ${dir}, got ${JSON.stringify(sourcePath)}`);
-  }
+  // The configuration refused a source.path leaving the repository (a ConfigError, exit 2).
+  const root = normaliseRoot(sourcePath);
   if (root === '') return dir;
   const under = join(dir, root);
   await expectDirectory(under, ` (source.path ${JSON.stringify(sourcePath)})`);
