@@ -1,5 +1,6 @@
 /** The compose runner: `validate`, `up`, `down` of one project with the configured compose command. */
 import { invalid } from '../../pkg/validate/index.js';
+import { LogEvent } from '../log/events.js';
 import { ComposeError, ComposeUnavailableError } from './errors.js';
 import { silentLogger, type ComposeLogger, type ComposeRunnerOptions } from './options.js';
 import { pinComposeCommand, type PinnedCandidate, type PinnedCommand } from './pin.js';
@@ -99,6 +100,7 @@ class Runner implements ComposeRunner {
       try {
         const found = await this.#probe(candidate);
         this.#logger.debug('compose command detected', {
+          event: LogEvent.composeDetected,
           command: candidate.argv.join(' '),
           version: found.version,
         });
@@ -161,13 +163,18 @@ class Runner implements ComposeRunner {
         ? {}
         : { record: { registry: this.#options.children, project: target.project, command: verb } }),
     });
-    const meta = { project: target.project, command: verb, durationMs: Math.round(result.durationMs) };
+    const meta = {
+      event: LogEvent.composeRun,
+      project: target.project,
+      command: verb,
+      durationMs: Math.round(result.durationMs),
+    };
     if (result.ok) {
-      this.#logger.debug('compose command succeeded', meta);
+      this.#logger.debug('compose command succeeded', { ...meta, result: 'success' });
       return;
     }
     const error = toError(shown, full, verb, result, options.timeoutMs);
-    this.#logger.warn('compose command failed', { ...meta, error: error.message });
+    this.#logger.warn('compose command failed', { ...meta, result: 'failure', error: error.message });
     throw error;
   }
 }
