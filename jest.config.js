@@ -32,6 +32,7 @@ const CHECK = [
   'test/source/**/*.test.ts',
   'test/cli/config.test.ts',
   'test/cli/validate-path.test.ts',
+  'test/cli/logs.test.ts',
   'test/deploy/config-example.test.ts',
   'test/deploy/grafana.test.ts',
   'test/deploy/install.test.ts',

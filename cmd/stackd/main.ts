@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** stackd's entry point: picks the command, runs it, maps errors to exit codes. Wiring only. */
-import { ConfigError } from '../../internal/config/index.js';
-import { type Io, UsageError, write } from './cli.js';
+import { type Io, write } from './cli.js';
+import { reportFatal } from './fatal.js';
 type Command = (argv: readonly string[], io: Io) => Promise<number>;
 
 /** Commands load their modules on use: `status` need not load Docker or Git clients. */
@@ -83,13 +83,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   try {
     return await command.run(rest, io);
   } catch (error) {
-    const exitCode = (error as { exitCode?: unknown }).exitCode;
-    if (error instanceof UsageError || error instanceof ConfigError) {
-      write(io.stderr, `stackd ${name}: ${(error as Error).message}`);
-      return typeof exitCode === 'number' ? exitCode : 2;
-    }
-    write(io.stderr, `stackd ${name}: ${(error as Error).message}`);
-    return 1;
+    // One last line in the log format (JSON under json), exit code from the error's `exitCode`.
+    return reportFatal(name, error, rest, io);
   }
 }
 
