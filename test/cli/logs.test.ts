@@ -6,7 +6,9 @@
  * JOURNAL_STREAM names (here a file whose device:inode is put in the variable, as systemd does
  * for its journal socket). No Docker engine: DOCKER_HOST points nowhere.
  */
-import { existsSync, openSync, closeSync, fstatSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { closeSync, existsSync, fstatSync, openSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -168,14 +170,14 @@ describe('the syslog priority prefix', () => {
     try {
       const stat = fstatSync(fd, { bigint: true });
       const stream = journal ? `${stat.dev}:${stat.ino}` : `${stat.dev}:${stat.ino + 1n}`;
-      const r = await execa(process.execPath, [CLI, ...args], {
-        reject: false,
-        extendEnv: false,
+      // child_process, not execa: the descriptor itself must be stackd's fd 2 (execa pipes).
+      const child = spawn(process.execPath, [CLI, ...args], {
         env: env({ JOURNAL_STREAM: stream, ...extra }),
-        stderr: fd,
+        stdio: ['ignore', 'ignore', fd],
         timeout: 60_000,
       });
-      return { exitCode: r.exitCode, lines: (await readFile(path, 'utf8')).trimEnd().split('\n') };
+      const [exitCode] = (await once(child, 'exit')) as [number | null];
+      return { exitCode, lines: (await readFile(path, 'utf8')).trimEnd().split('\n') };
     } finally {
       closeSync(fd);
     }
