@@ -36,6 +36,7 @@ const CHECK = [
   'test/deploy/config-example.test.ts',
   'test/deploy/grafana.test.ts',
   'test/deploy/install.test.ts',
+  'test/deploy/journald.test.ts',
   'test/deploy/prometheus.test.ts',
   'test/deploy/systemd.test.ts',
 ].map((glob) => `<rootDir>/${glob}`);
