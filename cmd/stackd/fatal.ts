@@ -55,8 +55,12 @@ function fileFormat(path: unknown): LogFormat | undefined {
 export function fatalSettings(argv: readonly string[], io: Io): LogSettings {
   let flags: Record<string, string | boolean | undefined> = {};
   try {
-    flags = parseArgs({ args: [...argv], options: CONFIG_FLAGS, strict: false, allowPositionals: true })
-      .values;
+    flags = parseArgs({
+      args: [...argv],
+      options: CONFIG_FLAGS,
+      strict: false,
+      allowPositionals: true,
+    }).values;
   } catch {
     // keep no flags
   }
