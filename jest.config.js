@@ -34,10 +34,12 @@ const CHECK = [
   'test/cli/client.test.ts',
   'test/cli/config.test.ts',
   'test/cli/validate-path.test.ts',
+  'test/cli/logs.test.ts',
   'test/deploy/config-example.test.ts',
   'test/deploy/engines.test.ts',
   'test/deploy/grafana.test.ts',
   'test/deploy/install.test.ts',
+  'test/deploy/journald.test.ts',
   'test/deploy/prometheus.test.ts',
   'test/deploy/systemd.test.ts',
 ].map((glob) => `<rootDir>/${glob}`);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** stackd's entry point: picks the command, runs it, maps errors to exit codes. Wiring only. */
-import { ConfigError } from '../../internal/config/index.js';
-import { type Io, UsageError, write } from './cli.js';
+import { type Io, write } from './cli.js';
+import { reportFatal } from './fatal.js';
 import { COMMANDS, type CommandName, EXIT_CODES, commandHelp, isCommand } from './spec.js';
 type Command = (argv: readonly string[], io: Io) => Promise<number>;
 
@@ -66,12 +66,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   try {
     return await RUNNERS[name](rest, io);
   } catch (error) {
-    // An error that says how to exit (usage 2, daemon unreachable 4, port or dataDir in use 5) is
-    // obeyed; a bad configuration is 2; anything else 1.
-    const exitCode = (error as { exitCode?: unknown }).exitCode;
-    write(io.stderr, `stackd ${name}: ${(error as Error).message}`);
-    if (typeof exitCode === 'number') return exitCode;
-    return error instanceof UsageError || error instanceof ConfigError ? 2 : 1;
+    // One last line in the log format (JSON under json), exit code from the error's `exitCode`
+    // (usage and configuration 2, daemon unreachable 4, port or dataDir in use 5), else 1.
+    return reportFatal(name, error, rest, io);
   }
 }
 

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { processIdentity } from '../proc/index.js';
 import { killGroup } from './process.js';
 import { LogEvent } from '../log/index.js';
+import type { LogMeta } from '../log/events.js';
 
 export interface ChildRecord {
   readonly pid: number;
@@ -20,7 +21,7 @@ export interface ChildRecord {
 }
 
 export interface ReapLogger {
-  warn(message: string, meta?: Record<string, unknown>): unknown;
+  warn(message: string, meta: LogMeta): unknown;
 }
 
 export class ChildRegistry {

@@ -1,11 +1,12 @@
 /** Options of the compose runner. */
 import type { ChildRegistry } from './children.js';
 import type { PinOptions } from './pin.js';
+import type { LogMeta } from '../log/events.js';
 
 /** The part of a winston logger the runner uses. */
 export interface ComposeLogger {
-  debug(message: string, meta?: Record<string, unknown>): unknown;
-  warn(message: string, meta?: Record<string, unknown>): unknown;
+  debug(message: string, meta: LogMeta): unknown;
+  warn(message: string, meta: LogMeta): unknown;
 }
 
 export interface ComposeRunnerOptions {

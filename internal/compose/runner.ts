@@ -102,6 +102,7 @@ class Runner implements ComposeRunner {
       try {
         const found = await this.#probe(candidate);
         this.#logger.debug('compose command detected', {
+          event: LogEvent.composeDetected,
           command: candidate.argv.join(' '),
           version: found.version,
         });
@@ -179,15 +180,24 @@ class Runner implements ComposeRunner {
         ? {}
         : { record: { registry: this.#options.children, project: target.project, command: verb } }),
     });
-    const meta = { project: target.project, command: verb, durationMs: Math.round(result.durationMs) };
+    const meta = {
+      event: LogEvent.composeRun,
+      project: target.project,
+      command: verb,
+      durationMs: Math.round(result.durationMs),
+    };
     if (result.ok) {
-      this.#logger.debug('compose command succeeded', meta);
+      this.#logger.debug('compose command succeeded', { ...meta, result: 'success' });
       return;
     }
     const error = toError(shown, full, verb, result, options.timeoutMs);
     // compose may quote a value of the stack's `.env` (`Invalid containerPort: <PORT>`).
     const redactor = envRedactor(await readEnv(target.envFile));
-    this.#logger.warn('compose command failed', { ...meta, error: redactor.text(error.message) });
+    this.#logger.warn('compose command failed', {
+      ...meta,
+      result: 'failure',
+      error: redactor.text(error.message),
+    });
     throw error;
   }
 }

@@ -57,7 +57,7 @@ describe('defaults (DESIGN.md §5)', () => {
     expect(config.server.token).toBe('');
     expect(config.webhook.secret).toBe('');
     expect(config.log.level).toBe('info');
-    expect(config.log.format).toBe('json');
+    expect(config.log.format).toBe('auto');
   });
 
   it('are not shared between loads', () => {
@@ -296,7 +296,7 @@ reconcile:
     expect(config.reconcile.prune).toBe(true);
     // Untouched keys keep their defaults.
     expect(config.reconcile.timeout).toBe(180_000);
-    expect(config.log.format).toBe('json');
+    expect(config.log.format).toBe('auto');
   });
 
   it('environment over the file, flags over both', async () => {
@@ -459,11 +459,15 @@ describe('bad values name the key, the value and what is expected', () => {
     expect(error.message).toMatch(/error.*warn.*info.*debug/);
   });
 
+  it.each(['auto', 'json', 'text'])('log format %s is accepted', (format) => {
+    expect(load({ env: { STACKD_LOG_FORMAT: format } }).log.format).toBe(format);
+  });
+
   it('a bad log format', () => {
     const error = configError(() => load({ env: { STACKD_LOG_FORMAT: 'xml' } }));
     expect(error.message).toContain('log.format');
     expect(error.message).toContain('xml');
-    expect(error.message).toMatch(/json.*text/);
+    expect(error.message).toMatch(/auto.*json.*text/);
   });
 
   it('a bad boolean', () => {

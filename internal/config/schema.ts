@@ -217,9 +217,9 @@ export const schema = {
       arg: 'log-level',
     },
     format: {
-      doc: 'json (one event per line) or text',
-      format: ['json', 'text'] as const,
-      default: 'json',
+      doc: 'auto (text when stderr is a terminal, else json), json (one event per line) or text',
+      format: ['auto', 'json', 'text'] as const,
+      default: 'auto',
       env: 'STACKD_LOG_FORMAT',
       arg: 'log-format',
     },

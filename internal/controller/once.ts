@@ -15,6 +15,11 @@ export interface OnceResult {
   readonly fetchError: string | null;
 }
 
+/**
+ * Loads the cached snapshot and fetches. A failed fetch is one line: the source's own
+ * (`source.fetch`, warn), which the commands do not repeat; only under `log.level: error`, which
+ * hides it, is it logged here as an error (the pass exits 3 for it, so it must be said).
+ */
 async function prepare(runtime: Runtime): Promise<string | null> {
   let fetchError: string | null = null;
   await runtime.source.loadCached();
@@ -22,11 +27,9 @@ async function prepare(runtime: Runtime): Promise<string | null> {
     await runtime.source.refresh();
   } catch (error) {
     fetchError = (error as Error).message;
-    runtime.logger.error(`fetch failed: ${fetchError}`, {
-      event: LogEvent.sourceFetch,
-      result: 'failure',
-      reason: fetchError,
-    });
+    if (runtime.config.log.level === 'error') {
+      runtime.logger.error(fetchError, { event: LogEvent.sourceFetch, result: 'failure' });
+    }
   }
   await runtime.informer.start();
   return fetchError;

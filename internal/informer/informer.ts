@@ -10,6 +10,7 @@
 import { setMaxListeners } from 'node:events';
 import Dockerode from 'dockerode';
 import { COMPOSE_PROJECT } from '../labels/index.js';
+import { LogEvent } from '../log/events.js';
 import { ENGINE_RECONNECT, ENGINE_REQUEST_TIMEOUT_MS, EVENT_COALESCE } from '../schedule/index.js';
 import { backoffDelay, realClock, type Clock } from '../../pkg/clock/index.js';
 import { groupByProject, sameProject } from './container.js';
@@ -210,7 +211,11 @@ class DockerInformer implements Informer {
       this.#lag.clear();
       this.#apply(result.seq, new Map(all.map((p) => [p, result.projects.get(p)])), true);
       this.#attempt = 0;
-      const meta = { endpoint: this.#endpoint, projects: result.projects.size };
+      const meta = {
+        event: LogEvent.engineConnected,
+        endpoint: this.#endpoint,
+        projects: result.projects.size,
+      };
       if (wasDown) this.#logger.info('Docker engine reachable again', meta);
       else this.#logger.debug('informer connected', meta);
       this.#notify(all);
@@ -242,8 +247,15 @@ class DockerInformer implements Informer {
     this.#clock.clearTimeout(this.#flushTimer);
     this.#flushTimer = undefined;
     this.#lag.clear();
-    if (wasUp || this.#attempt === 0) this.#logger.warn('Docker engine not reachable', { error: message });
-    else this.#logger.debug('Docker engine still not reachable', { error: message, attempt: this.#attempt });
+    const event = LogEvent.engineUnreachable;
+    if (wasUp || this.#attempt === 0)
+      this.#logger.warn('Docker engine not reachable', { event, error: message });
+    else
+      this.#logger.debug('Docker engine still not reachable', {
+        event,
+        error: message,
+        attempt: this.#attempt,
+      });
   }
 
   #scheduleReconnect(): void {
@@ -314,7 +326,10 @@ class DockerInformer implements Informer {
       const observed = result.projects.get(project);
       this.#apply(result.seq, new Map([[project, observed]]), false);
       if (!this.#lag.verify(project, observed)) {
-        this.#logger.debug('container list still behind its events', { project });
+        this.#logger.debug('container list still behind its events', {
+          event: LogEvent.informerLagging,
+          project,
+        });
       }
       if (!sameProject(before, this.#observation.projects.get(project))) this.#notify([project]);
     } catch (error) {
@@ -386,7 +401,11 @@ class DockerInformer implements Informer {
         try {
           listener(project);
         } catch (error) {
-          this.#logger.warn('informer listener failed', { project, error: String(error) });
+          this.#logger.warn('informer listener failed', {
+            event: LogEvent.informerListener,
+            project,
+            error: String(error),
+          });
         }
       }
     }

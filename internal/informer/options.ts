@@ -2,12 +2,13 @@
 import type Dockerode from 'dockerode';
 import type { Clock } from '../../pkg/clock/index.js';
 import { checkNumber } from '../../pkg/validate/index.js';
+import type { LogMeta } from '../log/events.js';
 
 /** The part of a winston logger the informer uses. */
 export interface InformerLogger {
-  debug(message: string, meta?: Record<string, unknown>): unknown;
-  info(message: string, meta?: Record<string, unknown>): unknown;
-  warn(message: string, meta?: Record<string, unknown>): unknown;
+  debug(message: string, meta: LogMeta): unknown;
+  info(message: string, meta: LogMeta): unknown;
+  warn(message: string, meta: LogMeta): unknown;
 }
 
 export interface ReconnectOptions {

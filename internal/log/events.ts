@@ -31,6 +31,11 @@ export const LogEvent = {
   composeUnavailable: 'compose.unavailable',
   composeIgnored: 'compose.ignored',
   composeReaped: 'compose.reaped',
+  composeRun: 'compose.run',
+  engineConnected: 'engine.connected',
+  engineUnreachable: 'engine.unreachable',
+  informerLagging: 'informer.lagging',
+  informerListener: 'informer.listener',
   runtimeStalled: 'runtime.stalled',
   runtimeRecovered: 'runtime.recovered',
   stateMissing: 'state.missing',
@@ -41,7 +46,18 @@ export const LogEvent = {
   daemonStart: 'daemon.start',
   daemonStop: 'daemon.stop',
   daemonStopped: 'daemon.stopped',
+  daemonFatal: 'daemon.fatal',
+  commandFatal: 'command.fatal',
 } as const;
 
 /** A log event name. */
 export type LogEventName = (typeof LogEvent)[keyof typeof LogEvent];
+
+/**
+ * The fields of one line: `event` is required, so a call without it does not type-check (every
+ * logger interface in stackd takes this, see `Logger` in logger.ts).
+ */
+export type LogMeta = { readonly event: LogEventName } & Readonly<Record<string, unknown>>;
+
+/** The levels stackd logs at, most severe first. */
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug';

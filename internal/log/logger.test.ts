@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
-import { type Logger, createLogger, silentLogger } from './index.js';
+import { type Logger, createLogger, resolveFormat, silentLogger } from './index.js';
 
 /** A logger writing into memory, and the lines it wrote so far (after winston's pipes ran). */
 function capture(options: Parameters<typeof createLogger>[0] = {}) {
@@ -49,17 +49,17 @@ describe('createLogger (json)', () => {
 
   it('honours the level', async () => {
     const out = capture({ level: 'warn' });
-    out.logger.info('hidden', { event: 'x' });
-    out.logger.debug('hidden', { event: 'x' });
-    out.logger.error('shown', { event: 'y' });
+    out.logger.info('hidden', { event: 'reconcile.start' });
+    out.logger.debug('hidden', { event: 'reconcile.start' });
+    out.logger.error('shown', { event: 'reconcile.failure' });
     const lines = await out.lines();
     expect(lines.map((l) => l['message'])).toEqual(['shown']);
   });
 
   it('defaults to info', async () => {
     const out = capture();
-    out.logger.debug('hidden');
-    out.logger.info('shown');
+    out.logger.debug('hidden', { event: 'reconcile.skip' });
+    out.logger.info('shown', { event: 'reconcile.start' });
     expect((await out.lines()).map((l) => l['message'])).toEqual(['shown']);
   });
 
@@ -76,7 +76,10 @@ describe('createLogger (json)', () => {
       event: 'webhook.rejected',
       error: new Error('bad webhook-s3cret'),
     });
-    out.logger.warn(new Error('clone of https://u:urlpassword@h/r failed'));
+    // winston also takes an Error as the message (stackd's Logger type does not: it wants an event).
+    (out.logger as unknown as { warn(e: Error): void }).warn(
+      new Error('clone of https://u:urlpassword@h/r failed'),
+    );
     const text = await out.text();
     for (const secret of [...secrets, 'urlpassword', 'bot:']) expect(text).not.toContain(secret);
     const lines = await out.lines();
@@ -94,7 +97,7 @@ describe('createLogger (json)', () => {
   it('keeps secrets out of child loggers’ default fields', async () => {
     const out = capture({ secrets: ['child-secret'] });
     const child: Logger = out.logger.child({ token: 'child-secret', stack: 'apps/web' });
-    child.info('hello', { event: 'x' });
+    child.info('hello', { event: 'reconcile.start' });
     const text = await out.text();
     expect(text).not.toContain('child-secret');
     expect((await out.lines())[0]).toMatchObject({ stack: 'apps/web', token: '***' });
@@ -102,7 +105,7 @@ describe('createLogger (json)', () => {
 
   it('a secret equal to a level name does not break the level', async () => {
     const out = capture({ secrets: ['info'] });
-    out.logger.info('information', { event: 'x' });
+    out.logger.info('information', { event: 'reconcile.start' });
     expect((await out.lines())[0]?.['level']).toBe('info');
   });
 });
@@ -111,13 +114,13 @@ describe('createLogger (text)', () => {
   it('writes a readable line: time, level, [event], message, key=value', async () => {
     const out = capture({ format: 'text', secrets: ['text-secret'] });
     out.logger.info('stack applied', { event: 'reconcile.success', stack: 'apps/web', durationMs: 812 });
-    out.logger.warn('with text-secret and https://u:p@h/r', { list: [1, 2] });
+    out.logger.warn('with text-secret and https://u:p@h/r', { event: 'source.fetch', list: [1, 2] });
     const lines = (await out.text()).trimEnd().split('\n');
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(
       /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z info \[reconcile\.success\] stack applied stack=apps\/web durationMs=812$/,
     );
-    expect(lines[1]).toMatch(/ warn with \*\*\* and https:\/\/\*\*\*@h\/r list=\[1,2\]$/);
+    expect(lines[1]).toMatch(/ warn \[source\.fetch\] with \*\*\* and https:\/\/\*\*\*@h\/r list=\[1,2\]$/);
     expect(lines.join('\n')).not.toContain('text-secret');
   });
 });
@@ -126,9 +129,62 @@ describe('silentLogger', () => {
   it('accepts every call and writes nothing', () => {
     const logger = silentLogger();
     expect(() => {
-      logger.error('nothing', { event: 'x' });
-      logger.info('nothing');
+      logger.error('nothing', { event: 'reconcile.start' });
+      logger.info('nothing', { event: 'reconcile.start' });
     }).not.toThrow();
-    expect(logger.silent).toBe(true);
+    expect((logger as unknown as { silent: boolean }).silent).toBe(true);
+  });
+});
+
+describe('createLogger (journal)', () => {
+  it('starts each line with its syslog priority: error 3, warn 4, info 6, debug 7', async () => {
+    const out = capture({ level: 'debug', journal: true });
+    out.logger.error('e', { event: 'reconcile.failure' });
+    out.logger.warn('w', { event: 'source.fetch' });
+    out.logger.info('i', { event: 'reconcile.start' });
+    out.logger.debug('d', { event: 'reconcile.skip' });
+    const lines = (await out.text()).trimEnd().split('\n');
+    expect(lines.map((l) => l.slice(0, 3))).toEqual(['<3>', '<4>', '<6>', '<7>']);
+    // What follows the prefix is the unchanged JSON line (journald strips the prefix).
+    expect(JSON.parse(lines[1]?.slice(3) ?? '')).toMatchObject({ level: 'warn', event: 'source.fetch' });
+  });
+
+  it('prefixes every line of a multi-line text message', async () => {
+    const out = capture({ format: 'text', journal: true });
+    out.logger.error('first\nsecond', { event: 'command.fatal' });
+    const lines = (await out.text()).trimEnd().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^<3>\S+ error \[command\.fatal\] first$/);
+    expect(lines[1]).toBe('<3>second');
+  });
+
+  it('writes no prefix by default', async () => {
+    const out = capture();
+    out.logger.warn('w', { event: 'source.fetch' });
+    expect((await out.text()).startsWith('{')).toBe(true);
+  });
+});
+
+describe('log format auto', () => {
+  const tty = Object.assign(new PassThrough(), { isTTY: true });
+  it('is text on a terminal and JSON anywhere else; json and text always win', () => {
+    expect(resolveFormat('auto', tty)).toBe('text');
+    expect(resolveFormat('auto', new PassThrough())).toBe('json');
+    expect(resolveFormat('json', tty)).toBe('json');
+    expect(resolveFormat('text', new PassThrough())).toBe('text');
+  });
+});
+
+describe('Logger (type)', () => {
+  it('refuses a line without an event or with a name outside LogEvent (checked by tsc)', () => {
+    const logger = silentLogger();
+    // @ts-expect-error -- no event: `make typecheck` fails if this ever type-checks
+    logger.warn('untagged');
+    // @ts-expect-error -- meta without event
+    logger.info('untagged', { stack: 'apps/web' });
+    // @ts-expect-error -- not a name of LogEvent (add it to events.ts and the README's table)
+    logger.error('unknown', { event: 'made.up' });
+    logger.info('tagged', { event: 'reconcile.start', stack: 'apps/web' });
+    expect(true).toBe(true);
   });
 });

@@ -2,13 +2,14 @@ import { isAbsolute } from 'node:path';
 import { realClock, type Clock } from '../../pkg/clock/index.js';
 import { checkInteger, invalid } from '../../pkg/validate/index.js';
 import { resolveStackLimits, type StackLimits } from './limits.js';
+import type { LogMeta } from '../log/events.js';
 
 /** What the desired source logs through (a winston Logger fits). */
 export interface SourceLogger {
-  debug(message: string, meta?: Record<string, unknown>): unknown;
-  info(message: string, meta?: Record<string, unknown>): unknown;
-  warn(message: string, meta?: Record<string, unknown>): unknown;
-  error(message: string, meta?: Record<string, unknown>): unknown;
+  debug(message: string, meta: LogMeta): unknown;
+  info(message: string, meta: LogMeta): unknown;
+  warn(message: string, meta: LogMeta): unknown;
+  error(message: string, meta: LogMeta): unknown;
 }
 
 export interface GitSourceOptions {

@@ -18,6 +18,15 @@ import { expectNoStackTrace } from '../faults/fault-helpers.js';
 const LOCKED = (pid: number, dataDir: string): string =>
   `another stackd (pid ${pid}) is using dataDir ${dataDir} (it holds ${join(dataDir, 'stackd.lock')}); stop it first`;
 
+/** The only line of `stderr`, a JSON fatal line (`level: error`). */
+function fatalLine(stderr: string): Record<string, unknown> {
+  const lines = stderr.split('\n');
+  expect(lines).toHaveLength(1);
+  const line = JSON.parse(lines[0] ?? '') as Record<string, unknown>;
+  expect(line['level']).toBe('error');
+  return line;
+}
+
 describe('the dataDir lock', () => {
   let h: Harness;
   let d: Daemon | undefined;
@@ -48,13 +57,20 @@ describe('the dataDir lock', () => {
       expect(Date.now() - started).toBeLessThan(10_000);
       expect(run.exitCode).toBe(5);
       expect(run.stdout).toBe('');
-      expect(run.stderr).toBe(`stackd run: ${line}`);
+      if (format === 'text') expect(run.stderr).toBe(`stackd run: ${line}`);
+      else
+        expect(fatalLine(run.stderr)).toMatchObject({
+          event: 'daemon.fatal',
+          message: line,
+          exitCode: run.exitCode,
+        });
     }
 
+    // log.format auto, stderr not a terminal: JSON.
     const sync = await h.cli(['sync', '--once', '--output', 'json']);
     expect(sync.exitCode).toBe(5);
     expect(sync.stdout).toBe('');
-    expect(sync.stderr).toBe(`stackd sync: ${line}`);
+    expect(fatalLine(sync.stderr)).toMatchObject({ event: 'command.fatal', command: 'sync', message: line });
     expectNoStackTrace(sync.stderr);
 
     // Read-only commands take no lock.

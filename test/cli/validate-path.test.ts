@@ -16,12 +16,15 @@ import { execa } from 'execa';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = join(ROOT, 'dist', 'cmd', 'stackd', 'main.js');
 
-/** Runs the built stackd with only the given STACKD_* variables (nothing from this process leaks in). */
+/**
+ * Runs the built stackd with only the given STACKD_* variables (nothing from this process leaks in),
+ * text logs (the `stackd validate: …` line; `auto` would be JSON on this pipe, see test/cli/logs).
+ */
 async function stackd(args: readonly string[], env: Record<string, string> = {}, cwd?: string) {
   const result = await execa(process.execPath, [BIN, ...args], {
     reject: false,
     extendEnv: false,
-    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...env },
+    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', STACKD_LOG_FORMAT: 'text', ...env },
     timeout: 30_000,
     ...(cwd === undefined ? {} : { cwd }),
   });

@@ -82,7 +82,8 @@ describe('fault: dataDir on a full file system', () => {
     const full = await h.sync();
     expect(full.exitCode).toBe(3); // the fetch failed
     expect(full.stderr).toMatch(NO_SPACE);
-    expect(full.stderr).toMatch(/fetch failed/);
+    // One line says it: the source's failed fetch (sync --once does not repeat it).
+    expect(full.stderr).toMatch(/"event":"source\.fetch".*"result":"failure"/);
     expectNoStackTrace(full.stderr);
     expect(full.response.revision).toBe(rev1);
     expect(stackOf(full.response, h.id('a'))).toMatchObject({ status: 'synced', synced: { revision: rev1 } });

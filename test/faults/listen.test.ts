@@ -44,7 +44,20 @@ describe('fault: the listen address is already in use', () => {
     expect(r.exitCode).toBe(5);
     expect(took).toBeLessThan(10_000);
     const lines = r.stderr.split('\n').filter((l) => l.includes('cannot listen on'));
-    expect(lines).toEqual([`stackd run: cannot listen on 127.0.0.1:${port}: address already in use`]);
+    const message = `cannot listen on 127.0.0.1:${port}: address already in use`;
+    if (format === 'text') {
+      expect(lines).toEqual([`stackd run: ${message}`]);
+    } else {
+      // Under json the fatal line is a JSON log line too, and the last one.
+      expect(lines).toHaveLength(1);
+      expect(r.stderr.trimEnd().split('\n').at(-1)).toBe(lines[0]);
+      expect(JSON.parse(lines[0] ?? '')).toMatchObject({
+        level: 'error',
+        event: 'daemon.fatal',
+        message,
+        exitCode: r.exitCode,
+      });
+    }
     expectNoStackTrace(r.stderr);
     expectNoStackTrace(r.stdout);
     // Nothing was deployed by a daemon that could not start.

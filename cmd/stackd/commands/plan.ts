@@ -24,6 +24,6 @@ export async function runPlan(argv: readonly string[], io: Io): Promise<number> 
       `revision ${shortRev(result.revision)}\n${table(['STACK', 'ACTION', 'SERVICES', 'WHY'], rows)}`,
     );
   }
-  if (result.fetchError !== null) write(io.stderr, `stackd plan: fetch failed: ${result.fetchError}`);
-  return result.fetchError !== null && result.revision === null ? 1 : 0;
+  // A failed fetch was logged once (source.fetch); `--output json` carries it as fetchError.
+  return result.fetchError !== null ? 3 : 0;
 }

@@ -39,7 +39,7 @@ export async function runSync(argv: readonly string[], io: Io): Promise<number> 
     positionals.length > 0 ? positionals : undefined,
   );
   write(io.stdout, output === 'json' ? JSON.stringify(response, null, 2) : stacksTable(response));
-  if (fetchError !== null) write(io.stderr, `stackd sync: fetch failed: ${fetchError}`);
+  // A failed fetch was logged once (source.fetch); the exit code says it too.
   for (const id of unknown)
     write(io.stderr, `stackd sync: no stack ${id} (not in the desired state nor running)`);
   if (fetchError !== null) return 3;
