@@ -45,8 +45,11 @@ export function sourceLine(source: SourceStatus | undefined, now = Date.now()): 
   return `SOURCE FAILING${since} (${source.url}, branch ${source.branch}; ${good}):\n  ${source.lastError}`;
 }
 
-/** The stack table of `status` and `sync --once`. */
-export function stacksTable(response: StacksResponse, now = Date.now()): string {
+/**
+ * The stack table of `status` and `sync --once`; `withSource`: the SOURCE FAILING line first
+ * (`status`: the daemon's fetches; `sync --once` logs its one fetch's failure instead).
+ */
+export function stacksTable(response: StacksResponse, now = Date.now(), withSource = true): string {
   const messages = response.stacks.map((s) => s.message.replace(/\s+/g, ' '));
   const cut = messages.some((m) => m.length > MESSAGE_WIDTH);
   const rows = response.stacks.map((s, i) => {
@@ -60,7 +63,7 @@ export function stacksTable(response: StacksResponse, now = Date.now()): string 
       message.length > MESSAGE_WIDTH ? `${message.slice(0, MESSAGE_WIDTH - 1)}…` : message,
     ];
   });
-  const source = sourceLine(response.source, now);
+  const source = withSource ? sourceLine(response.source, now) : undefined;
   const head = `revision ${shortRev(response.revision)}${response.reconcileEnabled ? '' : '  (reconciliation paused)'}`;
   return [
     ...(source === undefined ? [] : [source]),

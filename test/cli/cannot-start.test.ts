@@ -101,8 +101,15 @@ describe('stackd run cannot start: exit 5, one clear line', () => {
       expect(r.exitCode).toBe(5);
       expect(r.ms).toBeLessThan(15_000);
       expect(r.stdout).toBe('');
-      const lines = r.stderr.split('\n').filter((l) => l.startsWith('stackd run: '));
-      expect(lines).toEqual([`stackd run: cannot listen on ${address}: address already in use`]);
+      const message = `cannot listen on ${address}: address already in use`;
+      if (format === 'text') {
+        const lines = r.stderr.split('\n').filter((l) => l.startsWith('stackd run: '));
+        expect(lines).toEqual([`stackd run: ${message}`]);
+      } else {
+        // The last line, in the log format: the daemon.fatal event with the exit code.
+        const last = JSON.parse(r.stderr.trim().split('\n').at(-1) ?? '') as Record<string, unknown>;
+        expect(last).toMatchObject({ level: 'error', event: 'daemon.fatal', exitCode: 5, message });
+      }
       expect(STACK_FRAME.exec(r.stderr)).toBeNull();
       // It left nothing behind: its own lock went with it.
       expect(existsSync(join(root, `other-${format}`, 'stackd.lock'))).toBe(false);
@@ -115,12 +122,19 @@ describe('stackd run cannot start: exit 5, one clear line', () => {
     expect((await readFile(lock, 'utf8')).split('\n')[0]).toBe(String(pid));
     const line = `another stackd (pid ${pid}) is using dataDir ${holderData()} (it holds ${lock}); stop it first`;
 
-    const run = await stackd(['run'], { STACKD_DATA_DIR: holderData(), STACKD_LISTEN: '127.0.0.1:0' });
+    const run = await stackd(['run'], {
+      STACKD_DATA_DIR: holderData(),
+      STACKD_LISTEN: '127.0.0.1:0',
+      STACKD_LOG_FORMAT: 'text',
+    });
     expect(run.exitCode).toBe(5);
     expect(run.stdout).toBe('');
     expect(run.stderr).toBe(`stackd run: ${line}`);
 
-    const sync = await stackd(['sync', '--once', '--output', 'json'], { STACKD_DATA_DIR: holderData() });
+    const sync = await stackd(['sync', '--once', '--output', 'json'], {
+      STACKD_DATA_DIR: holderData(),
+      STACKD_LOG_FORMAT: 'text',
+    });
     expect(sync.exitCode).toBe(5);
     expect(sync.stdout).toBe('');
     expect(sync.stderr).toBe(`stackd sync: ${line}`);

@@ -20,7 +20,8 @@ async function stackd(args: readonly string[], env: Record<string, string> = {})
   const result = await execa(process.execPath, [BIN, ...args], {
     reject: false,
     extendEnv: false,
-    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...env },
+    // Text, as a person at a terminal sees it (off a terminal `auto` would log errors as JSON).
+    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', STACKD_LOG_FORMAT: 'text', ...env },
     timeout: 30_000,
   });
   return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };

@@ -155,7 +155,7 @@ describe('log.format auto on a terminal', () => {
       env: env(),
       timeout: 60_000,
     });
-    expect(r.exitCode).toBe(1);
+    expect(r.exitCode).toBe(3);
     const mentions = r.stdout.split(/\r?\n/).filter((l) => l.includes(FETCH_ERROR));
     expect(mentions).toHaveLength(1);
     expect(mentions[0]).toMatch(/^\S+ warn \[source\.fetch\] /);
@@ -187,7 +187,7 @@ describe('the syslog priority prefix', () => {
     const sync = await toFile(['sync', '--once', '--source-url', DEAD_REMOTE], true, {
       STACKD_LOG_FORMAT: 'json',
     });
-    expect(sync.exitCode).toBe(1);
+    expect(sync.exitCode).toBe(3);
     const fetch = sync.lines.find((l) => l.includes('"source.fetch"'));
     expect(fetch?.startsWith('<4>{')).toBe(true);
     expect(JSON.parse(fetch?.slice(3) ?? '')).toMatchObject({ level: 'warn', event: 'source.fetch' });
@@ -210,7 +210,7 @@ describe('the syslog priority prefix', () => {
     const sync = await toFile(['sync', '--once', '--source-url', DEAD_REMOTE], false, {
       STACKD_LOG_FORMAT: 'json',
     });
-    expect(sync.exitCode).toBe(1);
+    expect(sync.exitCode).toBe(3);
     for (const line of sync.lines) expect(line.startsWith('{')).toBe(true);
   });
 });

@@ -147,7 +147,7 @@ describe('fault: hostile Git trees', () => {
       ],
     });
     const { exitCode, stderr } = await h.sync({ STACKD_RECONCILE_PRUNE: 'true' });
-    expect(exitCode).toBe(1);
+    expect(exitCode).toBe(3); // the fetch failed
     expect(stderr).toContain(`\`${h.prefix}/group\` has two entries named \`x\``);
     expect(await h.ids('good')).toEqual(before);
     expect((await h.containers('good')).map((c) => c.State)).toEqual(['running']);

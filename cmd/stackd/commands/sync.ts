@@ -38,7 +38,10 @@ export async function runSync(argv: readonly string[], io: Io): Promise<number> 
     runtime,
     positionals.length > 0 ? positionals : undefined,
   );
-  write(io.stdout, output === 'json' ? JSON.stringify(response, null, 2) : stacksTable(response));
+  write(
+    io.stdout,
+    output === 'json' ? JSON.stringify(response, null, 2) : stacksTable(response, Date.now(), false),
+  );
   // A failed fetch was logged once (source.fetch); the exit code says it too.
   for (const id of unknown)
     write(io.stderr, `stackd sync: no stack ${id} (not in the desired state nor running)`);
