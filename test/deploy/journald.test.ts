@@ -76,7 +76,8 @@ function entries(text: string): Entry[] {
 }
 
 const reason = await missing();
-const maybe = reason === undefined ? describe : describe.skip;
+// Skipped only off CI: under CI (CI=true, .ci/run) a missing journald fails instead of passing unseen.
+const maybe = reason === undefined || process.env['CI'] === 'true' ? describe : describe.skip;
 if (reason !== undefined) {
   console.warn(`test/deploy/journald.test.ts skipped: ${reason}`);
 }

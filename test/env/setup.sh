@@ -45,6 +45,10 @@ command -v docker-compose >/dev/null || need+=(docker-compose)
 command -v busybox >/dev/null || [ -x /bin/busybox ] || need+=(busybox-static)
 command -v git >/dev/null || need+=(git)
 command -v shellcheck >/dev/null || need+=(shellcheck)
+# test/deploy/journald.test.ts runs a private systemd-journald; test/cli/logs.test.ts a pty (script).
+[ -x /lib/systemd/systemd-journald ] && command -v journalctl >/dev/null && command -v systemd-cat >/dev/null || need+=(systemd)
+command -v script >/dev/null || need+=(bsdutils)
+command -v unshare >/dev/null || need+=(util-linux)
 if [ ${#need[@]} -gt 0 ]; then
   apt_install "${need[@]}"
 fi
