@@ -1,7 +1,7 @@
 /** Argument parsing shared by every command: config flags go to convict, the rest to the command. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CONFIG_FLAGS, loadConfig, type Config } from '../../internal/config/index.js';
-import { COMMANDS, type CommandName, type CommandSpec } from './spec.js';
+import { COMMANDS, type CommandName, type CommandSpec, configFlagsOf } from './spec.js';
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -25,16 +25,30 @@ export interface Parsed {
 }
 
 /**
- * `--flag=true` / `--flag=false` of a boolean flag as `--flag` / `--no-flag` (parseArgs takes no
- * value for a boolean), so every boolean configuration flag can be negated both ways.
+ * Boolean flags in every form: `--flag`, `--no-flag`, `--flag=true`, `--flag=false`; the last one
+ * given wins. Done here rather than by parseArgs' `allowNegative`, which Node has only since
+ * 20.16 (stackd supports 20.5). Returns the other arguments, for parseArgs, and the booleans seen.
  */
-function booleanValues(argv: readonly string[], options: NonNullable<ParseArgsConfig['options']>): string[] {
-  return argv.map((arg) => {
-    const match = /^--([^=]+)=(true|false)$/.exec(arg);
-    const name = match?.[1];
-    if (name === undefined || options[name]?.type !== 'boolean') return arg;
-    return match?.[2] === 'true' ? `--${name}` : `--no-${name}`;
-  });
+function takeBooleans(
+  argv: readonly string[],
+  options: NonNullable<ParseArgsConfig['options']>,
+): { rest: string[]; booleans: Map<string, boolean> } {
+  const rest: string[] = [];
+  const booleans = new Map<string, boolean>();
+  const isBoolean = (name: string | undefined): name is string =>
+    name !== undefined && Object.hasOwn(options, name) && options[name]?.type === 'boolean';
+  for (const [i, arg] of argv.entries()) {
+    if (arg === '--') {
+      rest.push(...argv.slice(i));
+      break;
+    }
+    const match = /^--(no-)?([^=]+?)(?:=(true|false))?$/.exec(arg);
+    const [, no, name, value] = match ?? [];
+    if (isBoolean(name) && !(no !== undefined && value !== undefined)) {
+      booleans.set(name, no === undefined ? value !== 'false' : false);
+    } else rest.push(arg);
+  }
+  return { rest, booleans };
 }
 
 export function parse(
@@ -42,17 +56,11 @@ export function parse(
   options: NonNullable<ParseArgsConfig['options']>,
   allowPositionals = false,
 ): Parsed {
+  const { rest, booleans } = takeBooleans(argv, options);
   try {
-    const { values, positionals } = parseArgs({
-      args: booleanValues(argv, options),
-      options,
-      allowPositionals,
-      allowNegative: true,
-      strict: true,
-    });
-    return { values: values as Parsed['values'], positionals };
+    const { values, positionals } = parseArgs({ args: rest, options, allowPositionals, strict: true });
+    return { values: { ...(values as Parsed['values']), ...Object.fromEntries(booleans) }, positionals };
   } catch (error) {
-    // Node says "Unknown option '--bogus'"; point at where the valid ones are listed.
     // Node says "Unknown option '--bogus'" (and, where positionals are allowed, how to pass one
     // starting with '-'); point at where the valid ones are listed.
     const message = (error as Error).message.replace(/\. To specify a positional argument.*$/s, '');
@@ -63,7 +71,11 @@ export function parse(
 /** The flags and positionals of command `name`, as its spec (spec.ts) declares them. */
 export function parseCommand(name: CommandName, argv: readonly string[]): Parsed {
   const spec: CommandSpec = COMMANDS[name];
-  const options: NonNullable<ParseArgsConfig['options']> = spec.config ? { ...CONFIG_FLAGS } : {};
+  const options: NonNullable<ParseArgsConfig['options']> = {};
+  for (const flag of configFlagsOf(spec)) {
+    const option = CONFIG_FLAGS[flag];
+    if (option !== undefined) options[flag] = option;
+  }
   for (const [flag, f] of Object.entries(spec.flags)) {
     options[flag] = f.short === undefined ? { type: f.type } : { type: f.type, short: f.short };
   }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { loadConfig } from '../../internal/config/index.js';
-import { tokenOf } from './client.js';
+import { isLoopbackUrl, tokenOf } from './client.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -33,5 +33,20 @@ describe('tokenOf', () => {
   it('no token when the file is absent or unreadable', () => {
     expect(tokenOf(loadConfig({ env: {} }), join(dir, 'missing'))).toBe('');
     expect(tokenOf(loadConfig({ env: {} }), dir)).toBe(''); // a directory: EISDIR
+  });
+});
+
+describe('isLoopbackUrl (where the installed token may go)', () => {
+  it.each([
+    ['http://127.0.0.1:8700', true],
+    ['http://127.8.9.10:1', true],
+    ['http://[::1]:8700', true],
+    ['http://localhost:8700', true],
+    ['http://10.0.0.5:8700', false],
+    ['http://stackd.example.test:8700', false],
+    ['http://127.0.0.1.example.test:8700', false],
+    ['not a url', false],
+  ])('%s → %s', (url, expected) => {
+    expect(isLoopbackUrl(url)).toBe(expected);
   });
 });

@@ -42,15 +42,29 @@ export interface Daemon {
 export function daemonFrom(values: Parsed['values'], io: Io): Daemon {
   const config = configFrom(values, io);
   const base = serverUrl(values['server'] as string | undefined, config);
-  const token = tokenOf(config);
+  // The installed token file belongs to this host's daemon: it is sent to a loopback address only,
+  // never to another machine named by --server (a configured token goes where it is told).
+  const token = config.server.token !== '' || isLoopbackUrl(base) ? tokenOf(config) : '';
   return { base, call: (path, init) => request(base, path, token, init) };
+}
+
+/** `http://127.0.0.1:…`, `http://[::1]:…`, `http://localhost:…`. */
+export function isLoopbackUrl(url: string): boolean {
+  let host: string;
+  try {
+    host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  } catch {
+    return false;
+  }
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 export function serverUrl(explicit: string | undefined, config: Config): string {
   if (explicit !== undefined) return explicit.replace(/\/+$/, '');
   const listen = parseListen(config.server.listen);
-  const host =
-    listen === undefined || listen.host === '' || listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host;
+  // Listening on every address (`0.0.0.0`, `::`, none given): this host answers on loopback.
+  const every = listen === undefined || listen.host === '' || listen.host === '0.0.0.0';
+  const host = every ? '127.0.0.1' : listen.host === '::' ? '::1' : listen.host;
   const shown = host.includes(':') ? `[${host}]` : host;
   return `http://${shown}:${listen?.port ?? 8700}`;
 }

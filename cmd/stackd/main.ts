@@ -2,7 +2,7 @@
 /** stackd's entry point: picks the command, runs it, maps errors to exit codes. Wiring only. */
 import { type Io, write } from './cli.js';
 import { reportFatal } from './fatal.js';
-import { COMMANDS, type CommandName, EXIT_CODES, commandHelp, isCommand } from './spec.js';
+import { COMMANDS, type CommandName, EXIT_CODES, commandHelp, commonFlags, isCommand } from './spec.js';
 type Command = (argv: readonly string[], io: Io) => Promise<number>;
 
 /** Commands load their modules on use: `status` need not load Docker or Git clients. */
@@ -37,11 +37,7 @@ ${Object.entries(COMMANDS)
   .join('\n')}
 
 Common flags:
-  --config FILE        YAML or JSON configuration file
-  --source-url URL     Git repository (http(s)://, file:// or a local path)
-  --branch NAME        branch to follow (default main)
-  --data-dir DIR       state, Git objects and working trees (default /var/lib/stackd)
-  --output text|json   output format (sync, plan, status, validate, config)
+${commonFlags()}
 
 \`stackd <command> --help\` lists a command's flags, every configuration flag among them.
 Configuration: defaults < --config file < STACKD_* environment < flags. See README.md.

@@ -21,8 +21,11 @@ export interface CommandSpec {
   /** A few lines on what it does, its output and its exit codes. */
   readonly about: string;
   readonly flags: Readonly<Record<string, FlagSpec>>;
-  /** Whether the configuration flags (`--config`, `--source-url`, …) apply. */
-  readonly config: boolean;
+  /**
+   * Which configuration flags apply: all (`true`), none (`false`), or the ones listed (a client
+   * of the daemon reads only where it listens, its token and how to log).
+   */
+  readonly config: boolean | readonly string[];
   readonly positionals: boolean;
 }
 
@@ -46,6 +49,9 @@ export const EXIT_CODES = `Exit codes: 0 success; 1 a stack failed or is invalid
 3 the source cannot be fetched; 4 the daemon cannot be reached; 5 cannot start: the port or the
 data directory is in use.`;
 
+/** What a client of the running daemon reads from the configuration (besides `--config`). */
+const CLIENT_CONFIG = ['listen', 'log-level', 'log-format'] as const;
+
 export const COMMANDS = {
   run: {
     summary: 'the daemon: poll, webhooks, reconcile, HTTP API and metrics',
@@ -64,6 +70,10 @@ reconcile.prune off. --once: fetch and reconcile every stack (or the ones named,
 process, print the stack table, exit 1 if any failed, 3 if the fetch failed.`,
     flags: {
       once: { type: 'boolean', doc: 'one pass in this process instead of asking the daemon' },
+      prune: {
+        type: 'boolean',
+        doc: 'with ID: remove the stack this once if it is gone from Git (even with reconcile.prune off); with --once: reconcile.prune for this pass',
+      },
       server: SERVER,
       output: OUTPUT,
     },
@@ -91,7 +101,7 @@ ${TOKEN_NOTE}`,
       server: SERVER,
       output: OUTPUT,
     },
-    config: true,
+    config: CLIENT_CONFIG,
     positionals: true,
   },
   refresh: {
@@ -100,7 +110,7 @@ ${TOKEN_NOTE}`,
     about: `The daemon answers at once and fetches in the background (stackd status shows the outcome).
 ${TOKEN_NOTE}`,
     flags: { server: SERVER },
-    config: true,
+    config: CLIENT_CONFIG,
     positionals: false,
   },
   pause: {
@@ -110,7 +120,7 @@ ${TOKEN_NOTE}`,
 differ), nothing is applied or removed until stackd resume.
 ${TOKEN_NOTE}`,
     flags: { server: SERVER },
-    config: true,
+    config: CLIENT_CONFIG,
     positionals: false,
   },
   resume: {
@@ -119,7 +129,7 @@ ${TOKEN_NOTE}`,
     about: `Reconciliation resumes and every stack is looked at once.
 ${TOKEN_NOTE}`,
     flags: { server: SERVER },
-    config: true,
+    config: CLIENT_CONFIG,
     positionals: false,
   },
   validate: {
@@ -151,6 +161,15 @@ ${TOKEN_NOTE}`,
 
 export type CommandName = keyof typeof COMMANDS;
 
+/** The configuration flags command `spec` takes (`--config` included when it takes any). */
+export function configFlagsOf(spec: CommandSpec): readonly string[] {
+  if (spec.config === false) return [];
+  const all = ['config', ...CONFIG_FLAG_HELP.map((f) => f.flag)];
+  return spec.config === true
+    ? all
+    : all.filter((f) => f === 'config' || (spec.config as readonly string[]).includes(f));
+}
+
 export const isCommand = (name: string): name is CommandName => Object.hasOwn(COMMANDS, name);
 
 /** `--flag VALUE` (or `-s, --flag`) and its doc, aligned. */
@@ -164,6 +183,16 @@ function flagLines(entries: readonly (readonly [string, string])[]): string {
     .join('\n');
 }
 
+/** The flags most commands take, for `stackd --help`: from the schema and the specs above. */
+export function commonFlags(): string {
+  const config = CONFIG_FLAG_HELP.filter((f) => ['source-url', 'branch', 'data-dir'].includes(f.flag));
+  return flagLines([
+    ['--config FILE', 'YAML or JSON configuration file'],
+    ...config.map((f): [string, string] => [`--${f.flag} VALUE`, f.doc]),
+    [`-o, --output ${OUTPUT.value ?? ''}`, `${OUTPUT.doc} (sync, plan, status, validate, config)`],
+  ]);
+}
+
 /** `stackd <name> --help`. */
 export function commandHelp(name: CommandName): string {
   const spec: CommandSpec = COMMANDS[name];
@@ -171,15 +200,19 @@ export function commandHelp(name: CommandName): string {
     `${f.short === undefined ? '' : `-${f.short}, `}--${flag}${f.type === 'string' ? ` ${f.value ?? 'VALUE'}` : ''}`,
     f.doc,
   ]);
-  const config: [string, string][] = spec.config
-    ? [
-        ['--config FILE', 'YAML or JSON configuration file'],
-        ...CONFIG_FLAG_HELP.map((f): [string, string] => [
-          `--${f.flag}${f.boolean ? `, --no-${f.flag}` : ' VALUE'}`,
-          `${f.doc} (${f.key}${f.env === undefined ? '' : `, ${f.env}`})`,
-        ]),
-      ]
-    : [];
+  const taken = configFlagsOf(spec);
+  const config: [string, string][] =
+    taken.length === 0
+      ? []
+      : [
+          ['--config FILE', 'YAML or JSON configuration file'],
+          ...CONFIG_FLAG_HELP.filter((f) => taken.includes(f.flag) && !Object.hasOwn(spec.flags, f.flag)).map(
+            (f): [string, string] => [
+              `--${f.flag}${f.boolean ? `, --no-${f.flag}` : ' VALUE'}`,
+              `${f.doc} (${f.key}${f.env === undefined ? '' : `, ${f.env}`})`,
+            ],
+          ),
+        ];
   return [
     `Usage: stackd ${name}${spec.usage === '' ? '' : ` ${spec.usage}`}`,
     '',

@@ -126,6 +126,32 @@ describe('stackd status', () => {
     expect(ghost.exitCode).toBe(1);
   });
 
+  it('status ID shows a failing source too, and exits 3', async () => {
+    const s = await server();
+    s.controller.source = {
+      ...s.controller.source,
+      lastError: 'HTTP 401',
+      failingSince: new Date().toISOString(),
+    };
+    const r = await stackd(['status', 'apps/web', '--server', s.base]);
+    expect(r.stdout).toMatch(/^SOURCE FAILING for \d+s .*\n {2}HTTP 401\nstack {4}apps\/web/);
+    expect(r.exitCode).toBe(3);
+  });
+
+  it('a daemon that answers no source (0.1) is shown, not crashed on', async () => {
+    const s = await server();
+    s.controller.details.delete('db');
+    const original = s.controller.stacks.bind(s.controller);
+    s.controller.stacks = () => {
+      const old = original();
+      Reflect.deleteProperty(old, 'source');
+      return old;
+    };
+    const r = await stackd(['status', '--server', s.base]);
+    expect(r.stdout).toMatch(/^revision c0ffee\n/);
+    expect(r.exitCode).toBe(0);
+  });
+
   it('exit 4 when no daemon answers', async () => {
     const r = await stackd(['status', '--server', `http://127.0.0.1:${await freePort()}`]);
     expect(r.stderr).toMatch(/cannot reach stackd at http:\/\/127\.0\.0\.1:\d+/);
@@ -203,16 +229,35 @@ describe('stackd sync ID, pause, resume', () => {
 
 describe('flags', () => {
   it.each([
-    ['status', ['--watch', '--server URL', '-o, --output text|json', '--prune, --no-prune']],
-    ['sync', ['--once', '--server URL', 'ID [--prune]']],
-    ['pause', ['--server URL', '--config FILE']],
-    ['validate', ['--output text|json', '[DIR]']],
+    ['status', ['--watch', '--server URL', '-o, --output text|json', '--listen VALUE', '--config FILE']],
+    [
+      'sync',
+      [
+        '--once',
+        '--server URL',
+        'ID [--prune]',
+        '--prune  ',
+        'with ID: remove the stack this once',
+        '--source-url VALUE',
+      ],
+    ],
+    ['pause', ['--server URL', '--config FILE', '--log-format VALUE']],
+    ['validate', ['--output text|json', '[DIR]', '--prune, --no-prune']],
   ])('stackd %s --help lists its own flags and the configuration flags', async (name, expected) => {
     const r = await stackd([name, '--help']);
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^Usage: stackd ${name} `));
     for (const text of expected) expect(r.stdout).toContain(text);
     expect(r.stdout).toContain('Exit codes: 0 success');
+  });
+
+  it('a client of the daemon lists and takes only the configuration it reads', async () => {
+    const help = await stackd(['status', '--help']);
+    expect(help.stdout).not.toContain('--source-url');
+    expect(help.stdout).not.toContain('--prune');
+    const r = await stackd(['pause', '--source-url', 'https://example.test/x.git']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/Unknown option '--source-url' \(see stackd pause --help\)/);
   });
 
   it('an unknown flag names the command whose help lists the valid ones', async () => {
@@ -226,6 +271,8 @@ describe('flags', () => {
     [['--prune=false'], false],
     [['--prune=true'], true],
     [['--prune'], true],
+    [['--no-prune', '--prune'], true],
+    [['--prune', '--prune=false'], false],
   ])('%j over the opposite STACKD_RECONCILE_PRUNE → reconcile.prune %s', async (flags, expected) => {
     const r = await stackd(['config', '-o', 'json', ...flags], {
       STACKD_RECONCILE_PRUNE: expected ? 'false' : 'true',

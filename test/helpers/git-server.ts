@@ -34,6 +34,8 @@ export interface GitServer {
   /** Every request so far, in order of completion. */
   readonly requests: readonly GitRequest[];
   resetRequests(): void;
+  /** Require other basic-auth credentials from now on (a token rotated on the forge). */
+  setAuth(auth: { readonly username: string; readonly password: string }): void;
   /** Answer every request with 503 (a failing server) until set back to false. */
   setFailing(failing: boolean): void;
   /** Accept requests and never answer them (a hanging server) until set back to false. */
@@ -45,7 +47,7 @@ export async function startGitServer(options: GitServerOptions): Promise<GitServ
   const requests: GitRequest[] = [];
   let failing = false;
   let stalled = false;
-  const expected =
+  let expected =
     options.auth === undefined
       ? undefined
       : `Basic ${Buffer.from(`${options.auth.username}:${options.auth.password}`).toString('base64')}`;
@@ -92,6 +94,9 @@ export async function startGitServer(options: GitServerOptions): Promise<GitServ
     url: (name) => `${baseUrl}/${name}.git`,
     requests,
     resetRequests: () => requests.splice(0),
+    setAuth: (auth) => {
+      expected = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
+    },
     setFailing: (value) => {
       failing = value;
     },

@@ -7,22 +7,29 @@
 import type { StackDetail, StacksResponse } from '../../../internal/status/index.js';
 import { type Io, type Output, outputOf, parseCommand, UsageError, write } from '../cli.js';
 import { type Daemon, UnreachableError, daemonFrom } from '../client.js';
-import { stackDetail, stacksTable } from '../table.js';
+import { sourceLine, stackDetail, stacksTable } from '../table.js';
 
 const WATCH_INTERVAL_MS = 2000;
 
-/** One look: what to print and the exit code it means. */
+/** The source's last error, if any (a 0.1 daemon answers no `source`). */
+const sourceError = (response: StacksResponse): string | null =>
+  (response as Partial<StacksResponse>).source?.lastError ?? null;
+
+/** One look: what to print and the exit code it means (3 when the source fails wins over 1). */
 async function look(daemon: Daemon, id: string | undefined, output: Output): Promise<[string, number]> {
+  const response = (await daemon.call('/api/v1/stacks')) as StacksResponse;
+  const failing = sourceError(response) !== null;
   if (id !== undefined) {
     const detail = (await daemon.call(`/api/v1/stacks/${encodeURIComponent(id)}`)) as StackDetail;
-    const text = output === 'json' ? JSON.stringify(detail, null, 2) : stackDetail(detail);
-    return [text, detail.status === 'failed' ? 1 : 0];
+    const source = sourceLine(response.source);
+    const text =
+      output === 'json'
+        ? JSON.stringify(detail, null, 2)
+        : `${source === undefined ? '' : `${source}\n`}${stackDetail(detail)}`;
+    return [text, failing ? 3 : detail.status === 'failed' ? 1 : 0];
   }
-  const response = (await daemon.call('/api/v1/stacks')) as StacksResponse;
   const text = output === 'json' ? JSON.stringify(response, null, 2) : stacksTable(response);
-  const code =
-    response.source.lastError !== null ? 3 : response.stacks.some((s) => s.status === 'failed') ? 1 : 0;
-  return [text, code];
+  return [text, failing ? 3 : response.stacks.some((s) => s.status === 'failed') ? 1 : 0];
 }
 
 export async function runStatus(argv: readonly string[], io: Io): Promise<number> {
@@ -44,7 +51,12 @@ export async function runStatus(argv: readonly string[], io: Io): Promise<number
     } catch (error) {
       // A restarting daemon is what --watch is for: say so and keep looking.
       if (!(error instanceof UnreachableError)) throw error;
-      text = `${new Date().toISOString()} daemon unreachable, retrying every ${WATCH_INTERVAL_MS / 1000} s: ${error.message}`;
+      const at = new Date().toISOString();
+      const retry = `daemon unreachable, retrying every ${WATCH_INTERVAL_MS / 1000} s`;
+      text =
+        output === 'json'
+          ? JSON.stringify({ at, unreachable: true, error: error.message })
+          : `${at} ${retry}: ${error.message}`;
     }
     if (output === 'text') io.stdout.write('\x1b[2J\x1b[H');
     write(io.stdout, text);
