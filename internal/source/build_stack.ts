@@ -27,11 +27,12 @@ export async function buildStack(
   reader: TreeReader,
   candidate: StackCandidate,
   limits: StackLimits = DEFAULT_STACK_LIMITS,
+  environment: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<DesiredStack> {
   const files = new Map<string, string>();
   const fileModes = new Map<string, string>();
   const hashed = new Map<string, StackFile>();
-  const composeContent = new Map<string, Uint8Array>();
+  const contents = new Map<string, Uint8Array>();
   const refuse = (error: string): DesiredStack =>
     invalid(
       {
@@ -78,7 +79,7 @@ export async function buildStack(
       );
     }
     hashed.set(path, { mode: entry.mode, sha256: sha256Hex(content) });
-    if (candidate.composeFiles.includes(path)) composeContent.set(path, content);
+    contents.set(path, content);
   }
   const base = {
     id: candidate.id,
@@ -90,15 +91,21 @@ export async function buildStack(
   try {
     const result = hashStack({
       id: candidate.id,
-      composeFiles: candidate.composeFiles.map((path) => ({
-        path,
-        content: composeContent.get(path) ?? new Uint8Array(),
-      })),
+      composeFiles: candidate.composeFiles,
       files: hashed,
+      read: (path) => contents.get(path),
+      environment,
     });
     const services = new Map<string, DesiredService>();
     for (const [name, service] of result.services) services.set(name, { ...service });
-    return { ...base, project: result.project, composeHash: result.composeHash, services, error: null };
+    return {
+      ...base,
+      composeFiles: result.composeFiles,
+      project: result.project,
+      composeHash: result.composeHash,
+      services,
+      error: null,
+    };
   } catch (error) {
     if (!(error instanceof ComposeFileError)) throw error;
     return invalid({ ...base, project: deriveProjectName(candidate.id) }, error.message);

@@ -36,7 +36,7 @@ describe('findStacks', () => {
     expect(found.map((s) => [s.id, s.dir, s.composeFiles])).toEqual([
       ['Mixed Case', 'Mixed Case', ['compose.yaml']],
       ['apps/api', 'apps/api', ['compose.yml']],
-      ['apps/legacy', 'apps/legacy', ['docker-compose.yaml', 'compose.override.yaml']],
+      ['apps/legacy', 'apps/legacy', ['docker-compose.yml', 'compose.override.yml']],
       ['apps/web', 'apps/web', ['compose.yaml', 'compose.override.yml']],
       ['deep/a/b/c', 'deep/a/b/c', ['compose.yaml']],
     ]);
@@ -58,8 +58,8 @@ describe('findStacks', () => {
     const discovery = await findStacks(directoryReader(root), 'apps/legacy');
     expect(discovery.stacks).toEqual([]);
     expect(discovery.rootComposeFiles).toEqual([
-      'apps/legacy/docker-compose.yaml',
-      'apps/legacy/compose.override.yaml',
+      'apps/legacy/docker-compose.yml',
+      'apps/legacy/compose.override.yml',
     ]);
   });
 

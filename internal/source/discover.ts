@@ -7,14 +7,23 @@ import {
   type TreeReader,
 } from './tree.js';
 
-/** Compose file names that make a directory a stack, in order of preference (DESIGN.md §2). */
+/**
+ * Compose file names that make a directory a stack, in compose v2's order of preference
+ * (DESIGN.md §2), and the override names compose pairs with whichever main file it found, in
+ * its order (compose 2.26: the first one present is used).
+ */
 export const COMPOSE_FILE_NAMES = [
   'compose.yaml',
   'compose.yml',
-  'docker-compose.yaml',
   'docker-compose.yml',
+  'docker-compose.yaml',
 ];
-export const OVERRIDE_FILE_NAMES = ['compose.override.yaml', 'compose.override.yml'];
+export const OVERRIDE_FILE_NAMES = [
+  'compose.override.yml',
+  'compose.override.yaml',
+  'docker-compose.override.yml',
+  'docker-compose.override.yaml',
+];
 
 export interface StackCandidate {
   /** Path relative to the source root, `/`-separated. */

@@ -1,72 +1,83 @@
 import { canonicalJson, isObject, type Json, type JsonObject } from './json.js';
+import { tagOf, untag } from './tags.js';
 
 /**
- * Merge an override file over the main file the way `docker compose` does, in its main lines:
- * mappings merge key by key, scalars and mismatched types are replaced, and sequences follow
- * the compose-spec rules for the fields where they matter — `command`, `entrypoint` and
- * `healthcheck.test` are replaced; `environment`, `labels` and the like merge as mappings even
- * when written as `KEY=value` lists; `volumes`, `devices`, `configs` and `secrets` merge by
- * target; every other sequence is appended without duplicates.
+ * Merge a later compose document over an earlier one the way compose does (compose-spec "Merge
+ * and override"), both already in canonical form (canonical.ts), so that list and mapping
+ * spellings merge alike: mappings merge key by key (`environment`, `labels`, `depends_on`,
+ * `networks`, `build` …); `command`, `entrypoint` and `healthcheck.test` are replaced;
+ * `volumes` merge by target, `secrets` and `configs` by target or source, `env_file` by path,
+ * other sequences are appended without duplicates; an `x-*` key and a value of another type
+ * are replaced; `logging` merges only for the same driver. In the later document `!reset`
+ * removes the key and `!override` replaces the value whole. The earlier document's own tags
+ * are plain values (see tags.ts).
  */
 export function mergeCompose(base: JsonObject, override: JsonObject): JsonObject {
-  return mergeObjects(base, override, []);
+  return mergeObjects(untag(base) as JsonObject, override, []);
+}
+
+/** A document merged over nothing: its tags resolved as the first file's are. */
+export function plainDocument(doc: JsonObject): JsonObject {
+  return untag(doc) as JsonObject;
 }
 
 const REPLACED = new Set(['services.*.command', 'services.*.entrypoint', 'services.*.healthcheck.test']);
-const AS_MAPPING = new Set([
-  'services.*.environment',
-  'services.*.labels',
-  'services.*.annotations',
-  'services.*.extra_hosts',
-  'services.*.sysctls',
-  'services.*.build.args',
-  'services.*.build.labels',
-]);
-const BY_TARGET = new Set([
-  'services.*.volumes',
-  'services.*.devices',
-  'services.*.configs',
-  'services.*.secrets',
-]);
+const BY_KEY: Readonly<Record<string, (item: Json) => string | null>> = {
+  'services.*.volumes': (item) => field(item, 'target'),
+  'services.*.secrets': (item) => field(item, 'target') ?? field(item, 'source'),
+  'services.*.configs': (item) => field(item, 'target') ?? field(item, 'source'),
+  'services.*.env_file': (item) => field(item, 'path'),
+  'services.*.devices': (item) =>
+    typeof item === 'string' ? (item.split(':')[1] ?? item) : field(item, 'target'),
+};
+
+function field(item: Json, key: string): string | null {
+  if (!isObject(item)) return null;
+  const value = item[key];
+  return typeof value === 'string' ? value : null;
+}
 
 function pattern(path: readonly string[]): string {
   return path.map((part, i) => (i === 1 && path[0] === 'services' ? '*' : part)).join('.');
 }
 
 function mergeObjects(base: JsonObject, override: JsonObject, path: readonly string[]): JsonObject {
-  const out: JsonObject = { ...base };
+  const reset = new Set(Object.keys(override).filter((key) => tagOf(override[key])?.tag === 'reset'));
+  const out: JsonObject = {};
+  for (const [key, value] of Object.entries(base)) {
+    if (!reset.has(key))
+      Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  }
   for (const [key, value] of Object.entries(override)) {
+    if (reset.has(key)) continue;
+    const mark = tagOf(value);
+    const plain = (mark === undefined ? value : untag(mark.value)) ?? null;
     const previous = base[key];
-    out[key] = previous === undefined ? value : mergeValues(previous, value, [...path, key]);
+    const replace = mark?.tag === 'override' || previous === undefined || key.startsWith('x-');
+    Object.defineProperty(out, key, {
+      value: replace ? (untag(plain) ?? null) : mergeValues(previous, plain, [...path, key]),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return out;
 }
 
 function mergeValues(base: Json, override: Json, path: readonly string[]): Json {
   const where = pattern(path);
-  if (REPLACED.has(where)) return override;
-  if (AS_MAPPING.has(where) && (Array.isArray(base) || Array.isArray(override))) {
-    return mergeObjects(asMapping(base), asMapping(override), path);
+  if (REPLACED.has(where)) return untag(override) ?? null;
+  if (where === 'services.*.logging' && isObject(base) && isObject(override)) {
+    const [a, b] = [base['driver'], override['driver']];
+    if (a !== undefined && b !== undefined && a !== b) return untag(override) ?? null;
   }
   if (isObject(base) && isObject(override)) return mergeObjects(base, override, path);
   if (Array.isArray(base) && Array.isArray(override)) {
-    return BY_TARGET.has(where) ? mergeByTarget(base, override) : appendUnique(base, override);
+    const plain = override.map((item) => untag(item) ?? null);
+    const key = BY_KEY[where];
+    return key === undefined ? appendUnique(base, plain) : mergeBy(base, plain, key);
   }
-  return override;
-}
-
-/** `["A=1", "B"]` → `{A: "1", B: null}`; a mapping stays as it is. */
-function asMapping(value: Json): JsonObject {
-  if (isObject(value)) return value;
-  const out: JsonObject = {};
-  if (!Array.isArray(value)) return out;
-  for (const item of value) {
-    const text = typeof item === 'string' ? item : canonicalJson(item);
-    const eq = text.indexOf('=');
-    if (eq === -1) out[text] = null;
-    else out[text.slice(0, eq)] = text.slice(eq + 1);
-  }
-  return out;
+  return untag(override) ?? null;
 }
 
 function appendUnique(base: readonly Json[], override: readonly Json[]): Json[] {
@@ -82,27 +93,18 @@ function appendUnique(base: readonly Json[], override: readonly Json[]): Json[] 
   return out;
 }
 
-/** Entries of the override replace base entries with the same target, in place. */
-function mergeByTarget(base: readonly Json[], override: readonly Json[]): Json[] {
+/** Entries of the override replace base entries with the same key, in place. */
+function mergeBy(
+  base: readonly Json[],
+  override: readonly Json[],
+  keyOf: (item: Json) => string | null,
+): Json[] {
   const out = [...base];
   for (const item of override) {
-    const target = targetOf(item);
-    const index = target === null ? -1 : out.findIndex((existing) => targetOf(existing) === target);
+    const key = keyOf(item);
+    const index = key === null ? -1 : out.findIndex((existing) => keyOf(existing) === key);
     if (index === -1) out.push(item);
     else out[index] = item;
   }
   return out;
-}
-
-/** Container-side target: `src:/dst[:mode]` → `/dst`; `{target}` or `{source}` for long syntax. */
-function targetOf(item: Json): string | null {
-  if (typeof item === 'string') {
-    const parts = item.split(':');
-    return parts.length >= 2 ? (parts[1] ?? null) : item;
-  }
-  if (isObject(item)) {
-    const target = item['target'] ?? item['source'];
-    return typeof target === 'string' ? target : null;
-  }
-  return null;
 }

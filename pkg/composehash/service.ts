@@ -22,21 +22,87 @@ export interface StackFile {
   readonly sha256: string;
 }
 
-/** Top-level keys every service can depend on (the `x-*` extensions are added to these). */
-const SHARED_SECTIONS = ['networks', 'volumes', 'configs', 'secrets'];
+/**
+ * The top-level definitions a service uses: its networks (`default` when it names none and has
+ * no `network_mode`), the named volumes it mounts, the configs and secrets it (or its build)
+ * refers to. Only these are in its hash: a network added for another service changes nothing.
+ */
+export function usedResources(service: JsonObject, doc: JsonObject): JsonObject {
+  const pick = (section: string, names: Iterable<string>): JsonObject => {
+    const defs = doc[section];
+    const out: JsonObject = {};
+    for (const name of [...new Set(names)].sort()) {
+      const def = isObject(defs) ? defs[name] : undefined;
+      out[name] = def === undefined ? null : def;
+    }
+    return out;
+  };
+  const networks = service['networks'];
+  const networkNames = isObject(networks)
+    ? Object.keys(networks)
+    : service['network_mode'] === undefined
+      ? ['default']
+      : [];
+  const volumes = list(service['volumes'])
+    .filter((v) => isObject(v) && v['type'] === 'volume' && typeof v['source'] === 'string')
+    .map((v) => (v as JsonObject)['source'] as string);
+  const sources = (items: Json | undefined): string[] =>
+    list(items)
+      .map((item) => (isObject(item) ? item['source'] : item))
+      .filter((name): name is string => typeof name === 'string');
+  const build = service['build'];
+  return {
+    networks: pick('networks', networkNames),
+    volumes: pick('volumes', volumes),
+    configs: pick('configs', sources(service['configs'])),
+    secrets: pick('secrets', [
+      ...sources(service['secrets']),
+      ...sources(isObject(build) ? build['secrets'] : undefined),
+    ]),
+  };
+}
 
-export function sharedSections(doc: JsonObject): JsonObject {
+function list(value: Json | undefined): Json[] {
+  if (value === undefined || value === null) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+/**
+ * Keys compose leaves out of its own per-service config hash because a change to them does not
+ * recreate a container (compose scales, orders or pulls instead): left out of stackd's too.
+ */
+const NOT_RECREATING = ['depends_on', 'profiles', 'pull_policy'];
+
+/** The definition as hashed: without NOT_RECREATING, numbers and booleans as strings (`4` is `"4"`). */
+export function hashedDefinition(service: JsonObject): JsonObject {
   const out: JsonObject = {};
-  for (const [key, value] of Object.entries(doc)) {
-    if (SHARED_SECTIONS.includes(key) || key.startsWith('x-')) out[key] = value;
-  }
+  for (const [key, value] of Object.entries(service))
+    if (!NOT_RECREATING.includes(key)) out[key] = stringify(value);
   return out;
 }
 
-/** `profiles: [...]` non-empty: `compose up` without `--profile` leaves the service out. */
-export function hasProfiles(service: JsonObject): boolean {
+function stringify(value: Json): Json {
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) return value.map(stringify);
+  if (!isObject(value)) return value;
+  const out: JsonObject = {};
+  for (const [key, item] of Object.entries(value)) out[key] = stringify(item);
+  return out;
+}
+
+/**
+ * Whether `compose up` starts the service: it has no `profiles`, or one of them is active
+ * (`COMPOSE_PROFILES`; `*` activates all).
+ */
+export function isActive(service: JsonObject, active: ReadonlySet<string>): boolean {
   const profiles = service['profiles'];
-  return Array.isArray(profiles) ? profiles.length > 0 : profiles !== undefined && profiles !== null;
+  const names = Array.isArray(profiles)
+    ? profiles
+    : profiles === undefined || profiles === null
+      ? []
+      : [profiles];
+  if (names.length === 0) return true;
+  return active.has('*') || names.some((name) => typeof name === 'string' && active.has(name));
 }
 
 /**
@@ -76,7 +142,8 @@ export function hasHealthcheck(service: JsonObject): boolean {
 export interface ServiceHashInput {
   readonly name: string;
   readonly service: JsonObject;
-  readonly shared: JsonObject;
+  /** The top-level definitions it uses (usedResources). */
+  readonly resources: JsonObject;
   /** The files the service depends on, by path (`.env` included by the caller). */
   readonly files: ReadonlyMap<string, StackFile>;
 }
@@ -88,8 +155,8 @@ export function serviceHash(input: ServiceHashInput): string {
   });
   const payload: JsonObject = {
     name: input.name,
-    service: input.service,
-    shared: input.shared,
+    service: hashedDefinition(input.service),
+    resources: input.resources,
     files,
   };
   return prefixedSha256(canonicalJson(payload));

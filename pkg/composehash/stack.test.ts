@@ -14,7 +14,12 @@ function hash(files: Files, id = 'apps/web'): StackHashes {
   const map = new Map(
     Object.entries(files).map(([path, content]) => [path, { mode: '100644', sha256: sha256Hex(content) }]),
   );
-  return hashStack({ id, composeFiles, files: map });
+  return hashStack({
+    id,
+    composeFiles,
+    files: map,
+    read: (path) => (files[path] === undefined ? undefined : encoder.encode(files[path])),
+  });
 }
 
 function serviceHashes(result: StackHashes): Record<string, string> {
@@ -114,28 +119,31 @@ configs: {app: {file: ./app.conf}}
   it.each([
     ['image tag', { 'compose.yaml': compose.replace('nginx:1.25', 'nginx:1.26') }, ['web']],
     ['environment value', { 'compose.yaml': compose.replace('MODE: prod', 'MODE: dev') }, ['worker']],
-    ['.env content', { '.env': 'TAG=2\n' }, ['web', 'worker', 'db']],
+    ['.env variable no service uses', { '.env': 'TAG=2\n' }, []],
     ['env_file content', { 'web.env': 'A=2\n' }, ['web']],
     ['bind-mounted file', { 'conf/nginx.conf': 'worker_processes 2;\n' }, ['web']],
     ['file in a bind-mounted directory', { 'site/new.html': 'new\n' }, ['web']],
     ['long-syntax bind mount', { 'scripts/run.sh': 'echo bye\n' }, ['worker']],
     ['config file', { 'app.conf': 'x=2\n' }, ['worker']],
     ['unreferenced file', { 'README.md': '# more docs\n' }, []],
-    [
-      'top-level volumes',
-      { 'compose.yaml': compose.replace('data: {}', 'data: {driver: local}') },
-      ['web', 'worker', 'db'],
-    ],
+    ['top-level volumes', { 'compose.yaml': compose.replace('data: {}', 'data: {driver: local}') }, ['web']],
   ])('%s', (_what, patch, services) => {
     expect(changed(patch).sort()).toEqual([...services].sort());
   });
 
-  it('attributes every file to a service whose file reference is interpolated', () => {
+  it('resolves an interpolated file reference and attributes only that file', () => {
     const text = `services:\n  a: {image: x, env_file: ["\${ENV}.env"]}\n  b: {image: y}\n`;
-    const one = hash({ 'compose.yaml': text, 'prod.env': 'A=1\n' });
-    const two = hash({ 'compose.yaml': text, 'prod.env': 'A=2\n' });
+    const one = hash({ 'compose.yaml': text, '.env': 'ENV=prod\n', 'prod.env': 'A=1\n', 'dev.env': 'A=1\n' });
+    const two = hash({ 'compose.yaml': text, '.env': 'ENV=prod\n', 'prod.env': 'A=2\n', 'dev.env': 'A=1\n' });
+    const three = hash({
+      'compose.yaml': text,
+      '.env': 'ENV=prod\n',
+      'prod.env': 'A=1\n',
+      'dev.env': 'A=2\n',
+    });
     expect(two.services.get('a')?.hash).not.toBe(one.services.get('a')?.hash);
     expect(two.services.get('b')?.hash).toBe(one.services.get('b')?.hash);
+    expect(three.services.get('a')?.hash).toBe(one.services.get('a')?.hash);
   });
 
   it('attributes a build context to the service that builds it', () => {
@@ -226,34 +234,31 @@ describe('hashStack: override, profiles, flags, project', () => {
       three: 3,
       scaled: 2,
       quoted: 2,
-      templated: null,
+      templated: 2,
       global: 1,
       capped: null,
     });
   });
 
-  it('refuses top-level include:, naming the file', () => {
-    expect(() =>
-      hash({ 'compose.yaml': 'include: [db.yaml]\nservices:\n  web: {image: x}\n', 'db.yaml': 'x' }),
-    ).toThrow(/^compose\.yaml: top-level `include:` is not supported/);
-    expect(() =>
-      hash({
-        'compose.yaml': 'services:\n  web: {image: x}\n',
-        'compose.override.yaml': 'include: [db.yaml]\n',
-      }),
-    ).toThrow(/^compose\.override\.yaml: top-level `include:`/);
+  it('names a missing included file, and the file that includes it', () => {
+    expect(() => hash({ 'compose.yaml': 'include: [db.yaml]\nservices:\n  web: {image: x}\n' })).toThrow(
+      /^compose\.yaml: `db\.yaml` does not exist in the stack directory/,
+    );
   });
 
   it('takes the project from name: or derives it from the id', () => {
-    expect(hash({ 'compose.yaml': 'name: shop\nservices: {}\n' }).project).toBe('shop');
-    expect(hash({ 'compose.yaml': 'services: {}\n' }, 'Apps/Web.1').project).toBe('apps_web_1');
-    expect(() => hash({ 'compose.yaml': 'name: Shop\nservices: {}\n' })).toThrow(ComposeFileError);
-    expect(() => hash({ 'compose.yaml': 'services: {}\n' }, '_x')).toThrow(/set a top-level `name`/);
+    const one = 'services: {a: {image: x}}\n';
+    expect(hash({ 'compose.yaml': `name: shop\n${one}` }).project).toBe('shop');
+    expect(hash({ 'compose.yaml': `name: \${P}\n${one}`, '.env': 'P=shop2\n' }).project).toBe('shop2');
+    expect(hash({ 'compose.yaml': one }, 'Apps/Web.1').project).toBe('apps_web_1');
+    expect(() => hash({ 'compose.yaml': `name: Shop\n${one}` })).toThrow(ComposeFileError);
+    expect(() => hash({ 'compose.yaml': one }, '_x')).toThrow(/set a top-level `name`/);
+    expect(() => hash({ 'compose.yaml': 'services: {}\n' })).toThrow(/no services/);
   });
 
   it('names the override file in its errors', () => {
     expect(() =>
-      hash({ 'compose.yaml': 'services: {}\n', 'compose.override.yaml': 'services: [\n' }),
+      hash({ 'compose.yaml': 'services: {a: {image: x}}\n', 'compose.override.yaml': 'services: [\n' }),
     ).toThrow(/^compose\.override\.yaml, line \d+: invalid YAML/);
   });
 });

@@ -1,18 +1,18 @@
+import { posix } from 'node:path';
 import { prefixedSha256 } from './digest.js';
 import { ComposeFileError } from './errors.js';
 import { canonicalJson, isObject, type Json, type JsonObject } from './json.js';
 import { resolveLimits, type ParseLimits } from './limits.js';
-import { mergeCompose } from './merge.js';
-import { parseComposeFile } from './parse.js';
+import { loadProject, lookupWith, readDotEnv, type LoadContext, type ReadFile } from './load.js';
 import { deriveProjectName, projectNameProblem } from './project.js';
-import { serviceReferences } from './references.js';
+import { resolveInStack, serviceReferences } from './references.js';
 import {
   hasHealthcheck,
-  hasProfiles,
-  replicasOf,
+  isActive,
   isOneShot,
+  replicasOf,
   serviceHash,
-  sharedSections,
+  usedResources,
   type ServiceSummary,
   type StackFile,
 } from './service.js';
@@ -26,116 +26,190 @@ export interface ComposeSource {
 export interface StackInput {
   /** Stack id, for the derived project name. */
   readonly id: string;
-  /** The main compose file, then the override if there is one (`-f` order). */
-  readonly composeFiles: readonly ComposeSource[];
+  /**
+   * The compose files discovery found (main file, then its override): used unless the stack's
+   * `.env` sets `COMPOSE_FILE`. Their content comes from `read`, or from here.
+   */
+  readonly composeFiles: readonly ComposeSource[] | readonly string[];
   /** Every file of the stack directory, compose files included, by path relative to it. */
   readonly files: ReadonlyMap<string, StackFile>;
+  /** The bytes of a file of the stack directory (`.env`, included and extended files). */
+  readonly read?: ReadFile;
+  /**
+   * The environment compose runs with, which wins over `.env` in interpolation (compose's
+   * rule). @default no variables
+   */
+  readonly environment?: Readonly<Record<string, string | undefined>>;
   readonly limits?: Partial<ParseLimits>;
 }
 
 export interface StackHashes {
   /** Top-level `name:` or derived from the id. */
   readonly project: string;
+  /** The compose files in `-f` order: the discovered ones, or `.env`'s `COMPOSE_FILE`. */
+  readonly composeFiles: readonly string[];
   /** `sha256:<64 hex>` over the merged compose document and every other file of the stack. */
   readonly composeHash: string;
-  /** Services `compose up` starts (no `profiles`, not scaled to 0), by name. */
+  /** Services `compose up` starts (no inactive `profiles`, not scaled to 0), by name. */
   readonly services: ReadonlyMap<string, ServiceSummary>;
-  /** The merged compose document, main file and override. */
+  /** The merged compose document: files, documents, includes and extends resolved. */
   readonly document: JsonObject;
 }
 
 /**
- * Parse, merge and hash one stack. Pure: the caller reads the files. Throws ComposeFileError.
+ * Load, merge and hash one stack the way compose reads it (load.ts). Pure: the caller reads
+ * the files. Throws ComposeFileError.
  *
- * File attribution for service hashes — a service's hash covers:
- * - `.env` (compose reads it for every service) and the files the service refers to (see
- *   serviceReferences); a directory reference covers every file under it;
- * - every file of the stack (compose files aside) when the service refers to a path that
- *   cannot be attributed statically — one built by `${VAR}` interpolation — since it could be
- *   any of them.
- * Files no service can reach (a README) change only the stack's compose hash.
+ * A service's hash covers its definition after interpolation, merging and `extends` (in
+ * canonical form, so equivalent spellings hash alike), the top-level networks, volumes,
+ * configs and secrets it uses, and the content of the files it refers to (serviceReferences; a
+ * directory covers every file under it, a symbolic link its target too) — stackd's addition to
+ * compose's own config hash, which does not see file contents. `.env` reaches a service only
+ * through the variables it interpolates. Files no service refers to (a README) change only the
+ * stack's compose hash.
  */
 export function hashStack(input: StackInput): StackHashes {
   const limits = resolveLimits(input.limits);
-  const [main, ...overrides] = input.composeFiles;
+  const given = new Map<string, Uint8Array>();
+  for (const file of input.composeFiles) if (typeof file !== 'string') given.set(file.path, file.content);
+  const read: ReadFile = (path) => given.get(path) ?? input.read?.(path);
+  const environment = input.environment ?? {};
+  const ctx: LoadContext = { read, limits, environment: (name) => environment[name] };
+  const dotenv = input.files.has('.env') ? readDotEnv(ctx, '.env') : new Map<string, string>();
+  const lookup = lookupWith(ctx.environment, dotenv);
+  const discovered = input.composeFiles.map((f) => (typeof f === 'string' ? f : f.path));
+  const composeFiles = composeFilesFromEnv(dotenv, input.files) ?? discovered;
+  const [main] = composeFiles;
   if (main === undefined) throw new TypeError('Expected `composeFiles` to hold at least the main file');
-  let doc = refuseInclude(
-    main.path,
-    parseComposeFile(main.path, main.content, limits, { requireServices: true }),
-  );
-  for (const override of overrides) {
-    doc = mergeCompose(
-      doc,
-      refuseInclude(
-        override.path,
-        parseComposeFile(override.path, override.content, limits, { requireServices: false }),
-      ),
+  const { document: doc, extraFiles } = loadProject(composeFiles, '.', lookup, ctx);
+  const project = projectOf(input.id, doc, main);
+  const definitions = doc['services'];
+  if (!isObject(definitions) || Object.keys(definitions).length === 0) {
+    throw new ComposeFileError(
+      main,
+      null,
+      'no services: the compose files (and the files they include) define none',
     );
   }
-  const project = projectOf(input.id, doc, main.path);
-  const composePaths = new Set(input.composeFiles.map((f) => f.path));
+  const composePaths = new Set([...composeFiles, ...extraFiles]);
   const otherFiles = new Map([...input.files].filter(([path]) => !composePaths.has(path)));
 
   const composeHash = prefixedSha256(
     canonicalJson({
       compose: doc,
-      composeFiles: input.composeFiles.map((f) => f.path),
+      composeFiles: [...composeFiles],
       files: fileList(otherFiles),
     }),
   );
 
-  const shared = sharedSections(doc);
+  const active = activeProfiles(lookup);
   const services = new Map<string, ServiceSummary>();
-  const definitions = doc['services'];
-  for (const [name, service] of Object.entries(isObject(definitions) ? definitions : {})) {
-    if (!isObject(service) || hasProfiles(service)) continue;
+  for (const [name, service] of Object.entries(definitions)) {
+    if (!isObject(service) || !isActive(service, active)) continue;
     const replicas = replicasOf(service);
     if (replicas === 0) continue;
-    const refs = serviceReferences(service, doc);
+    const refs = followLinks(serviceReferences(service, doc).paths, input.files, read);
     const files = new Map<string, StackFile>();
-    for (const [path, file] of otherFiles) {
-      if (path === '.env' || refs.unresolved || covers(refs.paths, path)) files.set(path, file);
-    }
-    // A service that mounts the whole directory (or builds from it) sees the compose files too.
-    for (const path of composePaths) {
-      const file = input.files.get(path);
-      if (file && covers(refs.paths, path)) files.set(path, file);
-    }
+    for (const [path, file] of input.files) if (covers(refs, path)) files.set(path, file);
     services.set(name, {
       name,
-      hash: serviceHash({ name, service, shared, files }),
+      hash: serviceHash({ name, service, resources: usedResources(service, doc), files }),
       oneShot: isOneShot(service),
       healthcheck: hasHealthcheck(service),
       replicas,
     });
   }
-  return { project, composeHash, services, document: doc };
+  return { project, composeFiles, composeHash, services, document: doc };
+}
+
+/** `COMPOSE_PROFILES=a,b` (environment or `.env`). */
+function activeProfiles(lookup: (name: string) => string | undefined): Set<string> {
+  return new Set(
+    (lookup('COMPOSE_PROFILES') ?? '')
+      .split(',')
+      .map((p) => p.trim())
+      .filter((p) => p !== ''),
+  );
 }
 
 /**
- * Top-level `include:` makes the stack invalid: the included files' services would run without
- * stackd's labels and hashes (compose v2 does not let an override file label imported services),
- * so stackd could neither track nor update them. A clear error now beats a stack that looks foreign.
+ * `.env`'s `COMPOSE_FILE` (separated by `COMPOSE_PATH_SEPARATOR`, default `:`): the files
+ * compose reads instead of the discovered ones. Only the stack's `.env` counts (stackd's own
+ * environment would apply one list to every stack). Undefined when not set.
  */
-function refuseInclude(path: string, doc: JsonObject): JsonObject {
-  if (doc['include'] === undefined) return doc;
-  throw new ComposeFileError(
-    path,
-    null,
-    "top-level `include:` is not supported: stackd labels and tracks every service, and cannot do that for services of included files; move them into the stack's compose files",
-  );
+function composeFilesFromEnv(
+  dotenv: ReadonlyMap<string, string>,
+  files: ReadonlyMap<string, StackFile>,
+): string[] | undefined {
+  const value = dotenv.get('COMPOSE_FILE');
+  if (value === undefined || value.trim() === '') return undefined;
+  const separator = dotenv.get('COMPOSE_PATH_SEPARATOR') ?? ':';
+  const out: string[] = [];
+  for (const raw of value
+    .split(separator)
+    .map((p) => p.trim())
+    .filter((p) => p !== '')) {
+    const path = resolveInStack(raw);
+    if (path === null || path === '.') {
+      throw new ComposeFileError(
+        '.env',
+        null,
+        `COMPOSE_FILE names \`${raw}\`, which is not a file inside the stack directory`,
+      );
+    }
+    if (!files.has(path))
+      throw new ComposeFileError(
+        '.env',
+        null,
+        `COMPOSE_FILE names \`${raw}\`, which does not exist in the stack directory`,
+      );
+    out.push(path);
+  }
+  return out;
+}
+
+/**
+ * The references plus, for every symbolic link of the stack they reach (or pass through), the
+ * path it points to when that is inside the stack: a bind mount of a link sees its target.
+ */
+function followLinks(
+  paths: ReadonlySet<string>,
+  files: ReadonlyMap<string, StackFile>,
+  read: ReadFile,
+): Set<string> {
+  const out = new Set(paths);
+  const target = (link: string): string | null => {
+    const content = read(link);
+    if (content === undefined) return null;
+    const to = new TextDecoder().decode(content);
+    return resolveInStack(to, posix.dirname(link));
+  };
+  for (let round = 0; round < 8; round++) {
+    let added = false;
+    for (const [path, file] of files) {
+      if (file.mode !== '120000') continue;
+      const reached = covers(out, path);
+      const through = [...out].filter((p) => p.startsWith(`${path}/`));
+      if (!reached && through.length === 0) continue;
+      const to = target(path);
+      if (to === null) continue;
+      const more = [...(reached ? [to] : []), ...through.map((p) => `${to}/${p.slice(path.length + 1)}`)];
+      for (const p of more) {
+        if (!out.has(p)) {
+          out.add(p);
+          added = true;
+        }
+      }
+    }
+    if (!added) break;
+  }
+  return out;
 }
 
 function projectOf(id: string, doc: JsonObject, mainFile: string): string {
   const name = doc['name'];
-  if (name !== undefined && name !== null) {
-    if (typeof name !== 'string' || name.includes('$')) {
-      throw new ComposeFileError(
-        mainFile,
-        null,
-        '`name` must be a plain string (interpolation is not supported)',
-      );
-    }
+  if (name !== undefined && name !== null && name !== '') {
+    if (typeof name !== 'string') throw new ComposeFileError(mainFile, null, '`name` must be a string');
     const problem = projectNameProblem(name);
     if (problem !== null) throw new ComposeFileError(mainFile, null, problem);
     return name;

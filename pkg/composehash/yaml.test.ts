@@ -1,11 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 import { ComposeFileError } from './errors.js';
 import { DEFAULT_LIMITS } from './limits.js';
-import { parseComposeFile } from './parse.js';
+import { parseComposeDocuments } from './yaml.js';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
-const parse = (text: string, requireServices = true) =>
-  parseComposeFile('compose.yaml', bytes(text), DEFAULT_LIMITS, { requireServices });
+const parse = (text: string) => parseComposeDocuments('compose.yaml', bytes(text), DEFAULT_LIMITS)[0];
 
 function parseError(text: string): ComposeFileError {
   try {
@@ -27,7 +26,7 @@ function billionLaughs(): string {
   return text;
 }
 
-describe('parseComposeFile', () => {
+describe('parseComposeDocuments', () => {
   it('returns a plain JSON tree with merge keys applied', () => {
     const doc = parse(
       'x-base: &base {image: a, restart: "no"}\nservices:\n  web:\n    <<: *base\n    image: b\n',
@@ -42,7 +41,7 @@ describe('parseComposeFile', () => {
     const doc = parse(
       'x-env: &env {A: "1"}\nservices:\n  a: {environment: *env}\n  b: {environment: *env}\n',
     );
-    const services = doc['services'] as Record<string, Record<string, unknown>>;
+    const services = doc?.['services'] as Record<string, Record<string, unknown>>;
     expect(services['a']?.['environment']).not.toBe(services['b']?.['environment']);
   });
 
@@ -51,7 +50,7 @@ describe('parseComposeFile', () => {
     const error = parseError(billionLaughs());
     expect(Date.now() - started).toBeLessThan(1000);
     expect(error.file).toBe('compose.yaml');
-    expect(error.message).toMatch(/^compose\.yaml: .*aliases are expanded/);
+    expect(error.message).toMatch(/^compose\.yaml(, line \d+)?: .*aliases are expanded/);
   });
 
   it('rejects a recursive alias', () => {
@@ -69,39 +68,51 @@ describe('parseComposeFile', () => {
   it.each([
     ['a sequence', '- a\n- b\n', /expected a mapping at the top, found a sequence/],
     ['a scalar', 'hello\n', /expected a mapping at the top, found a string/],
-    ['an empty file', '# nothing\n', /found an empty document/],
-    ['two documents', 'services: {}\n---\nservices: {}\n', /expected one YAML document/],
-    ['no services', 'volumes: {}\n', /no top-level `services` mapping/],
-    ['services as a list', 'name: x\nservices:\n  - web\n', /line 2: `services` must be a mapping/],
-    [
-      'a service as a string',
-      'services:\n  db: {}\n  web: nginx\n',
-      /line 3: service `web` must be a mapping/,
-    ],
+    ['an empty file', '# nothing\n', /the file is empty/],
   ])('rejects %s', (_what, text, pattern) => {
     expect(parseError(text).message).toMatch(pattern);
   });
 
-  it('reports YAML syntax errors with the line', () => {
-    const error = parseError('services:\n  web:\n    image: [a\n    ports: 1\n');
-    expect(error.line).toBe(4);
-    expect(error.message).toMatch(/^compose\.yaml, line 4: invalid YAML: /);
+  it('returns every document of a file, in order (compose merges them)', () => {
+    const docs = parseComposeDocuments(
+      'compose.yaml',
+      bytes('services: {a: {image: x}}\n---\nservices: {b: {image: y}}\n'),
+      DEFAULT_LIMITS,
+    );
+    expect(docs).toEqual([{ services: { a: { image: 'x' } } }, { services: { b: { image: 'y' } } }]);
   });
 
-  it('rejects duplicate keys and custom tags', () => {
-    expect(parseError('services: {}\nservices: {}\n').message).toMatch(/line 2: invalid YAML: duplicated/);
-    expect(parseError('services:\n  web: !!js/function "x"\n').message).toMatch(
-      /line 2: invalid YAML: unknown/,
+  it("reads a flow collection closed at its key's indentation, as compose does", () => {
+    expect(parse('services:\n  web:\n    command: [\n      "a", "b"\n    ]\n')).toEqual({
+      services: { web: { command: ['a', 'b'] } },
+    });
+  });
+
+  it('reports YAML syntax errors with the line', () => {
+    const error = parseError('services:\n  web:\n    image: [a\n    ports: 1\n');
+    expect(error.line).not.toBeNull();
+    expect(error.message).toMatch(/^compose\.yaml, line \d+: invalid YAML: /);
+  });
+
+  it('rejects duplicate keys and tags other than !reset and !override', () => {
+    expect(parseError('services: {}\nservices: {}\n').message).toMatch(/line 2: invalid YAML: .*unique/i);
+    expect(parseError('services:\n  web: !!js/function "x"\n').message).toMatch(/line 2: unsupported tag/);
+    expect(parseError('services:\n  web:\n    ports: !weird []\n').message).toMatch(
+      /line 3: unsupported tag `!weird`/,
     );
-    expect(parseError('services:\n  web:\n    ports: !reset []\n').message).toMatch(/line 3: .*unknown/);
+  });
+
+  it('keeps !reset and !override as markers for the merge', () => {
+    const doc = parse('services:\n  web:\n    ports: !reset []\n    command: !override [a]\n');
+    const web = (doc?.['services'] as Record<string, Record<string, unknown>>)['web'];
+    expect(Object.keys(web ?? {})).toEqual(['ports', 'command']);
+    expect(web?.['ports']).not.toEqual([]);
   });
 
   it('rejects invalid UTF-8', () => {
     const error = (() => {
       try {
-        parseComposeFile('compose.yaml', new Uint8Array([0xff, 0xfe, 0x41]), DEFAULT_LIMITS, {
-          requireServices: true,
-        });
+        parseComposeDocuments('compose.yaml', new Uint8Array([0xff, 0xfe, 0x41]), DEFAULT_LIMITS);
       } catch (e) {
         return e as Error;
       }
@@ -110,7 +121,7 @@ describe('parseComposeFile', () => {
     expect(error?.message).toBe('compose.yaml: file is not valid UTF-8');
   });
 
-  it('lets an override file leave out services', () => {
-    expect(parse('networks: {a: {}}\n', false)).toEqual({ networks: { a: {} } });
+  it('lets a file leave out services', () => {
+    expect(parse('networks: {a: {}}\n')).toEqual({ networks: { a: {} } });
   });
 });

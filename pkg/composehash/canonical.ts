@@ -1,0 +1,371 @@
+import { posix } from 'node:path';
+import type { Lookup } from './interpolate.js';
+import { isObject, type Json, type JsonObject } from './json.js';
+import { mapTagged } from './tags.js';
+
+/**
+ * One compose document in compose's long forms, as compose-go's `transform` package writes them
+ * before merging: spellings compose treats alike become one (`environment` list or mapping,
+ * `depends_on` short or long, `ports` and `volumes` short or long, `build: ./dir`, `env_file: a`
+ * …), so merges see one shape and hashes do not move when only the spelling does. Relative paths
+ * are rewritten relative to the stack directory (`base` is the directory of the file that
+ * declares them, as compose resolves them, relative to the stack directory). Values that need
+ * the environment (`environment: [FOO]`) take it from `lookup`. Tagged values (`!reset`,
+ * `!override`) keep their tag.
+ */
+/**
+ * Defaults compose fills in once every file is merged (`build.context` `.`, `build.dockerfile`
+ * `Dockerfile`), so that writing them out changes nothing.
+ */
+export function withDefaults(doc: JsonObject): JsonObject {
+  const services = doc['services'];
+  if (!isObject(services)) return doc;
+  return {
+    ...doc,
+    services: mapValues(services, (service) => {
+      if (!isObject(service) || !isObject(service['build'])) return service;
+      const build: JsonObject = { context: '.', ...service['build'] };
+      if (build['dockerfile'] === undefined && build['dockerfile_inline'] === undefined)
+        build['dockerfile'] = 'Dockerfile';
+      return { ...service, build };
+    }),
+  };
+}
+
+export function canonicalDocument(doc: JsonObject, base: string, lookup: Lookup): JsonObject {
+  const out: JsonObject = { ...doc };
+  const services = doc['services'];
+  if (isObject(services)) {
+    out['services'] = mapTagged(services, (inner) =>
+      isObject(inner)
+        ? mapValues(inner, (service) =>
+            mapTagged(service, (s) => (isObject(s) ? canonicalService(s, base, lookup) : s)),
+          )
+        : inner,
+    );
+  }
+  for (const section of ['networks', 'volumes', 'configs', 'secrets'] as const) {
+    const defs = doc[section];
+    if (!isObject(defs)) continue;
+    out[section] = mapValues(defs, (def) =>
+      mapTagged(def, (d) => {
+        if (d === null) return {};
+        if (!isObject(d)) return d;
+        const file = d['file'];
+        return typeof file === 'string' && (section === 'configs' || section === 'secrets')
+          ? { ...d, file: rebase(file, base) }
+          : d;
+      }),
+    );
+  }
+  const include = doc['include'];
+  if (include !== undefined)
+    out['include'] = mapTagged(include, (inner) => list(inner).map((item) => includeEntry(item, base)));
+  return out;
+}
+
+type Transform = (value: Json, base: string, lookup: Lookup) => Json;
+
+const SERVICE: Record<string, Transform> = {
+  build: (value, base, lookup) => {
+    const build: JsonObject =
+      typeof value === 'string' ? { context: value } : isObject(value) ? { ...value } : {};
+    if (!isObject(value) && typeof value !== 'string') return value;
+    const context = build['context'];
+    if (typeof context === 'string' && !isRemote(context)) build['context'] = rebase(context, base);
+    for (const key of ['args', 'labels'] as const) {
+      if (build[key] !== undefined)
+        build[key] = keyValues(build[key], key === 'args' ? lookup : undefined, key === 'labels' ? '' : null);
+    }
+    const contexts = build['additional_contexts'];
+    if (contexts !== undefined) {
+      build['additional_contexts'] = mapValues(keyValues(contexts, undefined, null) as JsonObject, (v) =>
+        typeof v === 'string' && !isRemote(v) && !/^(docker-image|service|target|oci-layout):/.test(v)
+          ? rebase(v, base)
+          : v,
+      );
+    }
+    for (const key of ['secrets', 'cache_from', 'cache_to', 'tags', 'platforms', 'ssh'] as const) {
+      if (typeof build[key] === 'string') build[key] = [build[key]];
+    }
+    if (Array.isArray(build['secrets'])) build['secrets'] = build['secrets'].map(sourceEntry);
+    return build;
+  },
+  command: (value) => (typeof value === 'string' ? shellSplit(value) : value),
+  entrypoint: (value) => (typeof value === 'string' ? shellSplit(value) : value),
+  depends_on: (value) => {
+    const out: JsonObject = {};
+    if (Array.isArray(value)) {
+      for (const name of value)
+        if (typeof name === 'string') out[name] = { condition: 'service_started', required: true };
+      return out;
+    }
+    if (!isObject(value)) return value;
+    for (const [name, dep] of Object.entries(value)) {
+      out[name] = mapTagged(dep, (d) => ({
+        ...(isObject(d) ? d : {}),
+        condition: (isObject(d) ? d['condition'] : undefined) ?? 'service_started',
+        required: (isObject(d) ? d['required'] : undefined) ?? true,
+      }));
+    }
+    return out;
+  },
+  env_file: (value, base) =>
+    list(value).map((item) => {
+      const entry: JsonObject =
+        typeof item === 'string' ? { path: item } : isObject(item) ? { ...item } : { path: item };
+      if (typeof entry['path'] === 'string') entry['path'] = rebase(entry['path'], base);
+      entry['required'] ??= true;
+      return entry;
+    }),
+  label_file: (value, base) =>
+    list(value).map((item) => (typeof item === 'string' ? rebase(item, base) : item)),
+  environment: (value, _base, lookup) => keyValues(value, lookup, null),
+  labels: (value) => keyValues(value, undefined, ''),
+  annotations: (value) => keyValues(value, undefined, ''),
+  sysctls: (value) => keyValues(value, undefined, ''),
+  extra_hosts: (value) => {
+    if (!Array.isArray(value)) return value;
+    const out: JsonObject = {};
+    for (const item of value) {
+      if (typeof item !== 'string') continue;
+      const at = item.search(/[=:]/);
+      if (at === -1) out[item] = '';
+      else out[item.slice(0, at)] = item.slice(at + 1);
+    }
+    return out;
+  },
+  networks: (value) => {
+    if (Array.isArray(value))
+      return Object.fromEntries(value.filter((n) => typeof n === 'string').map((n) => [n, null]));
+    if (!isObject(value)) return value;
+    return mapValues(value, (v) =>
+      mapTagged(v, (n) => (isObject(n) && Object.keys(n).length === 0 ? null : n)),
+    );
+  },
+  ports: (value) => (Array.isArray(value) ? value.flatMap(portEntries) : value),
+  expose: (value) => list(value).map((item) => (typeof item === 'number' ? String(item) : item)),
+  volumes: (value, base) => (Array.isArray(value) ? value.map((item) => volumeEntry(item, base)) : value),
+  secrets: (value) => list(value).map(sourceEntry),
+  configs: (value) => list(value).map(sourceEntry),
+  extends: (value, base) => {
+    const ext: JsonObject =
+      typeof value === 'string' ? { service: value } : isObject(value) ? { ...value } : {};
+    if (typeof ext['file'] === 'string') ext['file'] = rebase(ext['file'], base);
+    return typeof value === 'string' || isObject(value) ? ext : value;
+  },
+  dns: (value) => list(value),
+  dns_search: (value) => list(value),
+  dns_opt: (value) => list(value),
+  tmpfs: (value) => list(value),
+  healthcheck: (value) => {
+    if (!isObject(value)) return value;
+    const test = value['test'];
+    return typeof test === 'string' ? { ...value, test: ['CMD-SHELL', test] } : value;
+  },
+};
+
+function canonicalService(service: JsonObject, base: string, lookup: Lookup): JsonObject {
+  const out: JsonObject = {};
+  for (const [key, value] of Object.entries(service)) {
+    const transform = SERVICE[key];
+    define(out, key, transform === undefined ? value : mapTagged(value, (v) => transform(v, base, lookup)));
+  }
+  return out;
+}
+
+function includeEntry(item: Json, base: string): Json {
+  const entry: JsonObject = typeof item === 'string' ? { path: [item] } : isObject(item) ? { ...item } : {};
+  if (!isObject(item) && typeof item !== 'string') return item;
+  entry['path'] = list(entry['path']).map((p) => (typeof p === 'string' ? rebase(p, base) : p));
+  if (typeof entry['project_directory'] === 'string')
+    entry['project_directory'] = rebase(entry['project_directory'], base);
+  if (entry['env_file'] !== undefined) {
+    entry['env_file'] = list(entry['env_file']).map((p) => (typeof p === 'string' ? rebase(p, base) : p));
+  }
+  return entry;
+}
+
+/** `KEY=value` lists → mappings; scalar values as strings; a bare `KEY` → `lookup(KEY)` or `bare`. */
+function keyValues(value: Json, lookup: Lookup | undefined, bare: Json): Json {
+  const out: JsonObject = {};
+  const set = (key: string, raw: Json): void => {
+    const resolved = raw === null ? (lookup?.(key) ?? bare) : typeof raw === 'object' ? raw : String(raw);
+    define(out, key, resolved);
+  };
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      if (typeof item !== 'string') continue;
+      const eq = item.indexOf('=');
+      if (eq === -1) set(item, null);
+      else set(item.slice(0, eq), item.slice(eq + 1));
+    }
+    return out;
+  }
+  if (!isObject(value)) return value;
+  for (const [key, raw] of Object.entries(value)) set(key, raw);
+  return out;
+}
+
+/** `secret` → `{source: secret}`. */
+function sourceEntry(item: Json): Json {
+  return typeof item === 'string' ? { source: item } : item;
+}
+
+/** A short `ports` entry (`[ip:][published:]target[/protocol]`, ranges expanded) as long entries. */
+function portEntries(item: Json): Json[] {
+  if (isObject(item)) {
+    const out: JsonObject = { ...item, mode: item['mode'] ?? 'ingress', protocol: item['protocol'] ?? 'tcp' };
+    if (typeof out['target'] === 'string' && /^\d+$/.test(out['target']))
+      out['target'] = Number(out['target']);
+    if (typeof out['published'] === 'number') out['published'] = String(out['published']);
+    return [out];
+  }
+  if (typeof item !== 'string' && typeof item !== 'number') return [item];
+  const text = String(item);
+  const slash = text.lastIndexOf('/');
+  const protocol = slash === -1 ? 'tcp' : text.slice(slash + 1);
+  const spec = slash === -1 ? text : text.slice(0, slash);
+  const match = /^(?:(\[[^\]]*\]|[^:[\]]*):)??(?:([^:]*):)?([^:]+)$/.exec(spec);
+  if (match === null) return [item];
+  const [, ip, published, target] = match;
+  const targets = range(target ?? '');
+  const publishedRange = published === undefined || published === '' ? undefined : range(published);
+  if (targets === undefined || (publishedRange === undefined && published !== undefined && published !== ''))
+    return [item];
+  return targets.map((port, i) => {
+    const out: JsonObject = { mode: 'ingress', target: port, protocol };
+    if (ip !== undefined && ip !== '') out['host_ip'] = ip.replace(/^\[(.*)\]$/, '$1');
+    if (publishedRange !== undefined) {
+      out['published'] =
+        publishedRange.length === targets.length ? String(publishedRange[i]) : (published ?? '');
+    }
+    return out;
+  });
+}
+
+function range(text: string): number[] | undefined {
+  const match = /^(\d+)(?:-(\d+))?$/.exec(text);
+  if (match === null) return undefined;
+  const from = Number(match[1]);
+  const to = match[2] === undefined ? from : Number(match[2]);
+  if (to < from || to - from > 65535) return undefined;
+  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+}
+
+/** A short `volumes` entry (`source:target[:mode]`, or `target`) as the long entry compose makes. */
+function volumeEntry(item: Json, base: string): Json {
+  if (isObject(item)) {
+    const out: JsonObject = { ...item };
+    const source = out['source'];
+    if (out['type'] === 'bind' && typeof source === 'string') out['source'] = rebasePath(source, base);
+    return out;
+  }
+  if (typeof item !== 'string') return item;
+  const parts = splitVolume(item);
+  if (parts.length === 1) return { type: 'volume', target: parts[0] ?? '' };
+  const [source = '', target = '', mode] = parts;
+  const isPath = source.startsWith('.') || source.startsWith('/') || source.startsWith('~');
+  const out: JsonObject = isPath
+    ? { type: 'bind', source: rebasePath(source, base), target, bind: { create_host_path: true } }
+    : { type: 'volume', source, target, volume: {} };
+  for (const option of (mode ?? '').split(',').filter((o) => o !== '')) {
+    if (option === 'ro') out['read_only'] = true;
+    else if (option === 'rw') continue;
+    else if ((option === 'z' || option === 'Z') && isObject(out['bind']))
+      out['bind'] = { ...out['bind'], selinux: option };
+    else if (option === 'nocopy' && isObject(out['volume'])) out['volume'] = { nocopy: true };
+    else if (
+      ['private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave'].includes(option) &&
+      isObject(out['bind'])
+    )
+      out['bind'] = { ...out['bind'], propagation: option };
+    else if (['cached', 'delegated', 'consistent'].includes(option)) out['consistency'] = option;
+  }
+  return out;
+}
+
+/** `C:\x:/y:ro` keeps its drive letter; otherwise split on `:`. */
+function splitVolume(text: string): string[] {
+  const parts = text.split(':');
+  if (parts.length >= 3 && /^[A-Za-z]$/.test(parts[0] ?? ''))
+    return [`${parts[0]}:${parts[1]}`, ...parts.slice(2)];
+  return parts;
+}
+
+/** A relative path of a file at `base` as a path relative to the stack directory (`./x`, `../y`). */
+export function rebase(path: string, base: string): string {
+  if (path.startsWith('/') || path.startsWith('~') || /^[A-Za-z]:[\\/]/.test(path) || isRemote(path))
+    return path;
+  const joined = posix.normalize(posix.join(base, path)).replace(/\/+$/, '');
+  if (joined === '.' || joined === '') return '.';
+  return joined.startsWith('../') || joined === '..' ? joined : `./${joined}`;
+}
+
+function rebasePath(path: string, base: string): string {
+  return path.startsWith('.') ? rebase(path, base) : path;
+}
+
+function isRemote(context: string): boolean {
+  return (
+    /^[a-z][a-z0-9+.-]*:\/\//i.test(context) ||
+    context.startsWith('git@') ||
+    context.startsWith('github.com/')
+  );
+}
+
+/**
+ * Split a command line like compose does (shell words: whitespace separates, quotes group,
+ * backslash escapes), so `command: echo hi` and `command: [echo, hi]` are one value.
+ */
+export function shellSplit(text: string): Json {
+  const words: string[] = [];
+  let word = '';
+  let inWord = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i] ?? '';
+    if (ch === "'") {
+      const end = text.indexOf("'", i + 1);
+      if (end === -1) return text;
+      word += text.slice(i + 1, end);
+      inWord = true;
+      i = end;
+    } else if (ch === '"') {
+      let j = i + 1;
+      for (; j < text.length && text[j] !== '"'; j++) {
+        if (text[j] === '\\' && j + 1 < text.length && '"\\$`'.includes(text[j + 1] ?? '')) j++;
+        word += text[j] ?? '';
+      }
+      if (j >= text.length) return text;
+      inWord = true;
+      i = j;
+    } else if (ch === '\\' && i + 1 < text.length) {
+      word += text[++i] ?? '';
+      inWord = true;
+    } else if (/\s/.test(ch)) {
+      if (inWord) words.push(word);
+      word = '';
+      inWord = false;
+    } else {
+      word += ch;
+      inWord = true;
+    }
+  }
+  if (inWord) words.push(word);
+  return words;
+}
+
+function list(value: Json | undefined): Json[] {
+  if (value === undefined || value === null) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+function mapValues(value: JsonObject, fn: (item: Json) => Json): JsonObject {
+  const out: JsonObject = {};
+  for (const [key, item] of Object.entries(value)) define(out, key, fn(item));
+  return out;
+}
+
+function define(out: JsonObject, key: string, value: Json): void {
+  Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+}
