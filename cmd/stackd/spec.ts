@@ -133,11 +133,20 @@ ${TOKEN_NOTE}`,
     positionals: false,
   },
   validate: {
-    summary: 'check a local stacks checkout (no Docker), for CI',
-    usage: '[DIR] [flags]',
-    about:
-      'Discovers the stacks under DIR (default .) as the daemon would; exit 1 if one is invalid or none is found.',
-    flags: { output: OUTPUT },
+    summary: 'check a local stacks checkout (no Docker engine), for CI',
+    usage: '[DIR] [--compose | --no-compose] [flags]',
+    about: `Discovers, parses and hashes the stacks under DIR (default .) as the daemon would, then
+runs \`compose config -q\` on each stack that passed (its compose files, --project-directory the
+stack directory, --env-file its .env, -p its project; no engine is contacted), when
+compose.command finds a compose; if none is found it says so and skips that check.
+Exit 1 if a stack is invalid or compose rejects it (--output json: composeError), or none is found.`,
+    flags: {
+      compose: {
+        type: 'boolean',
+        doc: 'require the compose check: exit 2 if compose.command finds no compose (default: run it when found); --no-compose skips it',
+      },
+      output: OUTPUT,
+    },
     config: true,
     positionals: true,
   },

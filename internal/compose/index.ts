@@ -7,6 +7,15 @@
  */
 export { createComposeRunner } from './runner.js';
 export { ChildRegistry, type ChildRecord } from './children.js';
+export {
+  CHECK_CONCURRENCY,
+  checkProjects,
+  composeAvailability,
+  noEngineEnv,
+  type ComposeAvailability,
+  type ComposeCheckOptions,
+  type ComposeCheckTarget,
+} from './check.js';
 export { envRedactor, readEnv } from './env_redact.js';
 export {
   ComposeError,

@@ -19,7 +19,11 @@ export {
 } from './discover.js';
 export {
   formatValidateReport,
+  validateCheckout,
   validateDirectory,
+  type CheckoutValidation,
+  type StackComposeInput,
+  type ValidateCompose,
   type ValidateOptions,
   type ValidateReport,
   type ValidateStack,

@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { makeTempDir, removeDir, writeTree } from '../../test/helpers/git-fixtures.js';
 import { SourceError } from './errors.js';
-import { formatValidateReport, validateDirectory, type ValidateReport } from './validate.js';
+import { join } from 'node:path';
+import {
+  formatValidateReport,
+  validateCheckout,
+  validateDirectory,
+  type ValidateReport,
+} from './validate.js';
 
 function billionLaughs(): string {
   let text = 'services: {a: {image: x}}\nx-0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n';
@@ -118,5 +124,84 @@ describe('validateDirectory', () => {
       ].join('\n'),
     );
     expect(formatValidateReport({ stacks: [] })).toBe('no stacks found\n');
+  });
+
+  it('formats what compose said: each rejected stack named with its message, and who checked', () => {
+    const ok = {
+      composeHash: `sha256:${'b'.repeat(64)}`,
+      services: [{ name: 'web', hash: 'h' }],
+      error: null,
+    };
+    const text = formatValidateReport({
+      stacks: [
+        { id: 'bad', project: 'bad', ...ok, composeError: 'docker compose config failed (exit 15): nope' },
+        { id: 'good', project: 'good', ...ok, composeError: null },
+        {
+          id: 'yaml',
+          project: 'yaml',
+          composeHash: null,
+          services: [],
+          error: 'compose.yaml: x',
+          composeError: null,
+        },
+      ],
+      compose: { command: 'docker compose 2.26.1', skipped: null },
+    });
+    expect(text).toBe(
+      [
+        'STACK  PROJECT  COMPOSE HASH         SERVICES  RESULT',
+        'bad    bad      sha256:bbbbbbbbbbbb  web       rejected by compose',
+        'good   good     sha256:bbbbbbbbbbbb  web       ok',
+        'yaml   yaml     -                    -         invalid',
+        '',
+        'yaml: compose.yaml: x',
+        'bad: docker compose config failed (exit 15): nope',
+        '',
+        '3 stack(s), 1 invalid, 1 rejected by docker compose 2.26.1',
+        '',
+      ].join('\n'),
+    );
+    const skipped = formatValidateReport({
+      stacks: [{ id: 'good', project: 'good', ...ok, composeError: null }],
+      compose: { command: null, skipped: '--no-compose' },
+    });
+    expect(skipped.trimEnd().split('\n').at(-1)).toBe('1 stack(s), 0 invalid; not checked with compose');
+  });
+});
+
+describe('validateCheckout: what compose is given', () => {
+  let root: string;
+  beforeAll(async () => {
+    root = await makeTempDir();
+    await writeTree(root, {
+      'stacks/web/docker-compose.yml': GOOD,
+      'stacks/web/compose.override.yaml': 'services: {web: {environment: {A: "1"}}}\n',
+      'stacks/web/.env': 'TAG=1\n',
+      'stacks/apps/api/compose.yaml': GOOD,
+      'stacks/broken/compose.yaml': 'services: [\n',
+    });
+  });
+  afterAll(() => removeDir(root));
+
+  it('each stack that passed: its directory, its compose files in -f order, its .env if any, its project', async () => {
+    const { report, composeInputs } = await validateCheckout(root, { path: 'stacks' });
+    expect(report).toEqual(await validateDirectory(root, { path: 'stacks' }));
+    expect(report.stacks.map((s) => s.id)).toEqual(['apps/api', 'broken', 'web']);
+    const web = join(root, 'stacks', 'web');
+    expect(composeInputs).toEqual([
+      {
+        id: 'apps/api',
+        project: 'apps_api',
+        dir: join(root, 'stacks', 'apps', 'api'),
+        files: [join(root, 'stacks', 'apps', 'api', 'compose.yaml')],
+      },
+      {
+        id: 'web',
+        project: 'web',
+        dir: web,
+        files: [join(web, 'docker-compose.yml'), join(web, 'compose.override.yaml')],
+        envFile: join(web, '.env'),
+      },
+    ]);
   });
 });

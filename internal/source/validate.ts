@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { SourceError } from './errors.js';
 import { MissingRootError } from './discover.js';
 import { createScope } from './scope.js';
@@ -27,6 +27,20 @@ export interface ValidateStack {
   readonly services: readonly { readonly name: string; readonly hash: string }[];
   /** Why the stack is invalid, or null. */
   readonly error: string | null;
+  /**
+   * What `compose config -q` said of the stack (compose's error line), or null when compose
+   * accepted it or was not run on it (stackd's own checks failed, or compose was skipped: see
+   * `ValidateReport.compose`). Present once `stackd validate` has run compose.
+   */
+  readonly composeError?: string | null;
+}
+
+/** Whether `stackd validate` ran compose on the stacks, and which. */
+export interface ValidateCompose {
+  /** The compose that checked the stacks (`docker compose 2.26.1`), or null when skipped. */
+  readonly command: string | null;
+  /** Why compose was not run (`--no-compose`, or what was searched), or null when it ran. */
+  readonly skipped: string | null;
 }
 
 export interface ValidateReport {
@@ -36,6 +50,30 @@ export interface ValidateReport {
    * stacks are searched under is never a stack. Present only when there are some.
    */
   readonly rootComposeFiles?: readonly string[];
+  /** Present when `stackd validate` found stacks and considered running compose on them. */
+  readonly compose?: ValidateCompose;
+}
+
+/**
+ * What compose is given for a stack that passed stackd's own checks, as at apply time but on the
+ * checkout's files: `--project-directory` the stack directory, its compose files in `-f` order,
+ * `--env-file` its `.env` when it has one, `-p` the project (never stackd's label override).
+ */
+export interface StackComposeInput {
+  readonly id: string;
+  readonly project: string;
+  /** The stack directory, absolute. */
+  readonly dir: string;
+  /** The compose files, absolute, main file first, then the override. */
+  readonly files: readonly string[];
+  /** The stack's `.env`, absolute, when it has one. */
+  readonly envFile?: string;
+}
+
+export interface CheckoutValidation {
+  readonly report: ValidateReport;
+  /** One per stack whose `error` is null, in the report's order. */
+  readonly composeInputs: readonly StackComposeInput[];
 }
 
 /**
@@ -44,6 +82,14 @@ export interface ValidateReport {
  * SourceError when `dir` or `path` is not a directory; invalid stacks are in the report.
  */
 export async function validateDirectory(dir: string, options: ValidateOptions = {}): Promise<ValidateReport> {
+  return (await validateCheckout(dir, options)).report;
+}
+
+/** validateDirectory, plus what compose would be given for each valid stack (`stackd validate`). */
+export async function validateCheckout(
+  dir: string,
+  options: ValidateOptions = {},
+): Promise<CheckoutValidation> {
   const root = resolve(dir);
   const stats = await stat(root).catch(() => undefined);
   if (!stats?.isDirectory()) throw new SourceError(`${root} is not a directory`);
@@ -54,7 +100,8 @@ export async function validateDirectory(dir: string, options: ValidateOptions = 
       fetchedAt: new Date(),
       limits: resolveStackLimits(options.limits),
     });
-    const stacks = [...snapshot.stacks.values()].map((stack) => ({
+    const desired = [...snapshot.stacks.values()];
+    const stacks = desired.map((stack) => ({
       id: stack.id,
       project: stack.project,
       composeHash: stack.composeHash,
@@ -63,8 +110,22 @@ export async function validateDirectory(dir: string, options: ValidateOptions = 
         .sort((a, b) => (a.name < b.name ? -1 : 1)),
       error: stack.error,
     }));
+    const composeInputs = desired
+      .filter((stack) => stack.error === null)
+      .map((stack): StackComposeInput => {
+        const stackDir = join(root, stack.dir);
+        return {
+          id: stack.id,
+          project: stack.project,
+          dir: stackDir,
+          files: stack.composeFiles.map((file) => join(stackDir, file)),
+          // A `.env` that is a symbolic link failed the stack: this one is a plain file.
+          ...(stack.files.has('.env') ? { envFile: join(stackDir, '.env') } : {}),
+        };
+      });
     const atRoot = snapshot.rootComposeFiles;
-    return atRoot === undefined ? { stacks } : { stacks, rootComposeFiles: atRoot };
+    const report = atRoot === undefined ? { stacks } : { stacks, rootComposeFiles: atRoot };
+    return { report, composeInputs };
   } catch (error) {
     if (error instanceof MissingRootError || error instanceof UnsafeTreeError)
       throw new SourceError(`${error.message} in ${root}`, { cause: error });
@@ -82,7 +143,7 @@ export function formatValidateReport(report: ValidateReport): string {
       s.project,
       s.composeHash === null ? '-' : s.composeHash.slice(0, 'sha256:'.length + 12),
       s.services.length === 0 ? '-' : s.services.map((service) => service.name).join(','),
-      s.error === null ? 'ok' : 'invalid',
+      s.error !== null ? 'invalid' : hasComposeError(s) ? 'rejected by compose' : 'ok',
     ]),
   ];
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length))) ?? [];
@@ -93,9 +154,24 @@ export function formatValidateReport(report: ValidateReport): string {
       .trimEnd(),
   );
   const invalid = report.stacks.filter((s) => s.error !== null);
-  if (invalid.length > 0) {
-    lines.push('', ...invalid.map((s) => `${s.id}: ${s.error ?? ''}`));
+  const rejected = report.stacks.filter((s) => s.error === null && hasComposeError(s));
+  if (invalid.length > 0 || rejected.length > 0) {
+    lines.push(
+      '',
+      ...invalid.map((s) => `${s.id}: ${s.error ?? ''}`),
+      ...rejected.map((s) => `${s.id}: ${s.composeError ?? ''}`),
+    );
   }
-  lines.push('', `${report.stacks.length} stack(s), ${invalid.length} invalid`);
+  const { compose } = report;
+  const checked =
+    compose === undefined
+      ? ''
+      : compose.command === null
+        ? '; not checked with compose'
+        : `, ${rejected.length} rejected by ${compose.command}`;
+  lines.push('', `${report.stacks.length} stack(s), ${invalid.length} invalid${checked}`);
   return `${lines.join('\n')}\n`;
 }
+
+const hasComposeError = (s: ValidateStack): boolean =>
+  s.composeError !== undefined && s.composeError !== null;

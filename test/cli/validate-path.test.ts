@@ -19,9 +19,12 @@ const BIN = join(ROOT, 'dist', 'cmd', 'stackd', 'main.js');
 /**
  * Runs the built stackd with only the given STACKD_* variables (nothing from this process leaks in),
  * text logs (the `stackd validate: …` line; `auto` would be JSON on this pipe, see test/cli/logs).
+ * `validate` gets `--no-compose`: these tests are about the paths, and need no compose (the
+ * compose check: test/cli/validate-compose.test.ts).
  */
 async function stackd(args: readonly string[], env: Record<string, string> = {}, cwd?: string) {
-  const result = await execa(process.execPath, [BIN, ...args], {
+  const argv = args[0] === 'validate' ? [...args, '--no-compose'] : args;
+  const result = await execa(process.execPath, [BIN, ...argv], {
     reject: false,
     extendEnv: false,
     env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', STACKD_LOG_FORMAT: 'text', ...env },

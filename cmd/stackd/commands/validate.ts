@@ -1,19 +1,43 @@
 /**
- * `stackd validate [DIR] [--output json]`: check a stacks checkout without Docker, for users' CI.
- * Exit 1 when a stack is invalid or when there is no stack at all; a compose file directly at
- * `source.path` (which deploys nothing) is named on stderr with how to move it.
+ * `stackd validate [DIR] [--output json] [--compose | --no-compose]`: check a stacks checkout
+ * without a Docker engine, for users' CI. stackd's own checks (discovery, parsing, hashes) first;
+ * then `compose config -q` on each stack they passed, when a compose command is found (or
+ * `--compose` demands it): what compose would refuse at apply time fails CI too. Exit 1 when a
+ * stack is invalid or rejected by compose, or when there is no stack at all; a compose file
+ * directly at `source.path` (which deploys nothing) is named on stderr with how to move it.
  */
-import { stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import {
+  checkProjects,
+  composeAvailability,
+  createComposeRunner,
+  noEngineEnv,
+} from '../../../internal/compose/index.js';
+import { ConfigError, type Config } from '../../../internal/config/index.js';
 import {
   COMPOSE_FILE_NAMES,
   formatValidateReport,
   rootComposeMessage,
   stackLimitsOf,
-  validateDirectory,
+  validateCheckout,
+  type StackComposeInput,
+  type ValidateCompose,
+  type ValidateReport,
 } from '../../../internal/source/index.js';
 import { normaliseRoot } from '../../../internal/source/snapshot.js';
 import { type Io, UsageError, configFrom, outputOf, parseCommand, write } from '../cli.js';
+
+/**
+ * `--compose` / `--no-compose` (or `--compose=true|false`, the last one wins): `on` demands
+ * compose (missing: exit 2), `off` skips it, `auto` (neither given) runs it when it is found.
+ */
+export type ComposeMode = 'auto' | 'on' | 'off';
+
+export function composeModeOf(value: string | boolean | undefined): ComposeMode {
+  return value === undefined ? 'auto' : value === true ? 'on' : 'off';
+}
 
 export async function runValidate(argv: readonly string[], io: Io): Promise<number> {
   const { values, positionals } = parseCommand('validate', argv);
@@ -24,13 +48,26 @@ export async function runValidate(argv: readonly string[], io: Io): Promise<numb
   const under = await stacksDirectory(dir, config.source.path);
   const include = [...config.scope.include];
   const exclude = [...config.scope.exclude];
-  const report = await validateDirectory(dir, {
+  const mode = composeModeOf(values['compose']);
+  const checked = await validateCheckout(dir, {
     path: config.source.path,
     include,
     exclude,
     limits: stackLimitsOf(config.source),
   });
+  // No stack: nothing for compose to check, and nothing said of it (unless --compose demands it).
+  const report =
+    checked.report.stacks.length === 0 && mode !== 'on'
+      ? checked.report
+      : await composePass(checked.report, checked.composeInputs, mode, config);
   write(io.stdout, output === 'json' ? JSON.stringify(report, null, 2) : formatValidateReport(report));
+  const skipped = report.compose?.skipped;
+  if (output === 'text' && mode === 'auto' && skipped !== undefined && skipped !== null) {
+    write(
+      io.stderr,
+      `stackd validate: note: compose config -q was not run (pass --no-compose to skip it without this note): ${skipped}`,
+    );
+  }
   const rootFiles = report.rootComposeFiles ?? [];
   if (rootFiles.length > 0) {
     const files = rootFiles.map((file) => join(dir, file));
@@ -48,7 +85,60 @@ export async function runValidate(argv: readonly string[], io: Io): Promise<numb
     );
     return 1;
   }
-  return report.stacks.some((s) => s.error !== null) ? 1 : 0;
+  return report.stacks.some((s) => s.error !== null || (s.composeError ?? null) !== null) ? 1 : 0;
+}
+
+/**
+ * The report with `composeError` on every stack and `compose` saying what ran: `config -q` on each
+ * stack stackd's checks passed (two at a time, each bounded by `reconcile.timeout`, no engine), or
+ * why not. `--compose` with no usable compose command is a ConfigError (exit 2) naming what was
+ * searched.
+ */
+async function composePass(
+  report: ValidateReport,
+  inputs: readonly StackComposeInput[],
+  mode: ComposeMode,
+  config: Config,
+): Promise<ValidateReport> {
+  if (mode === 'off') return withCompose(report, new Map(), { command: null, skipped: '--no-compose' });
+  // DOCKER_HOST for compose: a socket in here, which nothing creates (see noEngineEnv).
+  const privateDir = await mkdtemp(join(tmpdir(), 'stackd-validate-'));
+  try {
+    const runner = createComposeRunner({
+      command: config.compose.command,
+      env: noEngineEnv(privateDir),
+      // As `stackd plan`: pinned without touching dataDir/docker, nothing run from inside dataDir.
+      pin: { untrusted: [config.dataDir] },
+    });
+    const found = await composeAvailability(runner);
+    if (!found.available) {
+      if (mode === 'on') {
+        throw new ConfigError(
+          `--compose: ${found.problem} (compose.command ${JSON.stringify(config.compose.command)}; --no-compose skips the compose check)`,
+        );
+      }
+      return withCompose(report, new Map(), { command: null, skipped: found.problem });
+    }
+    const errors = await checkProjects(runner, inputs, {
+      timeoutMs: config.reconcile.timeout,
+      timeoutSetting: 'reconcile.timeout',
+    });
+    return withCompose(report, errors, { command: found.command, skipped: null });
+  } finally {
+    await rm(privateDir, { recursive: true, force: true });
+  }
+}
+
+function withCompose(
+  report: ValidateReport,
+  errors: ReadonlyMap<string, string | null>,
+  compose: ValidateCompose,
+): ValidateReport {
+  return {
+    ...report,
+    stacks: report.stacks.map((s) => ({ ...s, composeError: errors.get(s.id) ?? null })),
+    compose,
+  };
 }
 
 /**
