@@ -36,7 +36,7 @@ async function stackd(args: readonly string[], env: Record<string, string> = {},
 
 const COMPOSE = 'services:\n  web:\n    image: stackd-test/busybox:1\n    command: ["sleep", "3600"]\n';
 const NOTE =
-  /no stacks found under (\S+).*: a stack is a directory below it holding compose\.yaml, compose\.yml, docker-compose\.yaml or docker-compose\.yml$/;
+  /no stacks found under (\S+).*: a stack is a directory below it holding compose\.yaml, compose\.yml, docker-compose\.yml or docker-compose\.yaml$/;
 
 let dir: string;
 beforeAll(async () => {
