@@ -7,7 +7,9 @@ describe('project names', () => {
     ['apps/web', 'apps_web'],
     ['Apps/My.Web', 'apps_my_web'],
     ['a-b_c/d e', 'a-b_c_d_e'],
-    ['ünï', '_n_'],
+    ['ünï', 'n_'],
+    ['_infra', 'infra'],
+    ['-x/y', 'x_y'],
   ])('derives %s → %s', (id, project) => {
     expect(deriveProjectName(id)).toBe(project);
   });

@@ -252,7 +252,9 @@ describe('hashStack: override, profiles, flags, project', () => {
     expect(hash({ 'compose.yaml': `name: \${P}\n${one}`, '.env': 'P=shop2\n' }).project).toBe('shop2');
     expect(hash({ 'compose.yaml': one }, 'Apps/Web.1').project).toBe('apps_web_1');
     expect(() => hash({ 'compose.yaml': `name: Shop\n${one}` })).toThrow(ComposeFileError);
-    expect(() => hash({ 'compose.yaml': one }, '_x')).toThrow(/set a top-level `name`/);
+    expect(hash({ 'compose.yaml': one }, '_x').project).toBe('x');
+    expect(hash({ 'compose.yaml': one }, '-infra').project).toBe('infra');
+    expect(() => hash({ 'compose.yaml': one }, '__')).toThrow(/set a top-level `name`/);
     expect(() => hash({ 'compose.yaml': 'services: {}\n' })).toThrow(/no services/);
   });
 
