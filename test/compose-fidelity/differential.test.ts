@@ -20,6 +20,7 @@ import {
   compareMutation,
   compareState,
   composeMissing,
+  composeVersion,
   composeView,
   describeVerdict,
   KINDS,
@@ -82,12 +83,14 @@ const WHY = {
   dollarPath:
     "a `$` in app's bind source makes stackd hash every file for it; with DATA=/srv the path is outside the stack",
   dotenvEveryService: "`.env` is in every service's hash, not only the variables a service uses",
-  extensionUnused: "every service's hash covers every top-level x-* extension; cron uses none",
+  extensionUnused:
+    "every service's hash covers every top-level x-* extension, also one the service does not use",
   extensionAdded: "every service's hash covers every top-level x-* extension, used or not",
   networksAll: "every service's hash covers every top-level network, used or not",
   networksOther: "every service's hash covers every top-level network (this one uses another)",
   volumesAll: "every service's hash covers every top-level volume, used or not",
   configsAll: "every service's hash covers every top-level config definition (this one uses none)",
+  secretsAll: "every service's hash covers every top-level secret definition (this one uses none)",
   replicas:
     "deliberate (README: the count is in the service's hash); compose adds or removes containers, it does not recreate",
   pullPolicy: "compose's ServiceHash leaves pull_policy out; stackd hashes it",
@@ -184,6 +187,10 @@ const KNOWN_DISAGREEMENTS: readonly Disagreement[] = [
   d('top-level', 'unused-extension-added', 'web', 'needless', WHY.extensionAdded),
   d('top-level', 'config-file-moved', 'cron', 'needless', WHY.configsAll),
   d('top-level', 'config-file-moved', 'db', 'needless', WHY.configsAll),
+  d('top-level', 'used-secret-definition', 'cron', 'needless', WHY.secretsAll),
+  d('top-level', 'used-secret-definition', 'web', 'needless', WHY.secretsAll),
+  d('top-level', 'merge-key-extension-value', 'db', 'needless', WHY.extensionUnused),
+  d('top-level', 'merge-key-extension-value', 'web', 'needless', WHY.extensionUnused),
   d('hash-exclusions', 'replicas', 'web', 'needless', WHY.replicas),
   d('hash-exclusions', 'scale', 'batch', 'needless', WHY.replicas),
   d('hash-exclusions', 'pull-policy', 'worker', 'needless', WHY.pullPolicy),
@@ -337,7 +344,7 @@ maybe("stackd's per-service verdicts against compose's (differential)", () => {
     const rows = (await Promise.all(CASES.map((c) => runCase(dir, c)))).flat();
 
     console.log(
-      `compose fidelity: agreement table (per service and mutation)\n${table(rows)}\n\n` +
+      `compose fidelity against compose ${composeVersion}: agreement table (per service and mutation)\n${table(rows)}\n\n` +
         `disagreements and additions:\n${details(rows)}`,
     );
 
@@ -347,7 +354,7 @@ maybe("stackd's per-service verdicts against compose's (differential)", () => {
       .filter((r) => JSON.stringify([...r.oracle!].sort()) !== JSON.stringify([...r.expected!].sort()))
       .map(
         (r) =>
-          `${r.case} / ${r.mutation}: compose did [${r.oracle!.join(', ')}], the fixture says [${r.expected!.join(', ')}]`,
+          `${r.case} / ${r.mutation}: compose ${composeVersion} did [${r.oracle!.join(', ')}], the fixture says [${r.expected!.join(', ')}]`,
       );
     expect(fixtureErrors).toEqual([]);
 

@@ -795,6 +795,9 @@ const topLevel: FidelityCase = {
         driver: json-file
         options:
           max-size: 10m
+      x-job: &job
+        restart: unless-stopped
+        stop_grace_period: 5s
       services:
         web:
           image: nginx:1.25
@@ -813,6 +816,7 @@ const topLevel: FidelityCase = {
             - pgdata:/var/lib/postgresql/data
           secrets: [db_password]
         cron:
+          <<: *job
           image: busybox
           command: [crond, -f]
       networks:
@@ -887,6 +891,25 @@ const topLevel: FidelityCase = {
       rule: 'referenced files',
       patch: { 'site.conf': 'server { listen 8080; }\n' },
       compose: ['web*'],
+    },
+    {
+      name: 'used-secret-definition',
+      replace: [['compose.yaml', 'file: ./db_password.txt', 'file: ./secrets/db_password.txt']],
+      patch: { 'db_password.txt': null, 'secrets/db_password.txt': 'hunter2\n' },
+      compose: ['db*'],
+    },
+    {
+      name: 'merge-key-extension-value',
+      replace: [['compose.yaml', 'stop_grace_period: 5s', 'stop_grace_period: 10s']],
+      compose: ['cron'],
+    },
+    {
+      name: 'merge-key-inlined',
+      rule: 'equivalent spellings',
+      replace: [
+        ['compose.yaml', '    <<: *job\n', '    restart: unless-stopped\n    stop_grace_period: 5s\n'],
+      ],
+      compose: [],
     },
     {
       name: 'secret-content',

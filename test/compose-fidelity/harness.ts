@@ -36,6 +36,9 @@ function composeEnv(): Record<string, string> {
 /** How compose is run: `docker compose`, or its plugin binary directly (same program, half the cost). */
 let command: readonly string[] = ['docker', 'compose'];
 
+/** `docker compose version --short`, once composeMissing found it. */
+export let composeVersion = 'unknown';
+
 /**
  * Why compose cannot be run here, or undefined when `docker compose version` works. Also picks
  * the plugin binary `docker compose` runs, when it is found where the docker CLI looks first and
@@ -53,6 +56,7 @@ export async function composeMissing(): Promise<string | undefined> {
   if (r.exitCode !== 0) {
     return `\`docker compose version\` failed (${r.exitCode ?? 'no exit code'}): ${(r.stderr || (r.message ?? '')).trim()}`;
   }
+  composeVersion = r.stdout.trim();
   const home = process.env['HOME'];
   const dirs = [process.env['DOCKER_CONFIG'] ?? (home === undefined ? undefined : join(home, '.docker'))].map(
     (d) => (d === undefined ? undefined : join(d, 'cli-plugins')),
@@ -329,6 +333,7 @@ export function compareMutation(
     const s = action(stackdBefore.services, stackdAfter.services, name);
     const trigger = c === 'same' ? additionTrigger(composeBefore, composeAfter, name) : undefined;
     let kind: Kind;
+    // compose acting otherwise than stackd (created where stackd recreates) counts as missed too.
     if (acts(c)) kind = c === s ? 'agree' : 'missed';
     else if (trigger !== undefined) kind = s === 'changed' ? 'addition' : 'missed';
     else kind = acts(s) ? 'needless' : 'agree';
