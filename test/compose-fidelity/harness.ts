@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { execa } from 'execa';
 import PQueue from 'p-queue';
 import { validateDirectory } from '../../internal/source/validate.js';
@@ -150,7 +150,7 @@ export async function composeView(stackDir: string): Promise<ComposeView> {
   const inStack = (abs: unknown): string | undefined => {
     if (typeof abs !== 'string' || abs === '') return undefined;
     const rel = relative(stackDir, abs);
-    if (rel.startsWith('..') || rel.startsWith(sep)) return undefined;
+    if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return undefined;
     return rel === '' ? '.' : rel.split(sep).join('/');
   };
   const services = new Map<string, ComposeService>();
