@@ -68,10 +68,11 @@ function list(value: Json | undefined): Json[] {
 }
 
 /**
- * Keys compose leaves out of its own per-service config hash because a change to them does not
- * recreate a container (compose scales, orders or pulls instead): left out of stackd's too.
+ * Keys compose 2.26 leaves out of its own per-service config hash because a change to them does
+ * not recreate a container (it pulls, or starts the service or not): left out of stackd's too.
+ * (`depends_on` is in compose 2.26's hash; newer compose leaves it out.)
  */
-const NOT_RECREATING = ['depends_on', 'profiles', 'pull_policy'];
+const NOT_RECREATING = ['profiles', 'pull_policy'];
 
 /** The definition as hashed: without NOT_RECREATING, numbers and booleans as strings (`4` is `"4"`). */
 export function hashedDefinition(service: JsonObject): JsonObject {
