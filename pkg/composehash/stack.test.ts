@@ -232,6 +232,26 @@ describe('hashStack: override, profiles, flags, project', () => {
     });
   });
 
+  it('marks the services that have a build: key, a path or a mapping (an override may add one)', () => {
+    const result = hash({
+      'compose.yaml': `services:
+  plain: {image: x}
+  path: {build: ./app}
+  mapping: {image: x, build: {context: ., dockerfile: Dockerfile.web}}
+  nulled: {image: x, build: null}
+  added: {image: x}
+`,
+      'compose.override.yaml': 'services:\n  added: {build: ./added}\n',
+    });
+    expect(Object.fromEntries([...result.services].map(([name, s]) => [name, s.build]))).toEqual({
+      plain: false,
+      path: true,
+      mapping: true,
+      nulled: false,
+      added: true,
+    });
+  });
+
   it('refuses top-level include:, naming the file', () => {
     expect(() =>
       hash({ 'compose.yaml': 'include: [db.yaml]\nservices:\n  web: {image: x}\n', 'db.yaml': 'x' }),

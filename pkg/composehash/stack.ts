@@ -7,6 +7,7 @@ import { parseComposeFile } from './parse.js';
 import { deriveProjectName, projectNameProblem } from './project.js';
 import { serviceReferences } from './references.js';
 import {
+  hasBuild,
   hasHealthcheck,
   hasProfiles,
   replicasOf,
@@ -107,6 +108,7 @@ export function hashStack(input: StackInput): StackHashes {
       oneShot: isOneShot(service),
       healthcheck: hasHealthcheck(service),
       replicas,
+      build: hasBuild(service),
     });
   }
   return { project, composeHash, services, document: doc };
