@@ -301,7 +301,7 @@ function toError(
       command: full.join(' '),
       exitCode,
       stderrTail: stderrTail(output),
-      ...(build ? { outputTail: buildOutputTail(output) } : {}),
+      ...(build ? { outputTail: buildOutputTail(output, reason) } : {}),
       timedOut: result.timedOut,
       aborted: result.aborted,
     },

@@ -197,11 +197,27 @@ export function buildFailureReason(stderr: string, output = ''): string {
 }
 
 /**
- * The last `lines` lines of a build's output (stdout and stderr), boilerplate left out, each at
- * most 200 characters, joined with ` | `: what the status message quotes.
+ * Bookkeeping of a build that says nothing about its steps: BuildKit's `#0 building with…`,
+ * `#3 DONE 0.0s`, `#4 CACHED`, `#5 transferring context: 2B done`; the classic builder's
+ * `Sending build context…`, ` ---> 0b1c2d3e`, `Removing intermediate container…`.
  */
-export function buildOutputTail(output: string, lines = 8): string {
+const BUILD_BOOKKEEPING: readonly RegExp[] = [
+  /^#\d+ (DONE|CACHED)\b/,
+  /^#\d+ (transferring|building with|naming to|writing image|exporting)\b/,
+  /^Sending build context to Docker daemon\b/,
+  /^--->/,
+  /^Removing intermediate container\b/,
+];
+
+/**
+ * The last `lines` lines of a build's output (stdout and stderr), boilerplate and bookkeeping
+ * left out, and the line that is `reason` (already in the message), each at most 200 characters,
+ * joined with ` | `: what the status message quotes.
+ */
+export function buildOutputTail(output: string, reason = '', lines = 8): string {
   return buildLines(output)
+    .map((line) => line.trim())
+    .filter((line) => !matchesAny(line, BUILD_BOOKKEEPING) && line !== reason)
     .slice(-lines)
     .map((line) => withholdContent(line.trim()))
     .map((line) => (line.length > 200 ? `${line.slice(0, 199)}…` : line))
