@@ -86,8 +86,10 @@ class Runner implements ComposeRunner {
     options?: ComposeRunOptions,
   ): Promise<BuildResult> {
     if (services.length === 0) return { durationMs: 0, output: '', builder: 'default' };
+    // v1's classic builds keep a failed step's container unless told (v2 has no such flag);
     // `--` so that a service named like a flag is a service.
-    const subcommand = ['build', '--', ...services];
+    const v1 = / 1\.\d+\S*$/.test(await this.describe().catch(() => ''));
+    const subcommand = ['build', ...(v1 ? ['--force-rm'] : []), '--', ...services];
     try {
       const result = await this.#run(target, subcommand, options, { build: true });
       return { ...result, builder: this.#classicBuilder ? 'classic' : 'default' };

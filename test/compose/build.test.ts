@@ -130,3 +130,14 @@ describe('no buildx plugin, BuildKit asked for (compose v1 builds through the do
     expect((error as ComposeError).message).toContain('BuildKit is enabled but the buildx component is missing');
   });
 });
+
+describe('compose v1: a failed classic build leaves no container behind', () => {
+  it('builds with --force-rm', async () => {
+    const runner = createComposeRunner({ command: 'docker-compose' });
+    const marker = `leftover-${RUN_ID}`;
+    const target = await stack('v1', `FROM ${IMAGE_V1}\nRUN echo "${marker}" && exit 3\n`);
+    await expect(runner.build(target, ['a'])).rejects.toBeInstanceOf(ComposeError);
+    const left = await docker('ps', '-a', '--no-trunc', '--format', '{{.Command}}');
+    expect(left).not.toContain(marker);
+  });
+});
