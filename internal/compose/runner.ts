@@ -23,7 +23,8 @@ const NOT_A_DOCKER_COMMAND = /is not a docker command/;
  * CLI's `BuildKit is enabled but the buildx component is missing or broken` (compose v1, which
  * builds through the CLI), compose v2's `compose build requires buildx 0.17.0 or later`.
  */
-const BUILDX_MISSING = /buildx component is missing|requires buildx\b|buildx (plugin|component) (is )?(not installed|missing)/i;
+const BUILDX_MISSING =
+  /buildx component is missing|requires buildx\b|buildx (plugin|component) (is )?(not installed|missing)/i;
 
 /** Extra settings of one compose process. */
 interface RunExtra {
@@ -98,7 +99,7 @@ class Runner implements ComposeRunner {
       this.#classicBuilder = true;
       this.#logger.warn(
         'BuildKit needs the docker buildx plugin, which is not installed: building with the classic builder (DOCKER_BUILDKIT=0); install buildx to build with BuildKit',
-        { event: LogEvent.composeBuilder, project: target.project, builder: 'classic' },
+        { event: LogEvent.composeDetected, project: target.project, builder: 'classic' },
       );
       const result = await this.#run(target, subcommand, options, { build: true });
       return { ...result, builder: 'classic' };

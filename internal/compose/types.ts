@@ -40,7 +40,11 @@ export interface ComposeRunner {
    * `DOCKER_BUILDKIT` is not set, the build is retried with the classic builder
    * (`DOCKER_BUILDKIT=0`), which later builds and `up`s of this runner then use too.
    */
-  build(target: ComposeTarget, services: readonly string[], options?: ComposeRunOptions): Promise<BuildResult>;
+  build(
+    target: ComposeTarget,
+    services: readonly string[],
+    options?: ComposeRunOptions,
+  ): Promise<BuildResult>;
   /** `down --remove-orphans` (volumes kept). */
   down(target: ComposeTarget, options?: ComposeRunOptions): Promise<void>;
   /** e.g. `docker compose` 2.26.1 or `docker-compose` 1.29.2. */

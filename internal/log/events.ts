@@ -33,7 +33,6 @@ export const LogEvent = {
   composeIgnored: 'compose.ignored',
   composeReaped: 'compose.reaped',
   composeRun: 'compose.run',
-  composeBuilder: 'compose.builder',
   engineConnected: 'engine.connected',
   engineUnreachable: 'engine.unreachable',
   informerLagging: 'informer.lagging',

@@ -125,7 +125,10 @@ describe('apply: builds before up', () => {
     w.calls.length = 0;
     expect((await w.run({ stack: 'web' })).kind).toBe('held');
     expect(w.calls).toEqual([]);
-    w.desire(REV2, desiredStack('web', { ...Object.fromEntries(stack.services) }, { composeHash: 'sha256:fixed' }));
+    w.desire(
+      REV2,
+      desiredStack('web', { ...Object.fromEntries(stack.services) }, { composeHash: 'sha256:fixed' }),
+    );
     expect((await w.run({ stack: 'web' })).kind).toBe('applied');
     expect(w.calls.map((c) => c.op)).toEqual(['validate', 'build', 'up']);
   });
@@ -134,13 +137,16 @@ describe('apply: builds before up', () => {
     w.desire(REV, stack);
     w.failNext.set(
       'build',
-      new ComposeError('docker compose build failed (exit 17): failed to solve: dial tcp: lookup registry: no such host', {
-        command: 'docker compose build -- app worker',
-        exitCode: 17,
-        stderrTail: 'failed to solve: dial tcp: lookup registry: no such host',
-        timedOut: false,
-        aborted: false,
-      }),
+      new ComposeError(
+        'docker compose build failed (exit 17): failed to solve: dial tcp: lookup registry: no such host',
+        {
+          command: 'docker compose build -- app worker',
+          exitCode: 17,
+          stderrTail: 'failed to solve: dial tcp: lookup registry: no such host',
+          timedOut: false,
+          aborted: false,
+        },
+      ),
     );
     const error = await failure(w.run({ stack: 'web' }));
     expect(error.name).not.toBe('TerminalError');

@@ -9,7 +9,15 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it, jest } from '@jest/globals';
 import { ComposeError, createComposeRunner, type ComposeTarget } from '../../internal/compose/index.js';
 import type { LogMeta } from '../../internal/log/index.js';
-import { IMAGE_V1, RUN_ID, docker, makeTempDir, removeDir, uniqueProject, writeCompose } from '../helpers/docker.js';
+import {
+  IMAGE_V1,
+  RUN_ID,
+  docker,
+  makeTempDir,
+  removeDir,
+  uniqueProject,
+  writeCompose,
+} from '../helpers/docker.js';
 
 jest.setTimeout(120_000);
 
@@ -113,7 +121,9 @@ describe('no buildx plugin, BuildKit asked for (compose v1 builds through the do
     expect(await exists(`${target.project}_a`)).toBe(true);
     const second = await runner.build(target, ['b']);
     expect(second.builder).toBe('classic');
-    expect(warnings.filter((w) => w.event === 'compose.builder')).toHaveLength(1);
+    expect(warnings.filter((w) => w.event === 'compose.detected' && w['builder'] === 'classic')).toHaveLength(
+      1,
+    );
   });
 
   it('leaves DOCKER_BUILDKIT set by the operator alone: the build fails, saying why', async () => {
@@ -127,7 +137,9 @@ describe('no buildx plugin, BuildKit asked for (compose v1 builds through the do
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(ComposeError);
-    expect((error as ComposeError).message).toContain('BuildKit is enabled but the buildx component is missing');
+    expect((error as ComposeError).message).toContain(
+      'BuildKit is enabled but the buildx component is missing',
+    );
   });
 });
 

@@ -56,7 +56,8 @@ for (const [name, command] of [
     const byService = async (): Promise<Record<string, Dockerode.ContainerInfo>> => {
       const out: Record<string, Dockerode.ContainerInfo> = {};
       for (const c of await h.containers('bld')) out[c.Labels['com.docker.compose.service'] ?? '?'] = c;
-      for (const c of Object.values(out)) if (c.Labels['com.docker.compose.service'] === 'app') images.add(c.ImageID);
+      for (const c of Object.values(out))
+        if (c.Labels['com.docker.compose.service'] === 'app') images.add(c.ImageID);
       return out;
     };
     const message = async (service: string): Promise<string> => {
@@ -121,7 +122,9 @@ for (const [name, command] of [
       expect(exitCode).toBe(1);
       const stack = stackOf(response, h.id('bld'));
       expect(stack.status).toBe('failed');
-      expect(stack.message).toMatch(new RegExp(`^building app failed: ${command} build failed \\(exit \\d+\\): `));
+      expect(stack.message).toMatch(
+        new RegExp(`^building app failed: ${command} build failed \\(exit \\d+\\): `),
+      );
       expect(stack.message).toContain(`last build output: `);
       expect(stack.message).toContain(`marker-${RUN_ID}`);
       const lines = logLines(stderr);
