@@ -9,9 +9,9 @@ import type Dockerode from 'dockerode';
 import { RUN_ID, docker, engine } from '../helpers/docker.js';
 import { Harness, stackOf } from '../helpers/stackd.js';
 
-const COMPOSE = (plainEnv: string): string => `services:
+const COMPOSE = (plainEnv: string, appExtra = ''): string => `services:
   app:
-    build: ./app
+    build: ./app${appExtra}
     command: ["sleep", "3600"]
     stop_grace_period: 1s
   plain:
@@ -143,6 +143,26 @@ for (const [name, command] of [
       const again = await h.sync();
       expect(stackOf(again.response, h.id('bld')).status).toBe('failed');
       expect(builds(logLines(again.stderr))).toEqual([]);
+    });
+
+    it('R5: an unchanged pull_policy: build service keeps its image and container (up rebuilds it from the cache)', async () => {
+      await h.commit({
+        'bld/compose.yaml': COMPOSE('three', '\n    pull_policy: build'),
+        'bld/app/Dockerfile': DOCKERFILE,
+      });
+      const fixed = await h.sync();
+      expect(stackOf(fixed.response, h.id('bld'))).toMatchObject({ status: 'synced', message: '' });
+      expect(builds(logLines(fixed.stderr))).toEqual([expect.objectContaining({ services: ['app'] })]);
+      const before = await byService();
+      await h.commit({ 'bld/compose.yaml': COMPOSE('four', '\n    pull_policy: build') });
+      const { response, stderr } = await h.sync();
+      expect(stackOf(response, h.id('bld'))).toMatchObject({ status: 'synced', message: '' });
+      expect(builds(logLines(stderr))).toEqual([]);
+      const after = await byService();
+      expect(after['plain']?.Id).not.toBe(before['plain']?.Id);
+      expect(after['app']?.Id).toBe(before['app']?.Id);
+      expect(after['app']?.ImageID).toBe(before['app']?.ImageID);
+      expect(await message('app')).toBe(`second ${RUN_ID}`);
     });
   });
 }
