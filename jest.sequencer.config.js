@@ -11,6 +11,8 @@ const KNOWN_SECONDS = {
   'test/e2e/sync-edge.test.ts': 108,
   'test/deploy/install.test.ts': 103,
   'test/e2e/compose-features.test.ts': 98,
+  // Measured alone (compose v2 and v1 in one file).
+  'test/e2e/build.test.ts': 80,
   'test/e2e/daemon.test.ts': 91,
   'test/faults/engine-hang.test.ts': 77,
   'test/e2e/sync-core.v1.test.ts': 73,

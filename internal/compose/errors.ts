@@ -7,6 +7,11 @@ export interface ComposeErrorDetails {
   readonly exitCode: number | null;
   /** The last lines of stderr (at most 20 lines / 4 KB), ANSI codes removed. */
   readonly stderrTail: string;
+  /**
+   * A build: the last lines of its output (stdout and stderr, boilerplate left out), joined with
+   * ` | `, for the status message.
+   */
+  readonly outputTail?: string;
   /** Killed because `timeoutMs` passed. */
   readonly timedOut: boolean;
   /** Killed because the caller's signal was aborted. */
@@ -25,6 +30,7 @@ export class ComposeError extends Error implements ComposeErrorDetails {
   readonly command: string;
   readonly exitCode: number | null;
   readonly stderrTail: string;
+  readonly outputTail: string;
   readonly timedOut: boolean;
   readonly aborted: boolean;
 
@@ -33,6 +39,7 @@ export class ComposeError extends Error implements ComposeErrorDetails {
     this.command = details.command;
     this.exitCode = details.exitCode;
     this.stderrTail = details.stderrTail;
+    this.outputTail = details.outputTail ?? '';
     this.timedOut = details.timedOut;
     this.aborted = details.aborted;
   }

@@ -13,10 +13,19 @@ export interface ProcessOptions {
   readonly timeoutMs?: number;
   /** Record the process while it runs (reaped by the next stackd if this one dies). */
   readonly record?: { readonly registry: ChildRegistry; readonly project: string; readonly command: string };
+  /** Also keep stdout and stderr interleaved as they came (`all` of the result or error). */
+  readonly all?: boolean;
 }
 
 export type ProcessResult =
-  | { readonly ok: true; readonly stdout: string; readonly stderr: string; readonly durationMs: number }
+  | {
+      readonly ok: true;
+      readonly stdout: string;
+      readonly stderr: string;
+      /** stdout and stderr interleaved, with `all`. */
+      readonly all?: string;
+      readonly durationMs: number;
+    }
   | {
       readonly ok: false;
       readonly error: ExecaError;
@@ -54,6 +63,7 @@ export async function runProcess(argv: readonly string[], options: ProcessOption
     detached: true,
     stdin: 'ignore',
     reject: true,
+    ...(options.all === true ? { all: true } : {}),
   });
   let timedOut = false;
   let aborted = false;
@@ -85,6 +95,7 @@ export async function runProcess(argv: readonly string[], options: ProcessOption
       ok: true,
       stdout: result.stdout,
       stderr: result.stderr,
+      ...(typeof result.all === 'string' ? { all: result.all } : {}),
       durationMs: performance.now() - started,
     };
   } catch (error) {

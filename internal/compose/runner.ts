@@ -6,8 +6,8 @@ import { ComposeError, ComposeUnavailableError } from './errors.js';
 import { silentLogger, type ComposeLogger, type ComposeRunnerOptions } from './options.js';
 import { pinComposeCommand, type PinnedCandidate, type PinnedCommand } from './pin.js';
 import { runProcess, type ProcessResult } from './process.js';
-import { failureReason, stderrTail } from './stderr.js';
-import type { ComposeRunOptions, ComposeRunner, ComposeTarget } from './types.js';
+import { buildFailureReason, buildOutputTail, failureReason, stderrTail } from './stderr.js';
+import type { BuildResult, ComposeRunOptions, ComposeRunner, ComposeTarget } from './types.js';
 import { INSTALL_V2, V2_ONLY_FEATURES, v2OnlyHint } from './v2_only.js';
 
 interface ResolvedCommand extends PinnedCandidate {
@@ -17,6 +17,20 @@ interface ResolvedCommand extends PinnedCandidate {
 
 /** The docker CLI's answer when the compose plugin is not installed. */
 const NOT_A_DOCKER_COMMAND = /is not a docker command/;
+
+/**
+ * A build refused because BuildKit wants the buildx plugin and it is not installed: the docker
+ * CLI's `BuildKit is enabled but the buildx component is missing or broken` (compose v1, which
+ * builds through the CLI), compose v2's `compose build requires buildx 0.17.0 or later`.
+ */
+const BUILDX_MISSING =
+  /buildx component is missing|requires buildx\b|buildx (plugin|component) (is )?(not installed|missing)/i;
+
+/** Extra settings of one compose process. */
+interface RunExtra {
+  /** A build: its output (stdout and stderr) is what a failure quotes. */
+  readonly build?: boolean;
+}
 
 class Runner implements ComposeRunner {
   readonly #options: ComposeRunnerOptions;
@@ -29,6 +43,8 @@ class Runner implements ComposeRunner {
   /** Settles once; a failed detection is forgotten so that the next call tries again. */
   #resolved: Promise<ResolvedCommand> | undefined;
   #description: Promise<string> | undefined;
+  /** Builds (and `up`, which may build) use the classic builder: buildx is missing. */
+  #classicBuilder = false;
 
   constructor(options: ComposeRunnerOptions) {
     const command: unknown = options.command ?? 'auto';
@@ -63,6 +79,39 @@ class Runner implements ComposeRunner {
 
   async up(target: ComposeTarget, options?: ComposeRunOptions): Promise<void> {
     await this.#run(target, ['up', '-d', '--remove-orphans'], options);
+  }
+
+  async build(
+    target: ComposeTarget,
+    services: readonly string[],
+    options?: ComposeRunOptions,
+  ): Promise<BuildResult> {
+    if (services.length === 0) return { durationMs: 0, output: '', builder: 'default' };
+    // v1's classic builds keep a failed step's container unless told (v2 has no such flag);
+    // `--` so that a service named like a flag is a service.
+    const v1 = / 1\.\d+\S*$/.test(await this.describe().catch(() => ''));
+    const subcommand = ['build', ...(v1 ? ['--force-rm'] : []), '--', ...services];
+    try {
+      const result = await this.#run(target, subcommand, options, { build: true });
+      return { ...result, builder: this.#classicBuilder ? 'classic' : 'default' };
+    } catch (error) {
+      if (!this.#mayFallBack(error)) throw error;
+      this.#classicBuilder = true;
+      this.#logger.warn(
+        'BuildKit needs the docker buildx plugin, which is not installed: building with the classic builder (DOCKER_BUILDKIT=0); install buildx to build with BuildKit',
+        { event: LogEvent.composeDetected, project: target.project, builder: 'classic' },
+      );
+      const result = await this.#run(target, subcommand, options, { build: true });
+      return { ...result, builder: 'classic' };
+    }
+  }
+
+  /** A build refused for want of buildx, with the builder left to stackd: retried classic, once. */
+  #mayFallBack(error: unknown): boolean {
+    if (this.#classicBuilder || !(error instanceof ComposeError) || error.kind !== 'exited') return false;
+    const configured = this.#options.env?.['DOCKER_BUILDKIT'] ?? process.env['DOCKER_BUILDKIT'];
+    if (configured !== undefined && configured !== '') return false;
+    return BUILDX_MISSING.test(`${error.stderrTail}\n${error.message}`);
   }
 
   async down(target: ComposeTarget, options?: ComposeRunOptions): Promise<void> {
@@ -151,7 +200,8 @@ class Runner implements ComposeRunner {
     target: ComposeTarget,
     subcommand: readonly string[],
     options: ComposeRunOptions = {},
-  ): Promise<void> {
+    extra: RunExtra = {},
+  ): Promise<{ durationMs: number; output: string }> {
     const { argv, shown } = await this.#resolvedCommand();
     const verb = subcommand[0] ?? '';
     const full = [
@@ -171,9 +221,14 @@ class Runner implements ComposeRunner {
         { cause: options.signal.reason },
       );
     }
+    const builds = verb === 'build' || verb === 'up';
     const result = await runProcess(full, {
       cwd: target.dir,
-      env: await this.#env(),
+      env: {
+        ...(await this.#env()),
+        ...(builds && this.#classicBuilder ? { DOCKER_BUILDKIT: '0' } : {}),
+      },
+      ...(extra.build === true ? { all: true } : {}),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
       ...(this.#options.children === undefined
@@ -188,9 +243,9 @@ class Runner implements ComposeRunner {
     };
     if (result.ok) {
       this.#logger.debug('compose command succeeded', { ...meta, result: 'success' });
-      return;
+      return { durationMs: result.durationMs, output: result.all ?? `${result.stdout}\n${result.stderr}` };
     }
-    const error = toError(shown, full, verb, result, options.timeoutMs);
+    const error = toError(shown, full, verb, result, options.timeoutMs, extra.build === true);
     // compose may quote a value of the stack's `.env` (`Invalid containerPort: <PORT>`).
     const redactor = envRedactor(await readEnv(target.envFile));
     this.#logger.warn('compose command failed', {
@@ -209,9 +264,12 @@ function toError(
   verb: string,
   result: Extract<ProcessResult, { ok: false }>,
   timeoutMs: number | undefined,
+  build = false,
 ): ComposeError | ComposeUnavailableError {
   const { error } = result;
   const stderr = typeof error.stderr === 'string' ? error.stderr : '';
+  // A build prints its steps on stdout, and why it failed on either.
+  const output = build && typeof error.all === 'string' ? error.all : stderr;
   if (error.code === 'ENOENT' || error.code === 'EACCES') {
     return new ComposeUnavailableError(
       `compose command \`${shown}\` cannot be run: ${error.code === 'ENOENT' ? 'not found' : 'permission denied'}; ${INSTALL_V2}`,
@@ -228,7 +286,7 @@ function toError(
       },
     );
   }
-  const reason = failureReason(stderr);
+  const reason = build ? buildFailureReason(stderr, output) : failureReason(stderr);
   const hint = v2OnlyHint(stderr);
   const exitCode = typeof error.exitCode === 'number' ? error.exitCode : null;
   let message: string;
@@ -245,7 +303,8 @@ function toError(
     {
       command: full.join(' '),
       exitCode,
-      stderrTail: stderrTail(stderr),
+      stderrTail: stderrTail(output),
+      ...(build ? { outputTail: buildOutputTail(output, reason) } : {}),
       timedOut: result.timedOut,
       aborted: result.aborted,
     },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { failureReason, stderrTail } from './stderr.js';
+import { buildFailureReason, buildOutputTail, failureReason, stderrTail } from './stderr.js';
 import { INSTALL_V2, v2OnlyFeature, v2OnlyHint } from './v2_only.js';
 
 describe('failureReason', () => {
@@ -242,5 +242,72 @@ describe('v2OnlyHint', () => {
 
   it('names the packages and STACKD_COMPOSE_COMMAND', () => {
     expect(INSTALL_V2).toMatch(/docker-compose-plugin.*docker-compose-v2.*STACKD_COMPOSE_COMMAND/);
+  });
+});
+
+describe('build output', () => {
+  const buildkit = [
+    '#0 building with "default" instance using docker driver',
+    '#1 [app internal] load build definition from Dockerfile',
+    '#1 transferring dockerfile: 102B 0.0s done',
+    '#1 DONE 0.1s',
+    '#4 [app 1/2] FROM docker.io/stackd-test/busybox:1',
+    '#4 CACHED',
+    '#5 [app 2/2] RUN echo "marker" && exit 3',
+    '#5 0.501 marker',
+    '#5 ERROR: executor failed running [/bin/sh -c echo "marker" && exit 3]: exit code: 3',
+    '------',
+    ' > [app 2/2] RUN echo "marker" && exit 3:',
+    '0.501 marker',
+    '------',
+    'failed to solve: executor failed running [/bin/sh -c echo "marker" && exit 3]: exit code: 3',
+  ].join('\n');
+  const v1Stderr = [
+    'Building app',
+    'DEPRECATED: The legacy builder is deprecated and will be removed in a future release.',
+    '            Install the buildx component to build images with BuildKit:',
+    '            https://docs.docker.com/go/buildx/',
+    '',
+    "The command '/bin/sh -c exit 3' returned a non-zero code: 3",
+    "Service 'app' failed to build : Build failed",
+  ].join('\n');
+  const v1Output = [
+    'Building app',
+    'Sending build context to Docker daemon  3.072kB',
+    'Step 1/2 : FROM stackd-test/busybox:1',
+    ' ---> d288acb57c51',
+    'Step 2/2 : RUN exit 3',
+    ' ---> Running in 09ba408986c2',
+    "The command '/bin/sh -c exit 3' returned a non-zero code: 3",
+    "Service 'app' failed to build : Build failed",
+  ].join('\n');
+
+  it('the reason: BuildKit’s failed to solve, the classic builder’s failed command, not v1’s header or notice', () => {
+    expect(buildFailureReason(buildkit.split('\n').at(-1) ?? '')).toBe(
+      'failed to solve: executor failed running [/bin/sh -c echo "marker" && exit 3]: exit code: 3',
+    );
+    expect(buildFailureReason(v1Stderr)).toBe("The command '/bin/sh -c exit 3' returned a non-zero code: 3");
+    expect(buildFailureReason('', 'Step 1/1 : FROM nope\nERROR: pull access denied for nope')).toBe(
+      'pull access denied for nope',
+    );
+  });
+
+  it('the tail: the last steps and their output, without bookkeeping nor the reason line', () => {
+    const reason = buildFailureReason(buildkit.split('\n').at(-1) ?? '');
+    expect(buildOutputTail(buildkit, reason)).toBe(
+      [
+        '#1 [app internal] load build definition from Dockerfile',
+        '#4 [app 1/2] FROM docker.io/stackd-test/busybox:1',
+        '#5 [app 2/2] RUN echo "marker" && exit 3',
+        '#5 0.501 marker',
+        '#5 ERROR: executor failed running [/bin/sh -c echo "marker" && exit 3]: exit code: 3',
+        '> [app 2/2] RUN echo "marker" && exit 3:',
+        '0.501 marker',
+      ].join(' | '),
+    );
+    expect(buildOutputTail(v1Output, "The command '/bin/sh -c exit 3' returned a non-zero code: 3", 3)).toBe(
+      'Step 1/2 : FROM stackd-test/busybox:1 | Step 2/2 : RUN exit 3',
+    );
+    expect(buildOutputTail(`${'x'.repeat(300)}\n`)).toBe(`${'x'.repeat(199)}…`);
   });
 });

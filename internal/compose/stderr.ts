@@ -160,3 +160,66 @@ export function withholdContent(reason: string): string {
   // Nothing quoted (`yaml: line 1: did not find expected key`): nothing withheld.
   return masked === reason ? reason : `${masked} (the file's content is not shown)`;
 }
+
+/**
+ * Lines of a build's output that never say why it failed: v1's `Building web` header and
+ * `Service 'web' failed to build : Build failed` summary, the docker CLI's `DEPRECATED: The
+ * legacy builder…` notice (its indented lines too), BuildKit's `------` rules.
+ */
+const BUILD_NOISE: readonly RegExp[] = [
+  /^Building \S+$/,
+  /^(ERROR:\s*)?Service '[^']*' failed to build\b/,
+  /^-{3,}$/,
+];
+const DEPRECATED = /^DEPRECATED:/;
+
+function buildLines(output: string): string[] {
+  const out: string[] = [];
+  let notice = false;
+  for (const line of cleanLines(output)) {
+    if (DEPRECATED.test(line)) notice = true;
+    else if (notice && /^\s/.test(line)) continue;
+    else notice = false;
+    if (notice || matchesAny(line.trim(), BUILD_NOISE)) continue;
+    out.push(line);
+  }
+  return out;
+}
+
+/**
+ * Why a build failed, from its stderr: BuildKit's `failed to solve: …`, the classic builder's
+ * `The command '…' returned a non-zero code: 3`, compose's own error; as failureReason, with the
+ * build's boilerplate left out. Falls back to `output` (stdout and stderr) when stderr says nothing.
+ */
+export function buildFailureReason(stderr: string, output = ''): string {
+  const reason = failureReason(buildLines(stderr).join('\n'));
+  return reason !== '' ? reason : failureReason(buildLines(output).join('\n'));
+}
+
+/**
+ * Bookkeeping of a build that says nothing about its steps: BuildKit's `#0 building with…`,
+ * `#3 DONE 0.0s`, `#4 CACHED`, `#5 transferring context: 2B done`; the classic builder's
+ * `Sending build context…`, ` ---> 0b1c2d3e`, `Removing intermediate container…`.
+ */
+const BUILD_BOOKKEEPING: readonly RegExp[] = [
+  /^#\d+ (DONE|CACHED)\b/,
+  /^#\d+ (transferring|building with|naming to|writing image|exporting)\b/,
+  /^Sending build context to Docker daemon\b/,
+  /^--->/,
+  /^Removing intermediate container\b/,
+];
+
+/**
+ * The last `lines` lines of a build's output (stdout and stderr), boilerplate and bookkeeping
+ * left out, and the line that is `reason` (already in the message), each at most 200 characters,
+ * joined with ` | `: what the status message quotes.
+ */
+export function buildOutputTail(output: string, reason = '', lines = 8): string {
+  return buildLines(output)
+    .map((line) => line.trim())
+    .filter((line) => !matchesAny(line, BUILD_BOOKKEEPING) && line !== reason)
+    .slice(-lines)
+    .map((line) => withholdContent(line.trim()))
+    .map((line) => (line.length > 200 ? `${line.slice(0, 199)}…` : line))
+    .join(' | ');
+}

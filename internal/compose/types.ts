@@ -20,11 +20,31 @@ export interface ComposeRunOptions {
   readonly timeoutMs?: number;
 }
 
+/** What a build did. */
+export interface BuildResult {
+  readonly durationMs: number;
+  /** Its output, stdout and stderr interleaved. */
+  readonly output: string;
+  /** `classic` when BuildKit could not be used (no buildx plugin) and `DOCKER_BUILDKIT=0` was. */
+  readonly builder: 'default' | 'classic';
+}
+
 export interface ComposeRunner {
   /** `config -q`: throws a ComposeError naming what compose rejected. */
   validate(target: ComposeTarget, options?: ComposeRunOptions): Promise<void>;
   /** `up -d --remove-orphans`. */
   up(target: ComposeTarget, options?: ComposeRunOptions): Promise<void>;
+  /**
+   * `build -- SERVICES` (nothing when empty). A failure is a ComposeError whose `outputTail` has
+   * the build output's last lines. When BuildKit refuses for want of the buildx plugin and
+   * `DOCKER_BUILDKIT` is not set, the build is retried with the classic builder
+   * (`DOCKER_BUILDKIT=0`), which later builds and `up`s of this runner then use too.
+   */
+  build(
+    target: ComposeTarget,
+    services: readonly string[],
+    options?: ComposeRunOptions,
+  ): Promise<BuildResult>;
   /** `down --remove-orphans` (volumes kept). */
   down(target: ComposeTarget, options?: ComposeRunOptions): Promise<void>;
   /** e.g. `docker compose` 2.26.1 or `docker-compose` 1.29.2. */

@@ -45,6 +45,7 @@ export async function createDaemon(config: Config, parts: DaemonParts): Promise<
       onRecord: (id, record) => metrics.hooks.stackRecord?.(id, record),
       onResult: (id, outcome, ms) => metrics.hooks.reconcile?.(id, outcome, ms / 1000),
       onRollback: (id, outcome) => metrics.hooks.rollback?.(id, outcome),
+      onBuild: (id, outcome, ms) => metrics.hooks.build?.(id, outcome, ms / 1000),
     },
     { ...(parts.lock === undefined ? {} : { lock: parts.lock }), parts },
   );

@@ -15,6 +15,8 @@ export interface ControllerHooks {
   readonly reconcile?: (id: string, result: 'success' | 'failure', seconds: number) => void;
   /** An automatic rollback finished. */
   readonly rollback?: (id: string, result: 'success' | 'failure') => void;
+  /** An apply's build of its changed `build:` services finished. */
+  readonly build?: (id: string, result: 'success' | 'failure', seconds: number) => void;
   /** The work queue's own hooks. */
   readonly queue?: WorkQueueMetrics;
 }

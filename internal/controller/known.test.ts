@@ -172,6 +172,7 @@ describe('Controller: the reported stacks, in the API and in /metrics', () => {
         Promise.resolve({ candidates: [], ignored: [], env: {}, tried: '', pluginDirs: [], passedOver: [] }),
       validate: () => Promise.reject(new Error('not expected')),
       up: () => Promise.reject(new Error('not expected')),
+      build: () => Promise.reject(new Error('not expected')),
       down: (target) => {
         downs.push(target.project);
         informer.remove(target.project);

@@ -7,6 +7,7 @@ export const LogEvent = {
   reconcileSuccess: 'reconcile.success',
   reconcileFailure: 'reconcile.failure',
   reconcileSkip: 'reconcile.skip',
+  reconcileBuild: 'reconcile.build',
   reconcileRollback: 'reconcile.rollback',
   reconcileCrashLoop: 'reconcile.crashloop',
   reconcilePaused: 'reconcile.paused',

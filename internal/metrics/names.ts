@@ -10,6 +10,8 @@ export const RECONCILE_TOTAL = 'stackd_reconcile_total';
 export const RECONCILE_DURATION_SECONDS = 'stackd_reconcile_duration_seconds';
 /** Addition: automatic rollbacks (`reconcile.rollback`) of a stack, by result. */
 export const ROLLBACKS_TOTAL = 'stackd_rollbacks_total';
+/** Addition: `compose build` runs of an apply's changed `build:` services, by result. */
+export const BUILDS_TOTAL = 'stackd_builds_total';
 export const SOURCE_FETCH_TOTAL = 'stackd_source_fetch_total';
 export const SOURCE_FETCH_DURATION_SECONDS = 'stackd_source_fetch_duration_seconds';
 export const SOURCE_REVISION_INFO = 'stackd_source_revision_info';
@@ -32,6 +34,7 @@ export const METRIC_NAMES = [
   RECONCILE_TOTAL,
   RECONCILE_DURATION_SECONDS,
   ROLLBACKS_TOTAL,
+  BUILDS_TOTAL,
   SOURCE_FETCH_TOTAL,
   SOURCE_FETCH_DURATION_SECONDS,
   SOURCE_REVISION_INFO,

@@ -3,6 +3,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { ControllerHooks } from '../controller/hooks.js';
 import { STACK_STATUSES } from '../status/index.js';
 import {
+  BUILDS_TOTAL,
   RECONCILE_DURATION_SECONDS,
   RECONCILE_TOTAL,
   ROLLBACKS_TOTAL,
@@ -17,7 +18,7 @@ const RESULTS: readonly Result[] = ['success', 'failure'];
 
 export function stackHooks(
   registry: Registry,
-): Required<Pick<ControllerHooks, 'stackRecord' | 'stackGone' | 'reconcile' | 'rollback'>> {
+): Required<Pick<ControllerHooks, 'stackRecord' | 'stackGone' | 'reconcile' | 'rollback' | 'build'>> {
   const status = new Gauge({
     name: STACK_STATUS,
     help: `The status of each stack: 1 for the current one, 0 for the others (${STACK_STATUSES.join(', ')}).`,
@@ -42,6 +43,12 @@ export function stackHooks(
     labelNames: ['stack', 'result'] as const,
     registers: [registry],
   });
+  const builds = new Counter({
+    name: BUILDS_TOTAL,
+    help: 'Builds of the changed services with build: of a stack, run before compose up, by result.',
+    labelNames: ['stack', 'result'] as const,
+    registers: [registry],
+  });
   const duration = new Histogram({
     name: RECONCILE_DURATION_SECONDS,
     help: 'Duration of applies and removals of stacks, in seconds.',
@@ -63,10 +70,14 @@ export function stackHooks(
       for (const result of RESULTS) {
         reconciles.remove({ stack, result });
         rollbacks.remove({ stack, result });
+        builds.remove({ stack, result });
       }
     },
     rollback: (stack, result) => {
       rollbacks.inc({ stack, result });
+    },
+    build: (stack, result) => {
+      builds.inc({ stack, result });
     },
     reconcile: (stack, result, seconds) => {
       reconciles.inc({ stack, result });

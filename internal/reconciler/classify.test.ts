@@ -90,6 +90,7 @@ describe('classify: one attempt per commit', () => {
       'crash_loop',
       'port_in_use',
       'image_missing',
+      'build_failed',
     ]);
   });
 });

@@ -14,6 +14,7 @@ const DETERMINISTIC: ReadonlySet<FailureCause> = new Set([
   'crash_loop',
   'port_in_use',
   'image_missing',
+  'build_failed',
 ]);
 
 export function isDeterministic(cause: FailureCause): boolean {

@@ -26,6 +26,7 @@ export function desiredStack(
       oneShot: false,
       healthcheck: false,
       replicas: 1,
+      build: false,
       ...fields,
     });
   }

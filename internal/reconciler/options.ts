@@ -40,6 +40,8 @@ export interface ReconcileHooks {
   readonly onResult?: (id: string, outcome: 'success' | 'failure', durationMs: number) => void;
   /** Called when an automatic rollback finishes (`success`: the stack runs its synced revision again). */
   readonly onRollback?: (id: string, outcome: 'success' | 'failure') => void;
+  /** Called when an apply's `compose build` of the changed services with `build:` finishes. */
+  readonly onBuild?: (id: string, outcome: 'success' | 'failure', durationMs: number) => void;
 }
 
 export interface ReconcilerOptions {

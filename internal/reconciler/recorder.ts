@@ -80,6 +80,11 @@ export class Recorder {
     this.#o.hooks?.onRollback?.(id, outcome);
   }
 
+  /** A build finished: the `onBuild` hook (the builds counter). */
+  built(id: string, outcome: 'success' | 'failure', durationMs: number): void {
+    this.#o.hooks?.onBuild?.(id, outcome, durationMs);
+  }
+
   /** An apply or removal starts: the stack reads `syncing` while it runs. */
   begin(id: string, project: string, patch: RecordPatch, line: LogLine): void {
     this.#write(id, project, patch);

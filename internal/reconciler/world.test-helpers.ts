@@ -21,11 +21,13 @@ import type { ReconcileRequest, ReconcileSettings } from './options.js';
 import { StackReconciler } from './reconciler.js';
 import type { ReconcileOutcome } from './recorder.js';
 
-export type ComposeOp = 'validate' | 'up' | 'down';
+export type ComposeOp = 'validate' | 'build' | 'up' | 'down';
 
 export interface ComposeCall {
   readonly op: ComposeOp;
   readonly target: ComposeTarget;
+  /** `build`: the services built. */
+  readonly services?: readonly string[];
 }
 
 export const REV = 'a'.repeat(40);
@@ -131,6 +133,11 @@ export async function createWorld(): Promise<World> {
       calls.push({ op: 'validate', target });
       fail('validate');
       return Promise.resolve();
+    },
+    build: (target, services) => {
+      calls.push({ op: 'build', target, services });
+      fail('build');
+      return Promise.resolve({ durationMs: 0, output: '', builder: 'default' as const });
     },
     up: async (target) => {
       calls.push({ op: 'up', target });

@@ -14,6 +14,8 @@ export interface DesiredService {
    * number (interpolated), meaning at least one. Services scaled to 0 are not in `services`.
    */
   readonly replicas: number | null;
+  /** The service has a `build:` key: an apply that changes it builds its image first. */
+  readonly build: boolean;
 }
 
 export interface DesiredStack {

@@ -71,6 +71,11 @@ export const FAILURE_CAUSES = [
   'engine_unreachable',
   /** compose was killed by reconcile.timeout. */
   'timed_out',
+  /**
+   * `compose build` of a changed service failed (a Dockerfile step, a file missing from the
+   * context): deterministic, held until the stack changes or a manual sync.
+   */
+  'build_failed',
   /** The registry could not be reached (DNS, TCP, TLS, timeouts). */
   'registry_unreachable',
   /** compose failed for a reason not recognised above. */

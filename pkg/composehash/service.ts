@@ -12,6 +12,8 @@ export interface ServiceSummary {
   readonly healthcheck: boolean;
   /** Containers `compose up` keeps (`deploy.replicas` or `scale`); null when not a plain number. */
   readonly replicas: number | null;
+  /** The service has a `build:` key: its image is built from the stack's files. */
+  readonly build: boolean;
 }
 
 /** A file of the stack directory as the hashes see it. */
@@ -125,6 +127,12 @@ export function replicasOf(service: JsonObject): number | null {
   if (typeof value === 'number') return Number.isInteger(value) && value >= 0 ? value : null;
   if (typeof value === 'string' && /^\d+$/.test(value)) return Number(value);
   return null;
+}
+
+/** A `build:` key (a context path or a mapping): compose builds the service's image. */
+export function hasBuild(service: JsonObject): boolean {
+  const build = service['build'];
+  return build !== undefined && build !== null;
 }
 
 export function isOneShot(service: JsonObject): boolean {

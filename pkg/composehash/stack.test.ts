@@ -240,6 +240,26 @@ describe('hashStack: override, profiles, flags, project', () => {
     });
   });
 
+  it('marks the services that have a build: key, a path or a mapping (an override may add one)', () => {
+    const result = hash({
+      'compose.yaml': `services:
+  plain: {image: x}
+  path: {build: ./app}
+  mapping: {image: x, build: {context: ., dockerfile: Dockerfile.web}}
+  nulled: {image: x, build: null}
+  added: {image: x}
+`,
+      'compose.override.yaml': 'services:\n  added: {build: ./added}\n',
+    });
+    expect(Object.fromEntries([...result.services].map(([name, s]) => [name, s.build]))).toEqual({
+      plain: false,
+      path: true,
+      mapping: true,
+      nulled: false,
+      added: true,
+    });
+  });
+
   it('names a missing included file, and the file that includes it', () => {
     expect(() => hash({ 'compose.yaml': 'include: [db.yaml]\nservices:\n  web: {image: x}\n' })).toThrow(
       /^compose\.yaml: `db\.yaml` does not exist in the stack directory/,

@@ -7,6 +7,7 @@ import { loadProject, lookupWith, readDotEnv, type LoadContext, type ReadFile } 
 import { deriveProjectName, projectNameProblem } from './project.js';
 import { resolveInStack, serviceReferences } from './references.js';
 import {
+  hasBuild,
   hasHealthcheck,
   isActive,
   isOneShot,
@@ -117,6 +118,7 @@ export function hashStack(input: StackInput): StackHashes {
       oneShot: isOneShot(service),
       healthcheck: hasHealthcheck(service),
       replicas,
+      build: hasBuild(service),
     });
   }
   return { project, composeFiles, composeHash, services, document: doc };

@@ -24,7 +24,11 @@ const DESIGN_NAMES = [
   'stackd_workqueue_retries_total',
   'stackd_workqueue_longest_running_processor_seconds',
 ];
-const ADDITIONS = ['stackd_source_last_success_timestamp_seconds', 'stackd_rollbacks_total'];
+const ADDITIONS = [
+  'stackd_source_last_success_timestamp_seconds',
+  'stackd_rollbacks_total',
+  'stackd_builds_total',
+];
 
 function record(status: StackRecord['status'], syncedAt: string | null): StackRecord {
   return {
@@ -92,6 +96,17 @@ describe('GET /metrics', () => {
     metrics.hooks.stackGone?.('apps/web');
     text = await scrape();
     expect(lines(text, 'stackd_rollbacks_total{')).toEqual([]);
+  });
+
+  it('counts builds per stack and result, and drops them with the stack', async () => {
+    metrics.hooks.build?.('apps/web', 'success', 1.5);
+    metrics.hooks.build?.('apps/web', 'failure', 0.2);
+    let text = await scrape();
+    expect(text).toContain('stackd_builds_total{stack="apps/web",result="success"} 1');
+    expect(text).toContain('stackd_builds_total{stack="apps/web",result="failure"} 1');
+    metrics.hooks.stackGone?.('apps/web');
+    text = await scrape();
+    expect(lines(text, 'stackd_builds_total{')).toEqual([]);
   });
 
   it('stack status is 1 for the current status and 0 for the five others', async () => {
