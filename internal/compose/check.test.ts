@@ -40,6 +40,7 @@ function fakeRunner(
     },
     up: () => Promise.reject(new Error('not in validate')),
     down: () => Promise.reject(new Error('not in validate')),
+    build: () => Promise.reject(new Error('not in validate')),
     describe,
     pin: () => Promise.resolve({} as PinnedCommand),
   };
