@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import type { Lookup } from './interpolate.js';
-import { isObject, type Json, type JsonObject } from './json.js';
+import { isObject, setKey, type Json, type JsonObject } from './json.js';
 import { mapTagged } from './tags.js';
 
 /**
@@ -366,6 +366,4 @@ function mapValues(value: JsonObject, fn: (item: Json) => Json): JsonObject {
   return out;
 }
 
-function define(out: JsonObject, key: string, value: Json): void {
-  Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
-}
+const define = setKey;

@@ -1,5 +1,5 @@
 import { ComposeFileError } from './errors.js';
-import { isObject, type Json, type JsonObject } from './json.js';
+import { isObject, setKey, type Json, type JsonObject } from './json.js';
 import { mapTagged } from './tags.js';
 
 /** A variable's value as compose would see it, or undefined when unset. */
@@ -21,12 +21,7 @@ export function interpolateDocument(doc: JsonObject, lookup: Lookup, file: strin
       if (!isObject(inner)) return inner;
       const out: JsonObject = {};
       for (const [key, item] of Object.entries(inner)) {
-        Object.defineProperty(out, key, {
-          value: walk(item, path === '' ? key : `${path}.${key}`),
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
+        setKey(out, key, walk(item, path === '' ? key : `${path}.${key}`));
       }
       return out;
     });

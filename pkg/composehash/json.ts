@@ -4,6 +4,13 @@ export interface JsonObject {
   [key: string]: Json;
 }
 
+/** `out[key] = value`, a `__proto__` key kept as a plain own key (assignment would set the prototype). */
+export function setKey(out: JsonObject, key: string, value: Json): void {
+  if (key === '__proto__') {
+    Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  } else out[key] = value;
+}
+
 export function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -3,7 +3,7 @@ import { canonicalDocument, withDefaults } from './canonical.js';
 import { parseDotEnv } from './dotenv.js';
 import { ComposeFileError } from './errors.js';
 import { interpolateDocument, type Lookup } from './interpolate.js';
-import { canonicalJson, isObject, type JsonObject } from './json.js';
+import { canonicalJson, isObject, setKey, type JsonObject } from './json.js';
 import type { ParseLimits } from './limits.js';
 import { mergeCompose, plainDocument } from './merge.js';
 import { untag } from './tags.js';
@@ -198,12 +198,7 @@ function resolveExtends(
   };
   const out: JsonObject = {};
   for (const [name, service] of Object.entries(services)) {
-    Object.defineProperty(out, name, {
-      value: isObject(service) ? resolve(name, service, doc, file, []) : service,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
+    setKey(out, name, isObject(service) ? resolve(name, service, doc, file, []) : service);
   }
   return { ...doc, services: out };
 }
@@ -267,7 +262,7 @@ function resolveIncludes(
             `${section}.${name} conflicts with the one \`${files.join(', ')}\` includes`,
           );
         }
-        Object.defineProperty(own, name, { value, enumerable: true, writable: true, configurable: true });
+        setKey(own, name, value);
       }
       out[section] = own;
     }
@@ -278,8 +273,7 @@ function resolveIncludes(
 function without(object: JsonObject, key: string): JsonObject {
   const out: JsonObject = {};
   for (const [k, value] of Object.entries(object)) {
-    if (k !== key)
-      Object.defineProperty(out, k, { value, enumerable: true, writable: true, configurable: true });
+    if (k !== key) setKey(out, k, value);
   }
   return out;
 }

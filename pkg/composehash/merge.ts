@@ -1,4 +1,4 @@
-import { canonicalJson, isObject, type Json, type JsonObject } from './json.js';
+import { canonicalJson, isObject, setKey, type Json, type JsonObject } from './json.js';
 import { tagOf, untag } from './tags.js';
 
 /**
@@ -45,8 +45,7 @@ function mergeObjects(base: JsonObject, override: JsonObject, path: readonly str
   const reset = new Set(Object.keys(override).filter((key) => tagOf(override[key])?.tag === 'reset'));
   const out: JsonObject = {};
   for (const [key, value] of Object.entries(base)) {
-    if (!reset.has(key))
-      Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+    if (!reset.has(key)) setKey(out, key, value);
   }
   for (const [key, value] of Object.entries(override)) {
     if (reset.has(key)) continue;
@@ -54,12 +53,7 @@ function mergeObjects(base: JsonObject, override: JsonObject, path: readonly str
     const plain = (mark === undefined ? value : untag(mark.value)) ?? null;
     const previous = base[key];
     const replace = mark?.tag === 'override' || previous === undefined || key.startsWith('x-');
-    Object.defineProperty(out, key, {
-      value: replace ? (untag(plain) ?? null) : mergeValues(previous, plain, [...path, key]),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
+    setKey(out, key, replace ? (untag(plain) ?? null) : mergeValues(previous, plain, [...path, key]));
   }
   return out;
 }

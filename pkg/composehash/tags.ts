@@ -1,4 +1,4 @@
-import { isObject, type Json, type JsonObject } from './json.js';
+import { isObject, setKey, type Json, type JsonObject } from './json.js';
 
 /**
  * Compose's merge tags (compose-spec, "Merge and override"): in a file merged over earlier ones,
@@ -34,15 +34,30 @@ export function tagOf(
 export function untag(value: Json): Json | undefined {
   const mark = tagOf(value);
   if (mark !== undefined) return mark.tag === 'reset' ? undefined : untag(mark.value);
-  if (Array.isArray(value)) return value.map((item) => untag(item) ?? null);
-  if (!isObject(value)) return value;
-  const out: JsonObject = {};
-  for (const [key, item] of Object.entries(value)) {
-    const plain = untag(item);
-    if (plain !== undefined)
-      Object.defineProperty(out, key, { value: plain, enumerable: true, writable: true, configurable: true });
+  if (Array.isArray(value)) {
+    let out: Json[] | undefined;
+    value.forEach((item, i) => {
+      const plain = untag(item) ?? null;
+      if (plain !== item) (out ??= value.slice(0, i)).push(plain);
+      else out?.push(item);
+    });
+    return out ?? value;
   }
-  return out;
+  if (!isObject(value)) return value;
+  // Shared, not copied, where nothing inside is tagged (most documents).
+  let out: JsonObject | undefined;
+  const keys = Object.keys(value);
+  keys.forEach((key, i) => {
+    const item = value[key] ?? null;
+    const plain = untag(item);
+    if (plain === item && out === undefined) return;
+    if (out === undefined) {
+      out = {};
+      for (const earlier of keys.slice(0, i)) setKey(out, earlier, value[earlier] ?? null);
+    }
+    if (plain !== undefined) setKey(out, key, plain);
+  });
+  return out ?? value;
 }
 
 /** Apply `fn` to the value inside a marker (keeping the marker), or to the value itself. */

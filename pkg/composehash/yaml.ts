@@ -11,7 +11,7 @@ import {
   type Node,
 } from 'yaml';
 import { ComposeFileError } from './errors.js';
-import { type Json, type JsonObject } from './json.js';
+import { setKey, type Json, type JsonObject } from './json.js';
 import type { ParseLimits } from './limits.js';
 import { tagged, type ComposeTag } from './tags.js';
 
@@ -204,7 +204,4 @@ class Converter {
   }
 }
 
-/** defineProperty: a `__proto__` key stays a plain own key. */
-function define(out: JsonObject, key: string, value: Json): void {
-  Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
-}
+const define = setKey;
