@@ -305,6 +305,12 @@ describe('loading like compose: interpolation', () => {
     expect(web?.['environment']?.['V']).toBe(expected);
   });
 
+  it('fails on a malformed reference before compose is asked, naming the key', () => {
+    expect(() => hash({ 'compose.yaml': 'services:\n  web: {image: "x:${TAG"}\n' })).toThrow(
+      /^compose\.yaml: invalid interpolation format: `x:\$\{TAG` \(a `\$\{` is not closed; write `\$\$` for a literal `\$`\) \(at `services\.web\.image`\)$/,
+    );
+  });
+
   it('fails on a required variable without a value, naming it', () => {
     expect(() => hash({ 'compose.yaml': 'services:\n  web: {image: "${IMG:?set IMG}"}\n' })).toThrow(
       /required variable IMG is missing a value: set IMG \(at `services\.web\.image`\)/,
