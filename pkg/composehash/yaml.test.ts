@@ -82,6 +82,33 @@ describe('parseComposeDocuments', () => {
     expect(docs).toEqual([{ services: { a: { image: 'x' } } }, { services: { b: { image: 'y' } } }]);
   });
 
+  it('reads a file js-yaml refuses with the lenient parser, to the same tree, tags and merge keys kept', () => {
+    const strict =
+      'x-a: &a {A: 1}\nservices:\n  web:\n    <<: *a\n    ports: !reset []\n    command: ["a", "b"]\n';
+    const lenient =
+      'x-a: &a {A: 1}\nservices:\n  web:\n    <<: *a\n    ports: !reset []\n    command: [\n      "a", "b"\n    ]\n';
+    const [one] = parseComposeDocuments('c.yaml', bytes(strict), DEFAULT_LIMITS);
+    const [two] = parseComposeDocuments('c.yaml', bytes(lenient), DEFAULT_LIMITS);
+    expect(two).toEqual(one);
+    const web = (two?.['services'] as Record<string, Record<string, unknown>>)['web'];
+    expect(Object.keys(web ?? {}).sort()).toEqual(['A', 'command', 'ports']);
+    expect(() => parseComposeDocuments('c.yaml', bytes(`${lenient}x-a: 2\n`), DEFAULT_LIMITS)).toThrow(
+      /duplicated mapping key `x-a`/,
+    );
+  });
+
+  it('stops an alias bomb on the lenient path too', () => {
+    const error = (() => {
+      try {
+        parseComposeDocuments('c.yaml', bytes(`${billionLaughs()}x-z: [\n  1\n]\n`), DEFAULT_LIMITS);
+      } catch (e) {
+        return e as Error;
+      }
+      return undefined;
+    })();
+    expect(error?.message).toMatch(/aliases are expanded/);
+  });
+
   it("reads a flow collection closed at its key's indentation, as compose does", () => {
     expect(parse('services:\n  web:\n    command: [\n      "a", "b"\n    ]\n')).toEqual({
       services: { web: { command: ['a', 'b'] } },
@@ -95,7 +122,9 @@ describe('parseComposeDocuments', () => {
   });
 
   it('rejects duplicate keys and tags other than !reset and !override', () => {
-    expect(parseError('services: {}\nservices: {}\n').message).toMatch(/line 2: invalid YAML: .*unique/i);
+    expect(parseError('services: {}\nservices: {}\n').message).toMatch(
+      /line 2: invalid YAML: duplicated mapping key/,
+    );
     expect(parseError('services:\n  web: !!js/function "x"\n').message).toMatch(/line 2: unsupported tag/);
     expect(parseError('services:\n  web:\n    ports: !weird []\n').message).toMatch(
       /line 3: unsupported tag `!weird`/,
