@@ -1,4 +1,5 @@
 import { posix } from 'node:path';
+import { splitWords, UnclosedQuoteError } from '../shellwords/index.js';
 import type { Lookup } from './interpolate.js';
 import { isObject, setKey, type Json, type JsonObject } from './json.js';
 import { mapTagged } from './tags.js';
@@ -314,45 +315,14 @@ function isRemote(context: string): boolean {
   );
 }
 
-/**
- * Split a command line like compose does (shell words: whitespace separates, quotes group,
- * backslash escapes), so `command: echo hi` and `command: [echo, hi]` are one value.
- */
-export function shellSplit(text: string): Json {
-  const words: string[] = [];
-  let word = '';
-  let inWord = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i] ?? '';
-    if (ch === "'") {
-      const end = text.indexOf("'", i + 1);
-      if (end === -1) return text;
-      word += text.slice(i + 1, end);
-      inWord = true;
-      i = end;
-    } else if (ch === '"') {
-      let j = i + 1;
-      for (; j < text.length && text[j] !== '"'; j++) {
-        if (text[j] === '\\' && j + 1 < text.length && '"\\$`'.includes(text[j + 1] ?? '')) j++;
-        word += text[j] ?? '';
-      }
-      if (j >= text.length) return text;
-      inWord = true;
-      i = j;
-    } else if (ch === '\\' && i + 1 < text.length) {
-      word += text[++i] ?? '';
-      inWord = true;
-    } else if (/\s/.test(ch)) {
-      if (inWord) words.push(word);
-      word = '';
-      inWord = false;
-    } else {
-      word += ch;
-      inWord = true;
-    }
+/** `command: echo hi` and `command: [echo, hi]` are one value (compose splits shell words). */
+function shellSplit(text: string): Json {
+  try {
+    return splitWords(text);
+  } catch (error) {
+    if (error instanceof UnclosedQuoteError) return text;
+    throw error;
   }
-  if (inWord) words.push(word);
-  return words;
 }
 
 function list(value: Json | undefined): Json[] {
