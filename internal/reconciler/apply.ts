@@ -10,12 +10,13 @@ import { isComposeError } from '../compose/index.js';
 import { writeOverride } from '../compose/override.js';
 import type { ComposeRunOptions, ComposeTarget } from '../compose/types.js';
 import type { ObservedProject } from '../informer/types.js';
-import { LogEvent, type Redactor } from '../log/index.js';
+import { LogEvent } from '../log/index.js';
 import type { DesiredStack } from '../source/types.js';
 import type { StackRecord } from '../state/index.js';
 import { classify, isDeterministic } from './classify.js';
 import { envRedactor, stderrField } from './compose_stderr.js';
 import type { RevisionHash } from '../status/index.js';
+import { buildServices } from './build_step.js';
 import { servicesToBuild } from './builds.js';
 import { serviceLabels } from './carry_forward.js';
 import { type ReconcileContext, describe } from './context.js';
@@ -97,7 +98,7 @@ export async function apply(ctx: ReconcileContext, input: ApplyInput): Promise<R
     // The changed services with `build:` get their new image before `up` (which would reuse the
     // old one); a failed build leaves every container as it was.
     const toBuild = servicesToBuild(stack, observed, instance);
-    if (toBuild.length > 0) await build(ctx, stack, compose, toBuild, run(), envRedactor(env));
+    if (toBuild.length > 0) await buildServices(ctx, stack, compose, toBuild, run(), envRedactor(env));
     // A renamed project: the old one goes once the new files are known good, right before `up`
     // (`-p OLD` with the new files: down finds the old project's containers by its label).
     const userFiles = stack.composeFiles.map((f) => join(workDir, f));
@@ -223,52 +224,6 @@ export async function apply(ctx: ReconcileContext, input: ApplyInput): Promise<R
           ? error
           : new ReconcileError(id, message, { cause: error, failure: cause }),
     };
-  }
-}
-
-/**
- * `compose build SERVICES`, logged (`reconcile.build`) and counted. A build compose ran and that
- * failed is `build_failed` (deterministic: held until the stack changes or a manual sync), unless
- * its output says the registry or the engine could not be reached, or that a base image does not
- * exist (classify.ts); a build cut short by the deadline is `timed_out` (retried).
- */
-async function build(
-  ctx: ReconcileContext,
-  stack: DesiredStack,
-  target: ComposeTarget,
-  services: readonly string[],
-  options: ComposeRunOptions,
-  redactor: Redactor,
-): Promise<void> {
-  const { clock, recorder } = ctx;
-  const started = clock.now();
-  const fields = { project: stack.project, services };
-  try {
-    const result = await ctx.compose.build(target, services, options);
-    const durationMs = elapsedMs(clock, started);
-    recorder.built(stack.id, 'success', durationMs);
-    recorder.log('info', LogEvent.reconcileBuild, stack.id, {
-      ...fields,
-      durationMs,
-      result: 'success',
-      builder: result.builder,
-    });
-  } catch (error) {
-    const durationMs = elapsedMs(clock, started);
-    recorder.built(stack.id, 'failure', durationMs);
-    recorder.log('warn', LogEvent.reconcileBuild, stack.id, {
-      ...fields,
-      durationMs,
-      result: 'failure',
-      reason: redactor.text(describe(error)),
-    });
-    if (!isComposeError(error) || error.kind !== 'exited') throw error;
-    const cause = classify(error);
-    const tail = error.outputTail === '' ? '' : `; last build output: ${error.outputTail}`;
-    throw new ReconcileError(stack.id, `building ${services.join(', ')} failed: ${error.message}${tail}`, {
-      cause: error,
-      failure: cause === 'compose_failed' ? 'build_failed' : cause,
-    });
   }
 }
 
