@@ -2,6 +2,7 @@
  * Running one compose process in its own process group, so that a timeout or an abort kills the
  * compose v2 plugin and everything it spawned, not just the `docker` front end.
  */
+import { childEnvironment } from './environment.js';
 import { execa, type ExecaError } from 'execa';
 import type { ChildRegistry } from './children.js';
 
@@ -41,15 +42,6 @@ export function killGroup(pid: number): void {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
   }
-}
-
-/** stackd's own settings (tokens, secrets) never reach compose or the stacks it interpolates. */
-function childEnvironment(): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && !key.startsWith('STACKD_')) out[key] = value;
-  }
-  return out;
 }
 
 export async function runProcess(argv: readonly string[], options: ProcessOptions): Promise<ProcessResult> {

@@ -6,6 +6,7 @@ import {
   sha256Hex,
   type StackFile,
 } from '../../pkg/composehash/index.js';
+import { childEnvironment } from '../compose/environment.js';
 import { listStackFiles, type StackCandidate } from './discover.js';
 import { DEFAULT_STACK_LIMITS, formatSize, type StackLimits } from './limits.js';
 import {
@@ -27,7 +28,7 @@ export async function buildStack(
   reader: TreeReader,
   candidate: StackCandidate,
   limits: StackLimits = DEFAULT_STACK_LIMITS,
-  environment: Readonly<Record<string, string | undefined>> = process.env,
+  environment: Readonly<Record<string, string | undefined>> = childEnvironment(),
 ): Promise<DesiredStack> {
   const files = new Map<string, string>();
   const fileModes = new Map<string, string>();

@@ -19,9 +19,11 @@ export function parseDotEnv(
   const lookup: Lookup = (name) => outer(name) ?? values.get(name);
   let i = 0;
   let line = 1;
-  const where = (raw: string) => (): Where => ({
-    raw,
-    error: (reason: string) => new ComposeFileError(file, line, reason),
+  // Values are never quoted in a message: a `.env` holds secrets.
+  const where = (key: string) => (): Where => ({
+    raw: `the value of ${key}`,
+    error: () =>
+      new ComposeFileError(file, line, `the value of ${key} has a malformed \`\${…}\` (write \`$$\` for a literal \`$\`)`),
   });
   while (i < text.length) {
     const end = text.indexOf('\n', i);
@@ -33,9 +35,10 @@ export function parseDotEnv(
       line++;
       continue;
     }
-    const match = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*(=|$)\s*/.exec(rawLine);
+    // `KEY=value`, or `KEY: value` as compose's dotenv reads it too.
+    const match = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*(=|:(?=\s|$)|$)\s*/.exec(rawLine);
     if (match === null) {
-      throw new ComposeFileError(file, startLine, `\`${trimmed.slice(0, 40)}\` is not a \`KEY=value\` line`);
+      throw new ComposeFileError(file, startLine, 'not a `KEY=value` line');
     }
     const key = match[1] ?? '';
     if (match[2] === '') {
@@ -66,7 +69,7 @@ export function parseDotEnv(
           startLine,
           `the value of ${key} opens a ${quote} quote that is not closed`,
         );
-      value = quote === "'" ? raw : substitute(unescape(raw), lookup, where(raw));
+      value = quote === "'" ? raw : substitute(unescape(raw), lookup, where(key));
       pos = j + 1;
       const next = text.indexOf('\n', pos);
       i = next === -1 ? text.length : next + 1;
@@ -74,7 +77,7 @@ export function parseDotEnv(
       const rest = text.slice(pos, end === -1 ? text.length : end).replace(/\r$/, '');
       const comment = rest.search(/\s#/);
       const raw = (comment === -1 ? rest : rest.slice(0, comment)).trim();
-      value = substitute(raw, lookup, where(raw));
+      value = substitute(raw, lookup, where(key));
       i = end === -1 ? text.length : end + 1;
     }
     values.set(key, value);
@@ -83,8 +86,9 @@ export function parseDotEnv(
   return values;
 }
 
+/** Double-quote escapes; `\$` is a literal `$` (written `$$` for the interpolation after it). */
 function unescape(raw: string): string {
   return raw.replace(/\\(.)/g, (_, ch: string) =>
-    ch === 'n' ? '\n' : ch === 't' ? '\t' : ch === 'r' ? '\r' : ch,
+    ch === 'n' ? '\n' : ch === 't' ? '\t' : ch === 'r' ? '\r' : ch === '$' ? '$$' : ch,
   );
 }
