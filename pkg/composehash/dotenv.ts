@@ -23,7 +23,11 @@ export function parseDotEnv(
   const where = (key: string) => (): Where => ({
     raw: `the value of ${key}`,
     error: () =>
-      new ComposeFileError(file, line, `the value of ${key} has a malformed \`\${…}\` (write \`$$\` for a literal \`$\`)`),
+      new ComposeFileError(
+        file,
+        line,
+        `the value of ${key} has a malformed \`\${…}\` (write \`$$\` for a literal \`$\`)`,
+      ),
   });
   while (i < text.length) {
     const end = text.indexOf('\n', i);

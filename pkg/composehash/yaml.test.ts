@@ -97,6 +97,27 @@ describe('parseComposeDocuments', () => {
     );
   });
 
+  it('reads integers as compose does (010 is 8, 1_000 is 1000, big ids keep their digits), on both paths', () => {
+    const ints =
+      'a: 010\nb: 0x1F\nc: 1_000\nd: 123456789012345678\ne: -12\nf: 0b101\ng: "010"\nh: 3.5\ni: 12abc\n';
+    const expected = {
+      a: 8,
+      b: 31,
+      c: 1000,
+      d: '123456789012345678',
+      e: -12,
+      f: 5,
+      g: '010',
+      h: 3.5,
+      i: '12abc',
+    };
+    expect(parse(ints)).toEqual(expected);
+    expect(parseComposeDocuments('c.yaml', bytes(`${ints}x: [\n  1\n]\n`), DEFAULT_LIMITS)[0]).toEqual({
+      ...expected,
+      x: [1],
+    });
+  });
+
   it('stops an alias bomb on the lenient path too', () => {
     const error = (() => {
       try {

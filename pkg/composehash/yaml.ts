@@ -17,6 +17,7 @@ import {
   defineSequenceTag,
   loadAll,
   mergeTag,
+  NOT_RESOLVED,
   YAMLException,
 } from 'js-yaml';
 import { ComposeFileError } from './errors.js';
@@ -139,7 +140,29 @@ const TAG_TYPES = (['reset', 'override'] as const).flatMap((tag) => [
     identify: () => false,
   }),
 ]);
-const SCHEMA = CORE_SCHEMA.withTags(mergeTag, ...TAG_TYPES);
+/**
+ * Integers as compose's go-yaml reads a plain scalar (`strconv.ParseInt(s, 0, 64)` with `_`
+ * removed): `010` is 8, `0b101` 5, `1_000` 1000, and one beyond 2^53 keeps every digit (as a
+ * decimal string: JavaScript numbers would round it, and two different ids would hash alike).
+ */
+const GO_INT = /^[-+]?(?:0[xX][0-9a-fA-F]+|0[bB][01]+|0[oO][0-7]+|0[0-7]*|[1-9][0-9]*)$/;
+
+function goInt(source: string): number | string | undefined {
+  const plain = source.replace(/_/g, '');
+  if (!GO_INT.test(plain) || /^[-+]?_|_$/.test(source)) return undefined;
+  const digits = plain.replace(/^[-+]/, '');
+  const big = BigInt(/^0[0-7]+$/.test(digits) ? `0o${digits.slice(1)}` : digits);
+  const value = plain.startsWith('-') ? -big : big;
+  const number = Number(value);
+  return Number.isSafeInteger(number) ? number : value.toString();
+}
+const goIntTag = defineScalarTag<number | string>('tag:yaml.org,2002:int', {
+  implicit: true,
+  implicitFirstChars: ['-', '+', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+  resolve: (source) => goInt(source) ?? NOT_RESOLVED,
+  identify: () => false,
+});
+const SCHEMA = CORE_SCHEMA.withTags(mergeTag, goIntTag, ...TAG_TYPES);
 
 /** The `yaml` package's reading, for a file js-yaml refuses but compose reads. */
 function parseLeniently(file: string, text: string, limits: ParseLimits): JsonObject[] {
@@ -248,6 +271,10 @@ class Converter {
 
   #plain(node: Node, depth: number): Json {
     if (isScalar(node)) {
+      if (node.type === 'PLAIN' && node.tag === undefined && typeof node.source === 'string') {
+        const int = goInt(node.source);
+        if (int !== undefined) return int;
+      }
       const value: unknown = node.value;
       if (value === null || typeof value === 'boolean' || typeof value === 'number') return value;
       if (typeof value === 'bigint') return Number(value);
