@@ -1,22 +1,12 @@
-import { posix } from 'node:path';
-import { splitWords, UnclosedQuoteError } from '../shellwords/index.js';
 import type { Lookup } from './interpolate.js';
-import { isObject, setKey, type Json, type JsonObject } from './json.js';
+import { asList as list, isObject, setKey, type Json, type JsonObject } from './json.js';
+import { isRemote, rebase } from './paths.js';
+import { hostEntries, portEntries, shellSplit, volumeEntry } from './short_syntax.js';
 import { mapTagged } from './tags.js';
 
 /**
- * One compose document in compose's long forms, as compose-go's `transform` package writes them
- * before merging: spellings compose treats alike become one (`environment` list or mapping,
- * `depends_on` short or long, `ports` and `volumes` short or long, `build: ./dir`, `env_file: a`
- * …), so merges see one shape and hashes do not move when only the spelling does. Relative paths
- * are rewritten relative to the stack directory (`base` is the directory of the file that
- * declares them, as compose resolves them, relative to the stack directory). Values that need
- * the environment (`environment: [FOO]`) take it from `lookup`. Tagged values (`!reset`,
- * `!override`) keep their tag.
- */
-/**
  * Defaults compose fills in once every file is merged (`build.context` `.`, `build.dockerfile`
- * `Dockerfile`), so that writing them out changes nothing.
+ * `Dockerfile`), so that writing them out changes nothing; `extra_hosts` sorted.
  */
 export function withDefaults(doc: JsonObject): JsonObject {
   const services = doc['services'];
@@ -24,15 +14,33 @@ export function withDefaults(doc: JsonObject): JsonObject {
   return {
     ...doc,
     services: mapValues(services, (service) => {
-      if (!isObject(service) || !isObject(service['build'])) return service;
-      const build: JsonObject = { context: '.', ...service['build'] };
-      if (build['dockerfile'] === undefined && build['dockerfile_inline'] === undefined)
-        build['dockerfile'] = 'Dockerfile';
-      return { ...service, build };
+      if (!isObject(service)) return service;
+      const out: JsonObject = { ...service };
+      if (isObject(service['build'])) {
+        const build: JsonObject = { context: '.', ...service['build'] };
+        if (build['dockerfile'] === undefined && build['dockerfile_inline'] === undefined) {
+          build['dockerfile'] = 'Dockerfile';
+        }
+        out['build'] = build;
+      }
+      // The lists of two merged files, sorted again as compose sorts them.
+      if (service['extra_hosts'] !== undefined) out['extra_hosts'] = hostEntries(service['extra_hosts']);
+      return out;
     }),
   };
 }
 
+/**
+ * One compose document in compose's long forms, as compose-go's `transform` package writes them
+ * before merging: spellings compose treats alike become one (`environment` list or mapping,
+ * `depends_on` short or long, `ports` and `volumes` short or long, `build: ./dir`, `env_file: a`
+ * …), so merges see one shape and hashes do not move when only the spelling does. Relative paths
+ * are rewritten relative to the stack directory: `base` is the directory they are relative to
+ * (the project directory for `-f` files, the declaring file's directory for included and
+ * extended ones), itself relative to the stack directory. Values that need
+ * the environment (`environment: [FOO]`) take it from `lookup`. Tagged values (`!reset`,
+ * `!override`) keep their tag.
+ */
 export function canonicalDocument(doc: JsonObject, base: string, lookup: Lookup): JsonObject {
   const out: JsonObject = { ...doc };
   const services = doc['services'];
@@ -98,16 +106,20 @@ const SERVICE: Record<string, Transform> = {
     const out: JsonObject = {};
     if (Array.isArray(value)) {
       for (const name of value)
-        if (typeof name === 'string') out[name] = { condition: 'service_started', required: true };
+        if (typeof name === 'string') setKey(out, name, { condition: 'service_started', required: true });
       return out;
     }
     if (!isObject(value)) return value;
     for (const [name, dep] of Object.entries(value)) {
-      out[name] = mapTagged(dep, (d) => ({
-        ...(isObject(d) ? d : {}),
-        condition: (isObject(d) ? d['condition'] : undefined) ?? 'service_started',
-        required: (isObject(d) ? d['required'] : undefined) ?? true,
-      }));
+      setKey(
+        out,
+        name,
+        mapTagged(dep, (d) => ({
+          ...(isObject(d) ? d : {}),
+          condition: (isObject(d) ? d['condition'] : undefined) ?? 'service_started',
+          required: (isObject(d) ? d['required'] : undefined) ?? true,
+        })),
+      );
     }
     return out;
   },
@@ -125,17 +137,7 @@ const SERVICE: Record<string, Transform> = {
   labels: (value) => keyValues(value, undefined, ''),
   annotations: (value) => keyValues(value, undefined, ''),
   sysctls: (value) => keyValues(value, undefined, ''),
-  extra_hosts: (value) => {
-    if (!Array.isArray(value)) return value;
-    const out: JsonObject = {};
-    for (const item of value) {
-      if (typeof item !== 'string') continue;
-      const at = item.search(/[=:]/);
-      if (at === -1) out[item] = '';
-      else out[item.slice(0, at)] = item.slice(at + 1);
-    }
-    return out;
-  },
+  extra_hosts: (value) => hostEntries(value),
   networks: (value) => {
     if (Array.isArray(value))
       return Object.fromEntries(value.filter((n) => typeof n === 'string').map((n) => [n, null]));
@@ -170,7 +172,7 @@ function canonicalService(service: JsonObject, base: string, lookup: Lookup): Js
   const out: JsonObject = {};
   for (const [key, value] of Object.entries(service)) {
     const transform = SERVICE[key];
-    define(out, key, transform === undefined ? value : mapTagged(value, (v) => transform(v, base, lookup)));
+    setKey(out, key, transform === undefined ? value : mapTagged(value, (v) => transform(v, base, lookup)));
   }
   return out;
 }
@@ -192,7 +194,7 @@ function keyValues(value: Json, lookup: Lookup | undefined, bare: Json): Json {
   const out: JsonObject = {};
   const set = (key: string, raw: Json): void => {
     const resolved = raw === null ? (lookup?.(key) ?? bare) : typeof raw === 'object' ? raw : String(raw);
-    define(out, key, resolved);
+    setKey(out, key, resolved);
   };
   if (Array.isArray(value)) {
     for (const item of value) {
@@ -213,127 +215,8 @@ function sourceEntry(item: Json): Json {
   return typeof item === 'string' ? { source: item } : item;
 }
 
-/** A short `ports` entry (`[ip:][published:]target[/protocol]`, ranges expanded) as long entries. */
-function portEntries(item: Json): Json[] {
-  if (isObject(item)) {
-    const out: JsonObject = { ...item, mode: item['mode'] ?? 'ingress', protocol: item['protocol'] ?? 'tcp' };
-    if (typeof out['target'] === 'string' && /^\d+$/.test(out['target']))
-      out['target'] = Number(out['target']);
-    if (typeof out['published'] === 'number') out['published'] = String(out['published']);
-    return [out];
-  }
-  if (typeof item !== 'string' && typeof item !== 'number') return [item];
-  const text = String(item);
-  const slash = text.lastIndexOf('/');
-  const protocol = slash === -1 ? 'tcp' : text.slice(slash + 1);
-  const spec = slash === -1 ? text : text.slice(0, slash);
-  const match = /^(?:(\[[^\]]*\]|[^:[\]]*):)??(?:([^:]*):)?([^:]+)$/.exec(spec);
-  if (match === null) return [item];
-  const [, ip, published, target] = match;
-  const targets = range(target ?? '');
-  const publishedRange = published === undefined || published === '' ? undefined : range(published);
-  if (targets === undefined || (publishedRange === undefined && published !== undefined && published !== ''))
-    return [item];
-  return targets.map((port, i) => {
-    const out: JsonObject = { mode: 'ingress', target: port, protocol };
-    if (ip !== undefined && ip !== '') out['host_ip'] = ip.replace(/^\[(.*)\]$/, '$1');
-    if (publishedRange !== undefined) {
-      out['published'] =
-        publishedRange.length === targets.length ? String(publishedRange[i]) : (published ?? '');
-    }
-    return out;
-  });
-}
-
-function range(text: string): number[] | undefined {
-  const match = /^(\d+)(?:-(\d+))?$/.exec(text);
-  if (match === null) return undefined;
-  const from = Number(match[1]);
-  const to = match[2] === undefined ? from : Number(match[2]);
-  if (to < from || to - from > 65535) return undefined;
-  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
-}
-
-/** A short `volumes` entry (`source:target[:mode]`, or `target`) as the long entry compose makes. */
-function volumeEntry(item: Json, base: string): Json {
-  if (isObject(item)) {
-    const out: JsonObject = { ...item };
-    const source = out['source'];
-    if (out['type'] === 'bind' && typeof source === 'string') out['source'] = rebasePath(source, base);
-    return out;
-  }
-  if (typeof item !== 'string') return item;
-  const parts = splitVolume(item);
-  if (parts.length === 1) return { type: 'volume', target: parts[0] ?? '' };
-  const [source = '', target = '', mode] = parts;
-  const isPath = source.startsWith('.') || source.startsWith('/') || source.startsWith('~');
-  const out: JsonObject = isPath
-    ? { type: 'bind', source: rebasePath(source, base), target, bind: { create_host_path: true } }
-    : { type: 'volume', source, target, volume: {} };
-  for (const option of (mode ?? '').split(',').filter((o) => o !== '')) {
-    if (option === 'ro') out['read_only'] = true;
-    else if (option === 'rw') continue;
-    else if ((option === 'z' || option === 'Z') && isObject(out['bind']))
-      out['bind'] = { ...out['bind'], selinux: option };
-    else if (option === 'nocopy' && isObject(out['volume'])) out['volume'] = { nocopy: true };
-    else if (
-      ['private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave'].includes(option) &&
-      isObject(out['bind'])
-    )
-      out['bind'] = { ...out['bind'], propagation: option };
-    else if (['cached', 'delegated', 'consistent'].includes(option)) out['consistency'] = option;
-  }
-  return out;
-}
-
-/** `C:\x:/y:ro` keeps its drive letter; otherwise split on `:`. */
-function splitVolume(text: string): string[] {
-  const parts = text.split(':');
-  if (parts.length >= 3 && /^[A-Za-z]$/.test(parts[0] ?? ''))
-    return [`${parts[0]}:${parts[1]}`, ...parts.slice(2)];
-  return parts;
-}
-
-/** A relative path of a file at `base` as a path relative to the stack directory (`./x`, `../y`). */
-export function rebase(path: string, base: string): string {
-  if (path.startsWith('/') || path.startsWith('~') || /^[A-Za-z]:[\\/]/.test(path) || isRemote(path))
-    return path;
-  const joined = posix.normalize(posix.join(base, path)).replace(/\/+$/, '');
-  if (joined === '.' || joined === '') return '.';
-  return joined.startsWith('../') || joined === '..' ? joined : `./${joined}`;
-}
-
-function rebasePath(path: string, base: string): string {
-  return path.startsWith('.') ? rebase(path, base) : path;
-}
-
-function isRemote(context: string): boolean {
-  return (
-    /^[a-z][a-z0-9+.-]*:\/\//i.test(context) ||
-    context.startsWith('git@') ||
-    context.startsWith('github.com/')
-  );
-}
-
-/** `command: echo hi` and `command: [echo, hi]` are one value (compose splits shell words). */
-function shellSplit(text: string): Json {
-  try {
-    return splitWords(text);
-  } catch (error) {
-    if (error instanceof UnclosedQuoteError) return text;
-    throw error;
-  }
-}
-
-function list(value: Json | undefined): Json[] {
-  if (value === undefined || value === null) return [];
-  return Array.isArray(value) ? value : [value];
-}
-
 function mapValues(value: JsonObject, fn: (item: Json) => Json): JsonObject {
   const out: JsonObject = {};
-  for (const [key, item] of Object.entries(value)) define(out, key, fn(item));
+  for (const [key, item] of Object.entries(value)) setKey(out, key, fn(item));
   return out;
 }
-
-const define = setKey;

@@ -11,6 +11,12 @@ export function setKey(out: JsonObject, key: string, value: Json): void {
   } else out[key] = value;
 }
 
+/** A value that may be one item or a list of them, as a list (nothing: empty). */
+export function asList(value: Json | undefined): Json[] {
+  if (value === undefined || value === null) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
 export function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -72,12 +72,24 @@ describe('loading like compose: equivalent spellings hash alike', () => {
       '    secrets: [{source: s}]\nsecrets: {s: {file: s.txt}}\n',
     ],
     [
+      'extra_hosts list, = and mapping forms',
+      '    extra_hosts: ["a:1.1.1.1", "b=::1", "b=2.2.2.2"]\n',
+      '    extra_hosts: {b: ["2.2.2.2", "::1"], a: 1.1.1.1}\n',
+    ],
+    [
       'key order and comments',
       '    # c\n    restart: always\n    init: true\n',
       '    init: true\n    restart: always # c\n',
     ],
   ])('%s', (_what, a, b) => {
     same(a, b);
+  });
+
+  it('one host with two addresses: changing either one changes the service', () => {
+    const hosts = (a: string): Files => ({
+      'compose.yaml': `services:\n  web: {image: x, extra_hosts: ["h:${a}", "h:2.2.2.2"]}\n`,
+    });
+    expect(changed(hash(hosts('1.1.1.1')), hash(hosts('3.3.3.3')))).toEqual(['web']);
   });
 
   it('depends_on short and long hash alike; a changed condition recreates (compose 2.26 does too)', () => {

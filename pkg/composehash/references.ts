@@ -1,5 +1,5 @@
-import { posix } from 'node:path';
-import { isObject, type Json, type JsonObject } from './json.js';
+import { asList as list, isObject, type Json, type JsonObject } from './json.js';
+import { isRemote, resolveInStack } from './paths.js';
 
 /** Paths (relative to the stack directory, `.` for all of it) a service reads files from. */
 export interface ServiceReferences {
@@ -55,19 +55,6 @@ export function serviceReferences(service: JsonObject, doc: JsonObject): Service
   return { paths };
 }
 
-function list(value: Json | undefined): Json[] {
-  if (value === undefined || value === null) return [];
-  return Array.isArray(value) ? value : [value];
-}
-
-/** `./a/../b` → `b`, `.` → `.`; null for host paths and paths outside the stack directory. */
-export function resolveInStack(raw: string, base = '.'): string | null {
-  if (raw.startsWith('/') || raw.startsWith('~') || /^[A-Za-z]:[\\/]/.test(raw)) return null;
-  const path = posix.normalize(posix.join(base, raw)).replace(/\/+$/, '');
-  if (path === '..' || path.startsWith('../')) return null;
-  return path === '' ? '.' : path;
-}
-
 /** `volumes: {x: {driver_opts: {type: none, o: bind, device: ./data}}}` binds `./data`. */
 function namedVolumeDevice(doc: JsonObject, name: string): Json | undefined {
   const volumes = doc['volumes'];
@@ -75,12 +62,4 @@ function namedVolumeDevice(doc: JsonObject, name: string): Json | undefined {
   const opts = isObject(volume) ? volume['driver_opts'] : undefined;
   if (!isObject(opts) || typeof opts['o'] !== 'string' || !/\bbind\b/.test(opts['o'])) return undefined;
   return opts['device'];
-}
-
-function isRemote(context: string): boolean {
-  return (
-    /^[a-z][a-z0-9+.-]*:\/\//i.test(context) ||
-    context.startsWith('git@') ||
-    /^(docker-image|service|target|oci-layout):/.test(context)
-  );
 }

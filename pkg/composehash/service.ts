@@ -1,4 +1,4 @@
-import { canonicalJson, isObject, type Json, type JsonObject } from './json.js';
+import { asList as list, canonicalJson, isObject, type Json, type JsonObject } from './json.js';
 import { prefixedSha256 } from './digest.js';
 
 /** What stackd needs to know about one service of a stack. */
@@ -62,11 +62,6 @@ export function usedResources(service: JsonObject, doc: JsonObject): JsonObject 
       ...sources(isObject(build) ? build['secrets'] : undefined),
     ]),
   };
-}
-
-function list(value: Json | undefined): Json[] {
-  if (value === undefined || value === null) return [];
-  return Array.isArray(value) ? value : [value];
 }
 
 /**

@@ -5,7 +5,8 @@ import { canonicalJson, isObject, type Json, type JsonObject } from './json.js';
 import { resolveLimits, type ParseLimits } from './limits.js';
 import { loadProject, lookupWith, readDotEnv, type LoadContext, type ReadFile } from './load.js';
 import { deriveProjectName, projectNameProblem } from './project.js';
-import { resolveInStack, serviceReferences } from './references.js';
+import { resolveInStack } from './paths.js';
+import { serviceReferences } from './references.js';
 import {
   hasBuild,
   hasHealthcheck,

@@ -1,16 +1,4 @@
 import {
-  isAlias,
-  isMap,
-  isScalar,
-  isSeq,
-  LineCounter,
-  parseAllDocuments,
-  visit,
-  type Alias,
-  type Document,
-  type Node,
-} from 'yaml';
-import {
   CORE_SCHEMA,
   defineMappingTag,
   defineScalarTag,
@@ -22,9 +10,11 @@ import {
 } from 'js-yaml';
 import { ComposeFileError } from './errors.js';
 import { ExpansionError, expandAliases } from './expand.js';
-import { setKey, type Json, type JsonObject } from './json.js';
+import type { Json, JsonObject } from './json.js';
 import type { ParseLimits } from './limits.js';
-import { tagged, tagOf, type ComposeTag } from './tags.js';
+import { tagged, tagOf } from './tags.js';
+import { goInt, topMapping } from './yaml_shared.js';
+import { parseLeniently } from './yaml_lenient.js';
 
 /**
  * Parse one compose file into fresh JSON trees, one per YAML document (compose merges the
@@ -95,12 +85,6 @@ function estimate(value: Json): number {
   return JSON.stringify(value).length;
 }
 
-function topMapping(file: string, value: Json, line: number | null): JsonObject {
-  if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value;
-  const what = value === null ? 'nothing' : Array.isArray(value) ? 'a sequence' : `a ${typeof value}`;
-  throw new ComposeFileError(file, line ?? 1, `expected a mapping at the top, found ${what}`);
-}
-
 /** compose's tags, for every kind of node they may stand on (load only). */
 const TAG_TYPES = (['reset', 'override'] as const).flatMap((tag) => [
   defineScalarTag<JsonObject>(`!${tag}`, {
@@ -140,22 +124,6 @@ const TAG_TYPES = (['reset', 'override'] as const).flatMap((tag) => [
     identify: () => false,
   }),
 ]);
-/**
- * Integers as compose's go-yaml reads a plain scalar (`strconv.ParseInt(s, 0, 64)` with `_`
- * removed): `010` is 8, `0b101` 5, `1_000` 1000, and one beyond 2^53 keeps every digit (as a
- * decimal string: JavaScript numbers would round it, and two different ids would hash alike).
- */
-const GO_INT = /^[-+]?(?:0[xX][0-9a-fA-F]+|0[bB][01]+|0[oO][0-7]+|0[0-7]*|[1-9][0-9]*)$/;
-
-function goInt(source: string): number | string | undefined {
-  const plain = source.replace(/_/g, '');
-  if (!GO_INT.test(plain) || /^[-+]?_|_$/.test(source)) return undefined;
-  const digits = plain.replace(/^[-+]/, '');
-  const big = BigInt(/^0[0-7]+$/.test(digits) ? `0o${digits.slice(1)}` : digits);
-  const value = plain.startsWith('-') ? -big : big;
-  const number = Number(value);
-  return Number.isSafeInteger(number) ? number : value.toString();
-}
 const goIntTag = defineScalarTag<number | string>('tag:yaml.org,2002:int', {
   implicit: true,
   implicitFirstChars: ['-', '+', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
@@ -163,170 +131,3 @@ const goIntTag = defineScalarTag<number | string>('tag:yaml.org,2002:int', {
   identify: () => false,
 });
 const SCHEMA = CORE_SCHEMA.withTags(mergeTag, goIntTag, ...TAG_TYPES);
-
-/** The `yaml` package's reading, for a file js-yaml refuses but compose reads. */
-function parseLeniently(file: string, text: string, limits: ParseLimits): JsonObject[] {
-  const lines = new LineCounter();
-  const documents = parseAllDocuments(text, {
-    version: '1.2',
-    merge: true,
-    // Checked by the converter with a set: the package's own check is quadratic in the keys.
-    uniqueKeys: false,
-    lineCounter: lines,
-    prettyErrors: false,
-  });
-  if (!Array.isArray(documents)) return [];
-  const lineOf = (offset: number | undefined): number | null =>
-    offset === undefined ? null : lines.linePos(offset).line;
-  const out: JsonObject[] = [];
-  const budget = { used: 0 };
-  for (const doc of documents) {
-    const [error] = doc.errors;
-    if (error !== undefined) {
-      throw new ComposeFileError(file, lineOf(error.pos[0]), `invalid YAML: ${firstLine(error.message)}`);
-    }
-    if (doc.contents === null) continue;
-    const value = new Converter(
-      doc,
-      limits,
-      budget,
-      (node, reason) => new ComposeFileError(file, lineOf(node.range?.[0]), reason),
-    ).convert(doc.contents, 0);
-    out.push(topMapping(file, value, lineOf(doc.contents.range[0])));
-  }
-  if (out.length === 0) throw new ComposeFileError(file, null, 'the file is empty (no YAML document)');
-  return out;
-}
-
-function firstLine(message: string): string {
-  return (message.split('\n')[0] ?? message).replace(/ at line \d+, column \d+:?$/, '');
-}
-
-const NODE_COST = 32;
-const CORE_TAGS = new Set(
-  ['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].map((t) => `tag:yaml.org,2002:${t}`),
-);
-const TAGS: ReadonlyMap<string, ComposeTag> = new Map([
-  ['!reset', 'reset'],
-  ['!override', 'override'],
-]);
-
-class Converter {
-  readonly #open = new Set<Node>();
-  /** Each alias's node: the latest anchor of its name before it (Alias.resolve searches the whole document every time). */
-  readonly #targets = new Map<Alias, Node>();
-
-  constructor(
-    doc: Document.Parsed,
-    private readonly limits: ParseLimits,
-    private readonly budget: { used: number },
-    private readonly fail: (node: Node, reason: string) => ComposeFileError,
-  ) {
-    const anchors = new Map<string, Node>();
-    visit(doc, {
-      Node: (_key, node) => {
-        if (isAlias(node)) {
-          const target = anchors.get(node.source);
-          if (target !== undefined) this.#targets.set(node, target);
-        } else if (node.anchor !== undefined) anchors.set(node.anchor, node);
-      },
-    });
-  }
-
-  #spend(node: Node, bytes: number): void {
-    this.budget.used += bytes;
-    if (this.budget.used > this.limits.maxExpandedBytes) {
-      throw this.fail(
-        node,
-        `the document is larger than ${this.limits.maxExpandedBytes} bytes once aliases are expanded (alias bomb?)`,
-      );
-    }
-  }
-
-  convert(node: unknown, depth: number): Json {
-    if (node === null || node === undefined) return null;
-    const at = node as Node;
-    this.#spend(at, NODE_COST);
-    if (depth >= this.limits.maxDepth)
-      throw this.fail(at, `nesting deeper than ${this.limits.maxDepth} levels`);
-    if (isAlias(node)) {
-      const target = this.#targets.get(node);
-      if (target === undefined) throw this.fail(at, `unknown alias \`*${node.source}\``);
-      if (this.#open.has(target)) throw this.fail(at, 'an alias refers to a node that contains it');
-      this.#open.add(target);
-      try {
-        return this.convert(target, depth + 1);
-      } finally {
-        this.#open.delete(target);
-      }
-    }
-    const value = this.#plain(at, depth);
-    const tag = at.tag;
-    if (tag === undefined || CORE_TAGS.has(tag)) return value;
-    const known = TAGS.get(tag);
-    if (known === undefined)
-      throw this.fail(at, `unsupported tag \`${tag}\` (compose knows \`!reset\` and \`!override\`)`);
-    return tagged(known, value);
-  }
-
-  #plain(node: Node, depth: number): Json {
-    if (isScalar(node)) {
-      if (node.type === 'PLAIN' && node.tag === undefined && typeof node.source === 'string') {
-        const int = goInt(node.source);
-        if (int !== undefined) return int;
-      }
-      const value: unknown = node.value;
-      if (value === null || typeof value === 'boolean' || typeof value === 'number') return value;
-      if (typeof value === 'bigint') return Number(value);
-      if (typeof value === 'string') {
-        this.#spend(node, value.length);
-        return value;
-      }
-      throw this.fail(node, 'unsupported value (only mappings, sequences and scalars are allowed)');
-    }
-    if (isSeq(node)) return node.items.map((item) => this.convert(item, depth + 1));
-    if (isMap(node)) {
-      const out: JsonObject = {};
-      const merged: JsonObject[] = [];
-      for (const pair of node.items) {
-        const keyNode = pair.key as Node | null;
-        if (isScalar(keyNode) && typeof keyNode.value === 'symbol') {
-          // `<<: *defaults` or `<<: [*a, *b]`: mappings merged under the explicit keys.
-          const source = this.convert(pair.value, depth + 1);
-          for (const item of Array.isArray(source) ? source : [source]) {
-            if (item === null || typeof item !== 'object' || Array.isArray(item)) {
-              throw this.fail(keyNode, 'a merge key (`<<`) needs a mapping or a list of mappings');
-            }
-            merged.push(item);
-          }
-          continue;
-        }
-        const key = this.#key(keyNode);
-        this.#spend(node, key.length);
-        if (Object.hasOwn(out, key))
-          throw this.fail(keyNode ?? node, `invalid YAML: duplicated mapping key \`${key}\``);
-        define(out, key, this.convert(pair.value, depth + 1));
-      }
-      for (const source of merged) {
-        for (const [key, value] of Object.entries(source))
-          if (!Object.hasOwn(out, key)) define(out, key, value);
-      }
-      return out;
-    }
-    throw this.fail(node, 'unsupported YAML node');
-  }
-
-  #key(key: Node | null): string {
-    if (key === null) return 'null';
-    if (isScalar(key)) {
-      const value: unknown = key.value;
-      if (typeof value === 'string') return value;
-      if (value === null) return 'null';
-      if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
-        return String(value);
-    }
-    throw this.fail(key, 'a mapping key must be a plain scalar');
-  }
-}
-
-const define = setKey;
