@@ -329,3 +329,60 @@ describe('loading like compose: interpolation', () => {
     );
   });
 });
+
+describe('loading like compose: what compose refuses at up, refused at once', () => {
+  it.each([
+    [
+      'an undefined volume',
+      'volumes: [data:/d]',
+      /service `web` mounts volume `data`, which the top-level `volumes` does not define/,
+    ],
+    ['an undefined network', 'networks: [front]', /service `web` joins network `front`/],
+    ['an undefined secret', 'secrets: [s]', /service `web` uses secret `s`/],
+    ['an undefined config', 'configs: [c]', /service `web` uses config `c`/],
+    [
+      'a missing env_file',
+      'env_file: [missing.env]',
+      /service `web` reads env_file `\.\/missing\.env`, which does not exist/,
+    ],
+  ])('%s', (_what, line, message) => {
+    expect(() => hash({ 'compose.yaml': `services:\n  web:\n    image: x\n    ${line}\n` })).toThrow(message);
+  });
+
+  it('lets an optional env_file be missing, and the default network be undeclared', () => {
+    expect(() =>
+      hash({
+        'compose.yaml':
+          'services:\n  web: {image: x, env_file: [{path: opt.env, required: false}], networks: [default]}\n',
+      }),
+    ).not.toThrow();
+  });
+
+  it('refuses a compose or .env file that is a symbolic link, naming it', () => {
+    expect(() =>
+      hash({
+        'compose.yaml': 'include: [db.yaml]\nservices:\n  web: {image: x}\n',
+        'db.yaml': `${LINK}real.yaml`,
+        'real.yaml': 'services: {db: {image: d}}\n',
+      }),
+    ).toThrow(/^db\.yaml: is a symbolic link/);
+    expect(() =>
+      hash({
+        'compose.yaml': 'include: [db/compose.yaml]\nservices:\n  web: {image: x}\n',
+        'db/compose.yaml': 'services: {db: {image: "d:${T}"}}\n',
+        'db/.env': `${LINK}real.env`,
+        'db/real.env': 'T=1\n',
+      }),
+    ).toThrow(/^db\/\.env: is a symbolic link/);
+  });
+
+  it('stops an include fan-out after a bounded number of files', () => {
+    const files: Files = {
+      'compose.yaml': 'include: [f1.yaml, f1.yaml, f1.yaml]\nservices:\n  web: {image: x}\n',
+    };
+    for (let i = 1; i < 15; i++)
+      files[`f${i}.yaml`] = `include: [f${i + 1}.yaml, f${i + 1}.yaml, f${i + 1}.yaml]\n`;
+    files['f15.yaml'] = 'services: {}\n';
+    expect(() => hash(files)).toThrow(/more than 256 compose files read through include and extends/);
+  });
+});

@@ -13,7 +13,10 @@ import { parseComposeDocuments } from './yaml.js';
 export type ReadFile = (path: string) => Uint8Array | undefined;
 
 export interface LoadContext {
+  /** A compose or `.env` file's bytes (a symbolic link is refused by the caller's reader). */
   readonly read: ReadFile;
+  /** Files read so far for this stack, against MAX_FILE_LOADS (an include fan-out). */
+  readonly loads: { count: number };
   readonly limits: ParseLimits;
   /** The environment compose runs with (stackd's own): it wins over `.env`. */
   readonly environment: Lookup;
@@ -29,6 +32,12 @@ export interface LoadedProject {
 const SECTIONS = ['services', 'networks', 'volumes', 'configs', 'secrets'] as const;
 const TOP_LEVEL = new Set(['version', 'name', 'include', ...SECTIONS, 'models']);
 const MAX_NESTING = 16;
+/**
+ * Compose files read for one stack, included and extended ones counted each time: a file that
+ * includes the next one three times, fifteen deep, would otherwise be read 3^15 times while the
+ * controller's event loop waits.
+ */
+export const MAX_FILE_LOADS = 256;
 
 /** The `.env` of a directory of the stack (`.` for the stack's own), or an empty map. */
 export function readDotEnv(ctx: LoadContext, path: string): Map<string, string> {
@@ -69,6 +78,13 @@ export function loadProject(
 }
 
 function readDocuments(file: string, ctx: LoadContext, chain: readonly string[]): JsonObject[] {
+  if (++ctx.loads.count > MAX_FILE_LOADS) {
+    throw new ComposeFileError(
+      stackPath(chain[0] ?? file),
+      null,
+      `more than ${MAX_FILE_LOADS} compose files read through include and extends (a loop of includes?)`,
+    );
+  }
   const content = ctx.read(stackPath(file));
   if (content === undefined) {
     const from = chain.at(-1);
@@ -106,10 +122,9 @@ function checkTopLevel(file: string, doc: JsonObject): void {
   }
 }
 
-/** `./a/b.yaml` → `a/b.yaml`; refuses a path leaving the stack directory. */
+/** `./a/b.yaml` → `a/b.yaml` (a path already checked to stay inside the stack directory). */
 function stackPath(path: string): string {
-  const normal = posix.normalize(path).replace(/^\.\//, '');
-  return normal;
+  return posix.normalize(path).replace(/^\.\//, '');
 }
 
 function inside(path: string, from: string, what: string): string {

@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import { prefixedSha256 } from './digest.js';
 import { ComposeFileError } from './errors.js';
-import { canonicalJson, isObject, type Json, type JsonObject } from './json.js';
+import { asList, canonicalJson, isObject, type Json, type JsonObject } from './json.js';
 import { resolveLimits, type ParseLimits } from './limits.js';
 import { loadProject, lookupWith, readDotEnv, type LoadContext, type ReadFile } from './load.js';
 import { deriveProjectName, projectNameProblem } from './project.js';
@@ -18,6 +18,9 @@ import {
   type ServiceSummary,
   type StackFile,
 } from './service.js';
+
+/** Git's mode of a symbolic link. */
+const MODE_LINK = '120000';
 
 export interface ComposeSource {
   /** Path relative to the stack directory (`compose.yaml`). */
@@ -74,9 +77,21 @@ export function hashStack(input: StackInput): StackHashes {
   const limits = resolveLimits(input.limits);
   const given = new Map<string, Uint8Array>();
   for (const file of input.composeFiles) if (typeof file !== 'string') given.set(file.path, file.content);
-  const read: ReadFile = (path) => given.get(path) ?? input.read?.(path);
+  const raw: ReadFile = (path) => given.get(path) ?? input.read?.(path);
+  // Compose and `.env` files are read as themselves: a link would make compose read whatever it
+  // points to (the stack's own `.env` is refused before this, in build_stack.ts).
+  const read: ReadFile = (path) => {
+    if (input.files.get(path)?.mode === MODE_LINK) {
+      throw new ComposeFileError(
+        path,
+        null,
+        'is a symbolic link: compose would read whatever it points to; commit the file itself',
+      );
+    }
+    return raw(path);
+  };
   const environment = input.environment ?? {};
-  const ctx: LoadContext = { read, limits, environment: (name) => environment[name] };
+  const ctx: LoadContext = { read, limits, loads: { count: 0 }, environment: (name) => environment[name] };
   const dotenv = input.files.has('.env') ? readDotEnv(ctx, '.env') : new Map<string, string>();
   const lookup = lookupWith(ctx.environment, dotenv);
   const discovered = input.composeFiles.map((f) => (typeof f === 'string' ? f : f.path));
@@ -108,9 +123,10 @@ export function hashStack(input: StackInput): StackHashes {
   const services = new Map<string, ServiceSummary>();
   for (const [name, service] of Object.entries(definitions)) {
     if (!isObject(service) || !isActive(service, active)) continue;
+    checkReferences(main, name, service, doc, input.files);
     const replicas = replicasOf(service);
     if (replicas === 0) continue;
-    const refs = followLinks(serviceReferences(service, doc).paths, input.files, read);
+    const refs = followLinks(serviceReferences(service, doc).paths, input.files, raw);
     const files = new Map<string, StackFile>();
     for (const [path, file] of input.files) if (covers(refs, path)) files.set(path, file);
     services.set(name, {
@@ -123,6 +139,59 @@ export function hashStack(input: StackInput): StackHashes {
     });
   }
   return { project, composeFiles, composeHash, services, document: doc };
+}
+
+/**
+ * What compose's `up` refuses about a service and the stack's files show at once: a required
+ * `env_file` of the stack directory that is not there, a volume, network, config or secret the
+ * top level does not define. Failing the stack here says so in its status rather than at apply.
+ */
+function checkReferences(
+  main: string,
+  name: string,
+  service: JsonObject,
+  doc: JsonObject,
+  files: ReadonlyMap<string, StackFile>,
+): void {
+  const fail = (what: string): never => {
+    throw new ComposeFileError(main, null, `service \`${name}\` ${what}`);
+  };
+  for (const entry of asList(service['env_file'])) {
+    if (!isObject(entry) || entry['required'] === false || typeof entry['path'] !== 'string') continue;
+    const path = resolveInStack(entry['path']);
+    if (path !== null && !files.has(path))
+      fail(`reads env_file \`${entry['path']}\`, which does not exist in the stack directory`);
+  }
+  const defined = (section: string, key: string): boolean => {
+    const defs = doc[section];
+    return isObject(defs) && Object.hasOwn(defs, key);
+  };
+  for (const volume of asList(service['volumes'])) {
+    if (
+      isObject(volume) &&
+      volume['type'] === 'volume' &&
+      typeof volume['source'] === 'string' &&
+      !defined('volumes', volume['source'])
+    ) {
+      fail(`mounts volume \`${volume['source']}\`, which the top-level \`volumes\` does not define`);
+    }
+  }
+  const networks = service['networks'];
+  for (const network of isObject(networks) ? Object.keys(networks) : []) {
+    if (network !== 'default' && !defined('networks', network)) {
+      fail(`joins network \`${network}\`, which the top-level \`networks\` does not define`);
+    }
+  }
+  for (const section of ['configs', 'secrets'] as const) {
+    for (const item of asList(service[section])) {
+      const source = isObject(item) ? item['source'] : undefined;
+      if (typeof source === 'string' && !defined(section, source)) {
+        fail(
+          `uses ${section === 'configs' ? 'config' : 'secret'} \`${source}\`, which the top-level \`${section}\` does not define`,
+        );
+      }
+    }
+  }
 }
 
 /** `COMPOSE_PROFILES=a,b` (environment or `.env`). */
@@ -190,7 +259,7 @@ function followLinks(
   for (let round = 0; round < 8; round++) {
     let added = false;
     for (const [path, file] of files) {
-      if (file.mode !== '120000') continue;
+      if (file.mode !== MODE_LINK) continue;
       const reached = covers(out, path);
       const through = [...out].filter((p) => p.startsWith(`${path}/`));
       if (!reached && through.length === 0) continue;
