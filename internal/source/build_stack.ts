@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import {
   ComposeFileError,
+  DEFAULT_LIMITS,
   deriveProjectName,
   hashStack,
   sha256Hex,
@@ -33,7 +34,11 @@ export async function buildStack(
   const files = new Map<string, string>();
   const fileModes = new Map<string, string>();
   const hashed = new Map<string, StackFile>();
+  // What the loader may read (compose and `.env` files, link targets): files up to the compose
+  // parser's limit are kept while the stack is hashed; of a larger one only its size, so that the
+  // parser refuses it by size without the stack's big files all held in memory at once.
   const contents = new Map<string, Uint8Array>();
+  const oversized = new Map<string, number>();
   const refuse = (error: string): DesiredStack =>
     invalid(
       {
@@ -80,7 +85,8 @@ export async function buildStack(
       );
     }
     hashed.set(path, { mode: entry.mode, sha256: sha256Hex(content) });
-    contents.set(path, content);
+    if (content.byteLength <= DEFAULT_LIMITS.maxFileBytes) contents.set(path, content);
+    else oversized.set(path, content.byteLength);
   }
   const base = {
     id: candidate.id,
@@ -94,7 +100,10 @@ export async function buildStack(
       id: candidate.id,
       composeFiles: candidate.composeFiles,
       files: hashed,
-      read: (path) => contents.get(path),
+      read: (path) => {
+        const size = oversized.get(path);
+        return size === undefined ? contents.get(path) : new Uint8Array(size);
+      },
       environment,
     });
     const services = new Map<string, DesiredService>();

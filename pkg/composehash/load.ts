@@ -42,7 +42,15 @@ export const MAX_FILE_LOADS = 256;
 /** The `.env` of a directory of the stack (`.` for the stack's own), or an empty map. */
 export function readDotEnv(ctx: LoadContext, path: string): Map<string, string> {
   const content = ctx.read(path);
-  return content === undefined ? new Map<string, string>() : parseDotEnv(path, content, ctx.environment);
+  if (content === undefined) return new Map<string, string>();
+  if (content.byteLength > ctx.limits.maxFileBytes) {
+    throw new ComposeFileError(
+      path,
+      null,
+      `file is ${content.byteLength} bytes, more than the limit of ${ctx.limits.maxFileBytes}`,
+    );
+  }
+  return parseDotEnv(path, content, ctx.environment);
 }
 
 /** `environment` first, then `.env` values: how compose resolves a variable. */
