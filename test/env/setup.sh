@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prepare a machine for stackd's tests: a Docker engine, compose v2 and v1, busybox test images,
-# promtool. Idempotent: when everything is present it only checks and returns in a few seconds.
+# promtool, and the real peers of issue 13's tests (age, sshd, a registry, htpasswd). Idempotent: when everything is present it only checks and returns in a few seconds.
 # On a host that already runs Docker with compose it installs nothing.
 set -euo pipefail
 
@@ -36,6 +36,30 @@ apt_install() {
 
 engine_up() { timeout 5 docker info >/dev/null 2>&1; }
 
+# One binary out of a package of the next Debian release (trixie), installed as `dest` without
+# installing the package: the mirror is the one this machine's apt sources name.
+from_trixie() {
+  local package=$1 path=$2 dest=$3 src=/etc/apt/sources.list.d/debian.sources uri="" work deb
+  if [ -f "$src" ]; then
+    uri=$(awk '/^URIs:/ {print $2; exit}' "$src")
+  elif [ -f /etc/apt/sources.list ]; then
+    uri=$(awk '$1=="deb" && $0 !~ /security/ {print $2; exit}' /etc/apt/sources.list)
+  fi
+  [ -n "$uri" ] || die "cannot find a Debian mirror in the apt sources"
+  work=$(mktemp -d)
+  mkdir -p "$work/lists/partial" "$work/archives/partial"
+  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri trixie main" >"$work/sources.list"
+  local opts=(-o Dir::Etc::SourceList="$work/sources.list" -o Dir::Etc::SourceParts=/dev/null
+              -o Dir::State::Lists="$work/lists" -o APT::Get::List-Cleanup=0)
+  $SUDO apt-get "${opts[@]}" update -qq >/dev/null
+  (cd "$work" && apt-get "${opts[@]}" download "$package" >/dev/null)
+  deb=$(ls "$work/${package}"_*.deb | head -n1)
+  dpkg -x "$deb" "$work/x"
+  $SUDO mkdir -p "$(dirname "$dest")"
+  $SUDO install -m 0755 "$work/x/$path" "$dest"
+  rm -rf "$work"
+}
+
 # 1. Packages. The engine (docker.io) only when this machine has no Docker at all; compose v1,
 #    busybox (test images), git and shellcheck (the demo script's lint) are test tools. Nothing
 #    is installed when all are present.
@@ -49,8 +73,25 @@ command -v shellcheck >/dev/null || need+=(shellcheck)
 [ -x /lib/systemd/systemd-journald ] && command -v journalctl >/dev/null && command -v systemd-cat >/dev/null || need+=(systemd)
 command -v script >/dev/null || need+=(bsdutils)
 command -v unshare >/dev/null || need+=(util-linux)
+# Real repositories (issue 13): age keys, an sshd for SSH Git sources (the tests start their own
+# on loopback), a registry with htpasswd auth on loopback.
+command -v age >/dev/null && command -v age-keygen >/dev/null || need+=(age)
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)
+command -v git-shell >/dev/null || need+=(git)
+command -v docker-registry >/dev/null || need+=(docker-registry)
+command -v htpasswd >/dev/null || need+=(apache2-utils)
 if [ ${#need[@]} -gt 0 ]; then
+  # Packages that ship a service (sshd, the registry) must not start it on this host: the tests
+  # start their own on loopback ports. policy-rc.d tells the maintainer scripts not to.
+  policy=/usr/sbin/policy-rc.d
+  made_policy=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+    $SUDO chmod 0755 "$policy"
+    made_policy=1
+  fi
   apt_install "${need[@]}"
+  [ "$made_policy" -eq 0 ] || $SUDO rm -f "$policy"
 fi
 
 # 2. Compose v2 as a system-wide CLI plugin (only when no system plugin directory has one): the
@@ -63,27 +104,8 @@ if ! system_plugin; then
     $SUDO install -m 0755 "$user_plugin" "$PLUGIN_DIR/docker-compose"
   else
     command -v apt-get >/dev/null || die "compose v2 is missing and this is not Debian; install the docker compose plugin"
-    src=/etc/apt/sources.list.d/debian.sources
-    uri=""
-    if [ -f "$src" ]; then
-      uri=$(awk '/^URIs:/ {print $2; exit}' "$src")
-    elif [ -f /etc/apt/sources.list ]; then
-      uri=$(awk '$1=="deb" && $0 !~ /security/ {print $2; exit}' /etc/apt/sources.list)
-    fi
-    [ -n "$uri" ] || die "cannot find a Debian mirror in the apt sources"
-    work=$(mktemp -d)
-    mkdir -p "$work/lists/partial" "$work/archives/partial"
-    echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri trixie main" >"$work/sources.list"
     log "fetching compose v2 from the trixie docker-compose package"
-    opts=(-o Dir::Etc::SourceList="$work/sources.list" -o Dir::Etc::SourceParts=/dev/null
-          -o Dir::State::Lists="$work/lists" -o APT::Get::List-Cleanup=0)
-    $SUDO apt-get "${opts[@]}" update -qq >/dev/null
-    (cd "$work" && apt-get "${opts[@]}" download docker-compose >/dev/null)
-    deb=$(ls "$work"/docker-compose_*.deb | head -n1)
-    dpkg -x "$deb" "$work/x"
-    $SUDO mkdir -p "$PLUGIN_DIR"
-    $SUDO install -m 0755 "$work/x/usr/libexec/docker/cli-plugins/docker-compose" "$PLUGIN_DIR/docker-compose"
-    rm -rf "$work"
+    from_trixie docker-compose usr/libexec/docker/cli-plugins/docker-compose "$PLUGIN_DIR/docker-compose"
   fi
   docker compose version >/dev/null || die "compose v2 plugin installed but 'docker compose version' fails"
 fi
