@@ -36,6 +36,7 @@ const KNOWN_SECONDS = {
   'test/e2e/compose-fidelity.test.ts': 50,
   'test/cli/validate-compose.test.ts': 46,
   'test/compose-fidelity/differential.test.ts': 40,
+  'test/e2e/sops.test.ts': 30,
 };
 
 const seconds = (test) => {

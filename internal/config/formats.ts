@@ -1,5 +1,7 @@
 /** Custom convict formats: durations (`60s`, `3m`, `1h30m`, `0`), sizes, glob lists, strict booleans, secrets, hosts. */
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { parseAgeIdentities } from '../../pkg/sops/identities.js';
 
 const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/;
@@ -245,6 +247,34 @@ export const secretFormat = {
       throw new TypeError(
         `expected at least ${MIN_SECRET_LENGTH} characters, got ${value.length} (generate one with: openssl rand -hex 32)`,
       );
+    }
+  },
+};
+
+/**
+ * `secrets.ageKeyFile`: empty (not set) or a readable age identity file. An empty file (what the
+ * systemd unit's default credential is) means not set; a file that is not one is refused by line
+ * number, its content never shown.
+ */
+export const ageKeyFileFormat = {
+  name: 'age-key-file',
+  validate(value: unknown): void {
+    if (typeof value !== 'string') throw new TypeError('expected a path');
+    if (value === '') return;
+    let text: string;
+    try {
+      text = readFileSync(value, 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+      throw new TypeError(
+        `cannot read ${JSON.stringify(value)} (${code}): expected an age identity file (age-keygen -o FILE)`,
+        { cause: error },
+      );
+    }
+    try {
+      parseAgeIdentities(text);
+    } catch (error) {
+      throw new TypeError(`${JSON.stringify(value)}: ${(error as Error).message}`, { cause: error });
     }
   },
 };

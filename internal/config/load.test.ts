@@ -69,7 +69,9 @@ describe('defaults (DESIGN.md §5)', () => {
 });
 
 describe('environment', () => {
-  it('sets every key of the table', () => {
+  it('sets every key of the table', async () => {
+    const ageKey = join(dir, 'age.key');
+    await writeFile(ageKey, `# public key: age1…\nAGE-SECRET-KEY-1${'Q'.repeat(58)}\n`);
     const config = load({
       env: {
         STACKD_SOURCE_URL: 'https://git.example.com/org/stacks.git',
@@ -103,6 +105,7 @@ describe('environment', () => {
         STACKD_WEBHOOK_GITLAB_TOKEN: 'gitlab-0123456789abcdef',
         STACKD_LOG_LEVEL: 'debug',
         STACKD_LOG_FORMAT: 'text',
+        STACKD_SECRETS_AGE_KEY_FILE: ageKey,
       },
     });
     expect(config).toEqual({
@@ -139,8 +142,29 @@ describe('environment', () => {
         allowedOrigins: ['https://grafana.example.com'],
       },
       webhook: { secret: 'hook-789-0123456789abcdef', gitlabToken: 'gitlab-0123456789abcdef' },
+      secrets: { ageKeyFile: ageKey },
       log: { level: 'debug', format: 'text' },
     });
+  });
+
+  it('secrets.ageKeyFile: an unreadable file or a line that is no age identity is refused, never quoted', async () => {
+    const missing = join(dir, 'missing.key');
+    expect(() => load({ env: { STACKD_SECRETS_AGE_KEY_FILE: missing } })).toThrow(
+      /secrets\.ageKeyFile.*cannot read .*missing\.key.*ENOENT.*age-keygen/,
+    );
+    const pasted = join(dir, 'pasted.key');
+    await writeFile(pasted, '# created: today\nAGE-SECRET-KEY-1-not-really-a-key-secret-part\n');
+    let message = '';
+    try {
+      load({ env: { STACKD_SECRETS_AGE_KEY_FILE: pasted } });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/line 2 is not an age identity/);
+    expect(message).not.toContain('secret-part');
+    const empty = join(dir, 'empty.key');
+    await writeFile(empty, '\n');
+    expect(load({ env: { STACKD_SECRETS_AGE_KEY_FILE: empty } }).secrets.ageKeyFile).toBe(empty);
   });
 
   it.each([

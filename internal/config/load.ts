@@ -5,6 +5,7 @@ import convict from 'convict';
 import { loadAll as loadYamlDocuments } from 'js-yaml';
 import { redactUrl } from '../log/redact.js';
 import {
+  ageKeyFileFormat,
   booleanFormat,
   composeCommandFormat,
   durationFormat,
@@ -60,6 +61,7 @@ function addFormats(): void {
     'source-path': sourcePathFormat,
     'compose-command': composeCommandFormat,
     'origin-list': originListFormat,
+    'age-key-file': ageKeyFileFormat,
     'source-url-or-empty': {
       validate(value: unknown): void {
         if (value !== '') sourceUrlFormat.validate(value);

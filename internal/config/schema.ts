@@ -208,6 +208,14 @@ export const schema = {
       sensitive: true,
     },
   },
+  secrets: {
+    ageKeyFile: {
+      doc: 'age identity file (age-keygen) that opens the SOPS (*.sops.env, *.sops.yaml, *.sops.json, *.sops) and *.age files of the stacks; empty: a stack holding one fails',
+      format: 'age-key-file',
+      default: '',
+      env: 'STACKD_SECRETS_AGE_KEY_FILE',
+    },
+  },
   log: {
     level: {
       doc: 'error, warn, info or debug',

@@ -1,4 +1,5 @@
 /** Builds the pieces from the configuration: source, informer, compose runner, state, reconciler. */
+import { randomBytes } from 'node:crypto';
 import { realClock, type Clock } from '../../pkg/clock/index.js';
 import { ChildRegistry, createComposeRunner } from '../compose/index.js';
 import type { ComposeRunner } from '../compose/types.js';
@@ -15,6 +16,7 @@ import {
   createReconciler,
 } from '../reconciler/index.js';
 import { createGitSource, createScope, stackLimitsOf, type GitSource } from '../source/index.js';
+import { createSecretOpener, loadAgeIdentities, loadDigestKey } from '../secrets/index.js';
 import { StateStore, acquireDataDirLock } from '../state/index.js';
 import { LogEvent } from '../log/index.js';
 
@@ -79,6 +81,10 @@ export async function createRuntime(
   const clock = parts.clock ?? realClock;
   const state = parts.state ?? (await StateStore.open({ dataDir: config.dataDir, logger, clock }));
   const inScope = createScope({ include: config.scope.include, exclude: config.scope.exclude });
+  // The digest key belongs to the daemon's data directory (made by `run`); `plan` reads it, so
+  // that its hashes of stacks with encrypted files are the daemon's.
+  const digestKey = (await loadDigestKey(config.dataDir, options.lock !== false)) ?? randomBytes(32);
+  const secrets = createSecretOpener(await loadAgeIdentities(config.secrets.ageKeyFile), digestKey);
   const source =
     parts.source ??
     createGitSource({
@@ -94,6 +100,7 @@ export async function createRuntime(
       exclude: config.scope.exclude,
       fetchTimeoutMs: config.source.fetchTimeout,
       limits: stackLimitsOf(config.source),
+      secrets,
       logger,
       clock,
     });

@@ -8,6 +8,14 @@ import {
   type StackFile,
 } from '../../pkg/composehash/index.js';
 import { childEnvironment } from '../compose/environment.js';
+import {
+  type OpenedSecret,
+  type SecretFormat,
+  type SecretOpener,
+  SopsError,
+  encryptedFileOf,
+  noKeyOpener,
+} from '../secrets/index.js';
 import { listStackFiles, type StackCandidate } from './discover.js';
 import { DEFAULT_STACK_LIMITS, formatSize, type StackLimits } from './limits.js';
 import {
@@ -30,6 +38,7 @@ export async function buildStack(
   candidate: StackCandidate,
   limits: StackLimits = DEFAULT_STACK_LIMITS,
   environment: Readonly<Record<string, string | undefined>> = childEnvironment(),
+  secrets: SecretOpener = noKeyOpener,
 ): Promise<DesiredStack> {
   const files = new Map<string, string>();
   const fileModes = new Map<string, string>();
@@ -64,6 +73,7 @@ export async function buildStack(
     );
   }
   let total = 0;
+  const toOpen: { path: string; content: Uint8Array; plain: string; format: SecretFormat }[] = [];
   for (const [path, entry] of entries) {
     const content = await reader.read(joinPath(candidate.dir, path), entry);
     if (content.byteLength > limits.maxFileSize) {
@@ -85,8 +95,36 @@ export async function buildStack(
       );
     }
     hashed.set(path, { mode: entry.mode, sha256: sha256Hex(content) });
+    const encrypted = entry.mode === MODE_SYMLINK ? undefined : encryptedFileOf(path);
+    if (encrypted !== undefined) toOpen.push({ path, content, ...encrypted });
     if (content.byteLength <= DEFAULT_LIMITS.maxFileBytes) contents.set(path, content);
     else oversized.set(path, content.byteLength);
+  }
+  // Encrypted files: each stands as its plain name (`app.sops.env` → `app.env`) for the loader
+  // and the hashes, digested with a key (never a bare digest of a plaintext).
+  const secretFiles = new Map<string, { readonly source: string; readonly format: SecretFormat }>();
+  let secretEnv = false;
+  for (const file of toOpen) {
+    const clash = files.has(file.plain) ? file.plain : secretFiles.get(file.plain)?.source;
+    if (clash !== undefined) {
+      return refuse(
+        `\`${file.path}\` decrypts to \`${file.plain}\`, which \`${clash}\` already provides: keep one of them`,
+      );
+    }
+    let opened: OpenedSecret;
+    try {
+      opened = await secrets.open(file.format, file.content);
+    } catch (error) {
+      if (!(error instanceof SopsError)) throw error;
+      const verb = secrets.decrypts ? 'cannot be decrypted' : 'is not a valid encrypted file';
+      return refuse(`\`${file.path}\` ${verb}: ${error.message}`);
+    }
+    secretFiles.set(file.plain, { source: file.path, format: file.format });
+    hashed.set(file.plain, { mode: MODE_FILE, sha256: opened.digest });
+    if (opened.plaintext !== undefined && opened.plaintext.byteLength <= DEFAULT_LIMITS.maxFileBytes) {
+      contents.set(file.plain, opened.plaintext);
+    }
+    if (file.plain === '.env' || file.plain.endsWith('/.env')) secretEnv = true;
   }
   const base = {
     id: candidate.id,
@@ -94,6 +132,7 @@ export async function buildStack(
     composeFiles: candidate.composeFiles,
     files,
     ...(fileModes.size > 0 ? { fileModes } : {}),
+    ...(secretFiles.size > 0 ? { secrets: secretFiles } : {}),
   };
   try {
     const result = hashStack({
@@ -106,13 +145,17 @@ export async function buildStack(
       },
       environment,
     });
+    // Values a decrypted `.env` interpolated are in the definitions: re-key those hashes so that
+    // no label is a bare digest over a secret.
+    const keyed = (hash: string): string => (secretEnv ? `sha256:${secrets.digest(hash)}` : hash);
     const services = new Map<string, DesiredService>();
-    for (const [name, service] of result.services) services.set(name, { ...service });
+    for (const [name, service] of result.services)
+      services.set(name, { ...service, hash: keyed(service.hash) });
     return {
       ...base,
       composeFiles: result.composeFiles,
       project: result.project,
-      composeHash: result.composeHash,
+      composeHash: keyed(result.composeHash),
       services,
       error: null,
     };

@@ -136,6 +136,7 @@ class GitSourceImpl implements GitSource {
       workRoot,
       manifestDir: this.#layout.manifests,
       readBlob: (oid) => readBlob(gitdir, oid, cache),
+      ...(this.#options.secrets === undefined ? {} : { secrets: this.#options.secrets }),
     });
   }
 
@@ -147,6 +148,7 @@ class GitSourceImpl implements GitSource {
       scope: (candidate) => candidate === id && this.#scope(candidate),
       fetchedAt: this.#options.clock.date(),
       limits: this.#options.limits,
+      ...(this.#options.secrets === undefined ? {} : { secrets: this.#options.secrets }),
     });
     return snapshot.stacks.get(id);
   }
@@ -249,6 +251,7 @@ class GitSourceImpl implements GitSource {
         fetchedAt,
         memo: this.#memo,
         limits: this.#options.limits,
+        ...(this.#options.secrets === undefined ? {} : { secrets: this.#options.secrets }),
       });
     } catch (error) {
       throw sourceError(`reading commit ${revision} of ${this.location} failed`, error, this.#secrets);

@@ -3,6 +3,8 @@ import { gitBlobId } from './build_stack.js';
 import { rm } from 'node:fs/promises';
 import { legacyManifestPath, manifestPath, readManifest, writeManifest } from './manifest.js';
 import { MODE_EXECUTABLE, MODE_FILE, MODE_SYMLINK } from './tree.js';
+import type { SecretFormat } from '../../pkg/sops/index.js';
+import type { SecretOpener } from '../secrets/index.js';
 import type { DesiredStack } from './types.js';
 import { Directory, type EntryKind, Walker, WorkTreeError } from './worktree.js';
 
@@ -14,6 +16,8 @@ export interface MaterializeOptions {
   readonly manifestDir: string;
   /** Content of a blob by id. */
   readonly readBlob: (oid: string) => Promise<Uint8Array>;
+  /** Decrypts the stack's encrypted files (`stack.secrets`). @default none: such a stack throws */
+  readonly secrets?: SecretOpener;
 }
 
 /** What one materialize did. */
@@ -51,20 +55,25 @@ export async function materializeStack(options: MaterializeOptions): Promise<Mat
   const legacyFile = legacyManifestPath(options.manifestDir, stack.id, dir);
   const manifest = (await readManifest(manifestFile)) ?? (await readManifest(legacyFile));
   const previous = new Map(Object.entries(manifest?.files ?? {}));
+  const secrets = stack.secrets ?? new Map<string, { source: string; format: SecretFormat }>();
+  // In the manifest a decrypted file is `secret:<encrypted path>`: tracked (deleted when its
+  // source leaves Git), and no digest of its plaintext is kept.
+  const tracked = new Map(stack.files);
+  for (const [plain, { source }] of secrets) tracked.set(plain, `${SECRET_PREFIX}${source}`);
   const root = await Directory.open(options.workRoot, idParts);
   let walker = new Walker(root);
   let written = 0;
   let deleted = 0;
   try {
-    const gone = [...previous.keys()].filter((path) => !stack.files.has(path)).sort();
+    const gone = [...previous.keys()].filter((path) => !tracked.has(path)).sort();
     for (const path of gone) if (await removeTracked(walker, path)) deleted++;
-    await removeEmptyDirs(walker, gone, stack.files);
+    await removeEmptyDirs(walker, gone, tracked);
     // Handles of directories just removed must not be reused for writing.
     await walker.close();
     walker = new Walker(root);
 
     // Record every file this run may write before writing any, so none can leak past a crash.
-    const files = Object.fromEntries(stack.files);
+    const files = Object.fromEntries(tracked);
     await writeManifest(manifestFile, {
       stack: stack.id,
       destDir: dir,
@@ -82,13 +91,60 @@ export async function materializeStack(options: MaterializeOptions): Promise<Mat
       else await parent.writeFile(name, content, mode === MODE_EXECUTABLE ? 0o755 : 0o644);
       written++;
     }
+    for (const plain of [...secrets.keys()].sort()) {
+      if (await writeDecrypted(walker, plain, await plaintextOf(plain), previous.get(plain))) written++;
+    }
     await writeManifest(manifestFile, { stack: stack.id, destDir: dir, files });
   } finally {
     await walker.close();
     await root.close();
   }
   const envOid = stack.files.get('.env');
-  return { dir, written, deleted, env: envOid === undefined ? undefined : await options.readBlob(envOid) };
+  const env = secrets.has('.env')
+    ? await plaintextOf('.env')
+    : envOid === undefined
+      ? undefined
+      : await options.readBlob(envOid);
+  return { dir, written, deleted, env };
+
+  async function plaintextOf(plain: string): Promise<Uint8Array> {
+    const secret = secrets.get(plain);
+    const oid = secret === undefined ? undefined : stack.files.get(secret.source);
+    if (secret === undefined || oid === undefined || options.secrets === undefined) {
+      throw new Error(`${stack.id}: no way to decrypt ${plain}`);
+    }
+    return options.secrets.decrypt(secret.format, await options.readBlob(oid));
+  }
+}
+
+const SECRET_PREFIX = 'secret:';
+
+/**
+ * Write a decrypted file (mode 0600) unless it already holds exactly this plaintext. A symbolic
+ * link there is replaced only when the last materialize wrote this path; a directory, or a link
+ * something else made, is a WorkTreeError. Nothing is written through a link.
+ */
+async function writeDecrypted(
+  walker: Walker,
+  path: string,
+  plaintext: Uint8Array,
+  previous: string | undefined,
+): Promise<boolean> {
+  const { parent, name } = await locate(walker, path, true);
+  if (parent === undefined) return false; // create: never undefined
+  const kind = await parent.kind(name);
+  if (kind === 'file') {
+    const current = await parent.readFile(name);
+    const bits = await parent.fileMode(name);
+    if (current !== undefined && Buffer.from(plaintext).equals(current) && bits === 0o600) return false;
+  } else if (kind !== 'missing' && !(kind === 'symlink' && previous !== undefined)) {
+    throw new WorkTreeError(
+      path,
+      `\`${path}\` is ${describeKind(kind)} where stackd writes a decrypted file; something other than stackd put it there`,
+    );
+  }
+  await parent.writeFile(name, plaintext, 0o600);
+  return true;
 }
 
 /** The paths the last materialize of stack `id` under `workRoot` wrote (from its manifest). */

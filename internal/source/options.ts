@@ -3,6 +3,7 @@ import { realClock, type Clock } from '../../pkg/clock/index.js';
 import { checkInteger, invalid } from '../../pkg/validate/index.js';
 import { resolveStackLimits, type StackLimits } from './limits.js';
 import type { LogMeta } from '../log/events.js';
+import type { SecretOpener } from '../secrets/index.js';
 
 /** What the desired source logs through (a winston Logger fits). */
 export interface SourceLogger {
@@ -60,10 +61,15 @@ export interface GitSourceOptions {
    * @default DEFAULT_STACK_LIMITS
    */
   readonly limits?: Partial<StackLimits>;
+  /**
+   * Opens the stacks' SOPS and age files (`secrets.ageKeyFile`).
+   * @default none: a stack holding one fails, saying that no key is configured
+   */
+  readonly secrets?: SecretOpener;
 }
 
-export type ResolvedOptions = Required<Omit<GitSourceOptions, 'auth' | 'logger' | 'limits'>> &
-  Pick<GitSourceOptions, 'auth' | 'logger'> & { readonly limits: StackLimits };
+export type ResolvedOptions = Required<Omit<GitSourceOptions, 'auth' | 'logger' | 'limits' | 'secrets'>> &
+  Pick<GitSourceOptions, 'auth' | 'logger' | 'secrets'> & { readonly limits: StackLimits };
 
 /** Fill in defaults and validate loudly, one message pattern for every option. */
 export function resolveOptions(options: GitSourceOptions): ResolvedOptions {

@@ -3,6 +3,7 @@ import { markProjectConflicts } from './conflicts.js';
 import { findStacks } from './discover.js';
 import type { StackLimits } from './limits.js';
 import type { Scope } from './scope.js';
+import type { SecretOpener } from '../secrets/index.js';
 import type { TreeReader } from './tree.js';
 import type { DesiredStack, Snapshot } from './types.js';
 
@@ -18,6 +19,8 @@ export interface SnapshotOptions {
   readonly memo?: Map<string, DesiredStack>;
   /** @default DEFAULT_STACK_LIMITS */
   readonly limits?: StackLimits;
+  /** Opens the stacks' encrypted files. @default none: a stack holding one fails */
+  readonly secrets?: SecretOpener;
 }
 
 /** Discover, scope, read and hash every stack of a tree into an immutable Snapshot. */
@@ -30,7 +33,7 @@ export async function buildSnapshot(reader: TreeReader, options: SnapshotOptions
     const key = candidate.oid === undefined ? undefined : `${candidate.id}\0${candidate.oid}`;
     const stack =
       (key === undefined ? undefined : options.memo?.get(key)) ??
-      (await buildStack(reader, candidate, options.limits));
+      (await buildStack(reader, candidate, options.limits, undefined, options.secrets));
     if (key !== undefined) used.set(key, stack);
     built.push(stack);
   }

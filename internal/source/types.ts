@@ -1,4 +1,5 @@
 /** Desired-state types published by the desired source (DESIGN.md §2). Immutable once published. */
+import type { SecretFormat } from '../../pkg/sops/index.js';
 import type { MaterializeReport } from './materialize.js';
 
 export interface DesiredService {
@@ -40,6 +41,11 @@ export interface DesiredStack {
    * (symbolic link). Absent (or a path missing from it) means `100644`.
    */
   readonly fileModes?: ReadonlyMap<string, string>;
+  /**
+   * Files decrypted into the work tree (SOPS, age): plain path → the tracked encrypted file it
+   * comes from and its format (`app.env` ← `app.sops.env`, dotenv). Absent when there are none.
+   */
+  readonly secrets?: ReadonlyMap<string, { readonly source: string; readonly format: SecretFormat }>;
 }
 
 export interface Snapshot {

@@ -205,3 +205,45 @@ describe('validateCheckout: what compose is given', () => {
     ]);
   });
 });
+
+describe('validateDirectory: SOPS and age files, without the key', () => {
+  let root: string;
+  const ENV_USER = 'services:\n  app:\n    image: x\n    env_file: app.env\n';
+
+  beforeAll(async () => {
+    const { ageEncrypt, ageKeygen, sopsDotenv } = await import('../../test/helpers/sops.js');
+    const key = ageKeygen();
+    root = await makeTempDir();
+    await writeTree(root, {
+      'sealed/compose.yaml': ENV_USER,
+      'sealed/app.sops.env': sopsDotenv('PASSWORD=p\n', { recipients: [key.recipient] }),
+      'sealed/token.age': ageEncrypt('t', [key.recipient], true).toString('utf8'),
+      'plain/compose.yaml': ENV_USER,
+      'plain/app.sops.env': 'PASSWORD=committed-in-clear\n',
+      'clash/compose.yaml': ENV_USER,
+      'clash/app.env': 'A=1\n',
+      'clash/app.sops.env': sopsDotenv('A=2\n', { recipients: [key.recipient] }),
+      'notage/compose.yaml': ENV_USER.replace('env_file: app.env', 'env_file: []'),
+      'notage/token.age': 'hello\n',
+    });
+  });
+  afterAll(() => removeDir(root));
+
+  it('a well-formed file passes; its plain name satisfies the compose file; compose is not run on it', async () => {
+    const checked = await validateCheckout(root, {});
+    const sealed = checked.report.stacks.find((s) => s.id === 'sealed');
+    expect(sealed?.error).toBeNull();
+    expect(checked.composeInputs.map((i) => i.id)).not.toContain('sealed');
+  });
+
+  it.each([
+    ['plain', /^`app\.sops\.env` is not a valid encrypted file: it has no `sops` metadata/],
+    ['clash', /^`app\.sops\.env` decrypts to `app\.env`, which `app\.env` already provides/],
+    ['notage', /^`token\.age` is not a valid encrypted file: it is not an age file/],
+  ])('%s is invalid, naming the file and why (and no value)', async (id, message) => {
+    const report = await validateDirectory(root, {});
+    const error = report.stacks.find((s) => s.id === id)?.error ?? '';
+    expect(error).toMatch(message);
+    expect(error).not.toContain('committed-in-clear');
+  });
+});

@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { type SecretOpener, checkingSecretOpener } from '../secrets/index.js';
 import { SourceError } from './errors.js';
 import { MissingRootError } from './discover.js';
 import { createScope } from './scope.js';
@@ -17,6 +18,11 @@ export interface ValidateOptions {
   readonly exclude?: readonly string[];
   /** `source.maxFileSize` and friends, as the daemon applies them. @default DEFAULT_STACK_LIMITS */
   readonly limits?: Partial<StackLimits>;
+  /**
+   * Opens the stacks' SOPS and age files: with the age key they are decrypted (MAC checked),
+   * without it only their form is checked. @default checkingSecretOpener() (no key)
+   */
+  readonly secrets?: SecretOpener;
 }
 
 export interface ValidateStack {
@@ -99,6 +105,7 @@ export async function validateCheckout(
       scope: createScope({ include: options.include ?? [], exclude: options.exclude ?? [] }),
       fetchedAt: new Date(),
       limits: resolveStackLimits(options.limits),
+      secrets: options.secrets ?? checkingSecretOpener(),
     });
     const desired = [...snapshot.stacks.values()];
     const stacks = desired.map((stack) => ({
@@ -110,8 +117,9 @@ export async function validateCheckout(
         .sort((a, b) => (a.name < b.name ? -1 : 1)),
       error: stack.error,
     }));
+    // A stack with encrypted files is not given to compose: the checkout has no plaintext files.
     const composeInputs = desired
-      .filter((stack) => stack.error === null)
+      .filter((stack) => stack.error === null && stack.secrets === undefined)
       .map((stack): StackComposeInput => {
         const stackDir = join(root, stack.dir);
         return {

@@ -22,7 +22,9 @@ function walk(node: Node, path: readonly string[], meta: SopsMetadata): void {
   else if (node.kind === 'list') for (const item of node.items) walk(item, path, meta);
   else if (node.value !== null && node.value !== '' && isEncrypted(meta, path)) {
     if (typeof node.value !== 'string' || !ENCRYPTED_VALUE.test(node.value)) {
-      throw new SopsError(`the value of \`${path.join('.')}\` is not encrypted though the file's rules say it is`);
+      throw new SopsError(
+        `the value of \`${path.join('.')}\` is not encrypted though the file's rules say it is`,
+      );
     }
   }
 }

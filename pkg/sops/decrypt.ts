@@ -79,7 +79,9 @@ function walk(node: Node, path: readonly string[], meta: SopsMetadata, key: Buff
       let value: Scalar | Uint8Array = node.value;
       if (encrypted) {
         if (typeof node.value !== 'string') {
-          throw new SopsError(`the value of \`${path.join('.')}\` is not encrypted though the file's rules say it is`);
+          throw new SopsError(
+            `the value of \`${path.join('.')}\` is not encrypted though the file's rules say it is`,
+          );
         }
         value = node.value === '' ? '' : decryptValue(node.value, key, `${path.join(':')}:`, path);
         node.set(value);

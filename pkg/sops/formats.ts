@@ -70,7 +70,9 @@ function parseDotenv(text: string): SopsDocument {
     render() {
       const out = lines
         .filter((l) => l.kind === 'pair' || !ENCRYPTED_COMMENT.test(l.text))
-        .map((l) => (l.kind === 'comment' ? `#${l.text}` : `${l.key}=${scalarText(l.value).replaceAll('\n', '\\n')}`));
+        .map((l) =>
+          l.kind === 'comment' ? `#${l.text}` : `${l.key}=${scalarText(l.value).replaceAll('\n', '\\n')}`,
+        );
       return new TextEncoder().encode(out.map((l) => `${l}\n`).join(''));
     },
   };
@@ -117,7 +119,8 @@ function parseYaml(text: string): SopsDocument {
         visit(doc, {
           Node(_key, node) {
             const n = node as { commentBefore?: string | null; comment?: string | null };
-            if (n.commentBefore != null && ENCRYPTED_COMMENT.test(n.commentBefore)) n.commentBefore = dropEncrypted(n.commentBefore);
+            if (n.commentBefore != null && ENCRYPTED_COMMENT.test(n.commentBefore))
+              n.commentBefore = dropEncrypted(n.commentBefore);
             if (n.comment != null && ENCRYPTED_COMMENT.test(n.comment)) n.comment = dropEncrypted(n.comment);
           },
         });
@@ -187,7 +190,9 @@ function parseJson(text: string, format: 'json' | 'binary'): SopsDocument {
     render() {
       if (format === 'binary') {
         const data = record['data'];
-        return data instanceof Uint8Array ? data : new TextEncoder().encode(typeof data === 'string' ? data : '');
+        return data instanceof Uint8Array
+          ? data
+          : new TextEncoder().encode(typeof data === 'string' ? data : '');
       }
       return new TextEncoder().encode(
         `${JSON.stringify(record, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : v), '\t')}\n`,

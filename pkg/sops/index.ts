@@ -8,3 +8,4 @@ export { decryptSops, type AgeIdentities } from './decrypt.js';
 export { decryptAge } from './age.js';
 export { checkSops, checkAgeFile } from './check.js';
 export { encryptedFileOf, type EncryptedFile, type SecretFormat } from './names.js';
+export { parseAgeIdentities } from './identities.js';

@@ -1,7 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import { decryptSops as sopsAge } from 'sops-age';
 import { parse } from 'yaml';
-import { ageEncrypt, ageKeygen, sopsBinary, sopsDotenv, sopsJson, sopsYaml } from '../../test/helpers/sops.js';
+import {
+  ageEncrypt,
+  ageKeygen,
+  sopsBinary,
+  sopsDotenv,
+  sopsJson,
+  sopsYaml,
+} from '../../test/helpers/sops.js';
 import { SopsError, checkAgeFile, checkSops, decryptAge, decryptSops, encryptedFileOf } from './index.js';
 
 const alice = ageKeygen();
@@ -9,7 +16,8 @@ const bob = ageKeygen();
 const text = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
 const bytes = (s: string): Uint8Array => Buffer.from(s, 'utf8');
 
-const DOTENV = 'DB_PASSWORD=hunter2-secret\n# a plain comment\nAPI_KEY=k=v with spaces\nMULTI=line1\\nline2\nEMPTY=\n';
+const DOTENV =
+  'DB_PASSWORD=hunter2-secret\n# a plain comment\nAPI_KEY=k=v with spaces\nMULTI=line1\\nline2\nEMPTY=\n';
 
 describe('SOPS dotenv', () => {
   it('decrypts to the plaintext `sops decrypt` prints, with any of several identities', async () => {
@@ -23,8 +31,15 @@ describe('SOPS dotenv', () => {
 
   it('an independent SOPS implementation (sops-age) reads the same values from the test fixtures', async () => {
     const file = sopsDotenv(DOTENV, { recipients: [alice.recipient] });
-    const values = (await sopsAge(file, { secretKey: alice.identity, fileType: 'env' })) as Record<string, string>;
-    expect(values).toMatchObject({ DB_PASSWORD: 'hunter2-secret', API_KEY: 'k=v with spaces', MULTI: 'line1\nline2' });
+    const values = (await sopsAge(file, { secretKey: alice.identity, fileType: 'env' })) as Record<
+      string,
+      string
+    >;
+    expect(values).toMatchObject({
+      DB_PASSWORD: 'hunter2-secret',
+      API_KEY: 'k=v with spaces',
+      MULTI: 'line1\nline2',
+    });
     const yaml = sopsYaml('db:\n  password: s3cret\n  port: 5432\n', { recipients: [alice.recipient] });
     expect(await sopsAge(yaml, { secretKey: alice.identity, fileType: 'yaml' })).toEqual({
       db: { password: 's3cret', port: 5432 },
@@ -51,7 +66,9 @@ describe('SOPS dotenv', () => {
       /value of `DB_PASSWORD` does not decrypt/,
     );
     const removed = lines.filter((_, i) => i !== api).join('\n');
-    await expect(decryptSops('dotenv', bytes(removed), [alice.identity])).rejects.toThrow(/MAC does not match/);
+    await expect(decryptSops('dotenv', bytes(removed), [alice.identity])).rejects.toThrow(
+      /MAC does not match/,
+    );
     const added = `PLAIN_unencrypted=x\n${file}`;
     await expect(decryptSops('dotenv', bytes(added), [alice.identity])).rejects.toThrow(/MAC does not match/);
     const plainValue = file.replace(/^DB_PASSWORD=.*$/m, 'DB_PASSWORD=not-encrypted');
@@ -59,7 +76,9 @@ describe('SOPS dotenv', () => {
       /`DB_PASSWORD` is not an ENC/,
     );
     const macTouched = file.replace(/^sops_lastmodified=.*$/m, 'sops_lastmodified=2030-01-01T00:00:00Z');
-    await expect(decryptSops('dotenv', bytes(macTouched), [alice.identity])).rejects.toThrow(/MAC does not decrypt/);
+    await expect(decryptSops('dotenv', bytes(macTouched), [alice.identity])).rejects.toThrow(
+      /MAC does not decrypt/,
+    );
   });
 
   it('values under the unencrypted suffix stay plain and still count in the MAC', async () => {
@@ -69,17 +88,23 @@ describe('SOPS dotenv', () => {
       'HOST_unencrypted=db.local\nPASSWORD=p\n',
     );
     const changed = file.replace('db.local', 'evil.example');
-    await expect(decryptSops('dotenv', bytes(changed), [alice.identity])).rejects.toThrow(/MAC does not match/);
+    await expect(decryptSops('dotenv', bytes(changed), [alice.identity])).rejects.toThrow(
+      /MAC does not match/,
+    );
   });
 });
 
 describe('SOPS YAML, JSON and binary', () => {
   it('YAML keeps order, types and plain comments; drops the metadata', async () => {
-    const source = '# settings\ndb:\n  user: app\n  password: "1234"\n  port: 5432\n  tls: true\nlist:\n  - a\n  - 2.5\n';
+    const source =
+      '# settings\ndb:\n  user: app\n  password: "1234"\n  port: 5432\n  tls: true\nlist:\n  - a\n  - 2.5\n';
     const file = sopsYaml(source, { recipients: [alice.recipient] });
     expect(file).not.toMatch(/password: "?1234/);
     const plain = text(await decryptSops('yaml', bytes(file), [alice.identity]));
-    expect(parse(plain)).toEqual({ db: { user: 'app', password: '1234', port: 5432, tls: true }, list: ['a', 2.5] });
+    expect(parse(plain)).toEqual({
+      db: { user: 'app', password: '1234', port: 5432, tls: true },
+      list: ['a', 2.5],
+    });
     expect(plain).not.toContain('sops');
     expect(plain).toContain('# settings');
   });
@@ -99,7 +124,9 @@ describe('SOPS YAML, JSON and binary', () => {
     const file = sopsYaml('a: one\nb: two\n', { recipients: [alice.recipient] });
     const doc = parse(file) as Record<string, unknown>;
     const moved = file.replace(`a: ${String(doc['a'])}`, `a: ${String(doc['b'])}`);
-    await expect(decryptSops('yaml', bytes(moved), [alice.identity])).rejects.toThrow(/value of `a` does not decrypt/);
+    await expect(decryptSops('yaml', bytes(moved), [alice.identity])).rejects.toThrow(
+      /value of `a` does not decrypt/,
+    );
   });
 });
 
@@ -112,8 +139,11 @@ describe('checks without the key', () => {
   it('a plain file, a plain value and a PGP-only file are refused, saying why', () => {
     expect(() => checkSops('dotenv', bytes('A=b\n'))).toThrow(/no `sops` metadata/);
     const file = sopsYaml('a: one\n', { recipients: [alice.recipient] });
-    expect(() => checkSops('yaml', bytes(file.replace(/^a: .*$/m, 'a: plain')))).toThrow(/`a` is not encrypted/);
-    const pgp = 'a: ENC[AES256_GCM,data:AA==,iv:AA==,tag:AA==,type:str]\nsops:\n  pgp:\n    - fp: ABC\n  lastmodified: "2026-01-01T00:00:00Z"\n  mac: ENC[AES256_GCM,data:AA==,iv:AA==,tag:AA==,type:str]\n';
+    expect(() => checkSops('yaml', bytes(file.replace(/^a: .*$/m, 'a: plain')))).toThrow(
+      /`a` is not encrypted/,
+    );
+    const pgp =
+      'a: ENC[AES256_GCM,data:AA==,iv:AA==,tag:AA==,type:str]\nsops:\n  pgp:\n    - fp: ABC\n  lastmodified: "2026-01-01T00:00:00Z"\n  mac: ENC[AES256_GCM,data:AA==,iv:AA==,tag:AA==,type:str]\n';
     expect(() => checkSops('yaml', bytes(pgp))).toThrow(/encrypted for pgp only; stackd decrypts age/);
     expect(() => checkSops('json', bytes('{"a": '))).toThrow(/not valid JSON/);
   });
@@ -129,9 +159,12 @@ describe('plain age files', () => {
       await expect(decryptAge(file, [bob.identity])).rejects.toThrow(/none of the age identities/);
     }
     const damaged = Buffer.from(ageEncrypt(secret, [alice.recipient]));
-    damaged[damaged.length - 3] ^= 1;
+    const at = damaged.length - 3;
+    damaged.writeUInt8(damaged.readUInt8(at) ^ 1, at);
     await expect(decryptAge(damaged, [alice.identity])).rejects.toThrow(/does not decrypt/);
-    expect(() => { checkAgeFile(bytes('hello')); }).toThrow(/not an age file/);
+    expect(() => {
+      checkAgeFile(bytes('hello'));
+    }).toThrow(/not an age file/);
   });
 });
 
@@ -148,7 +181,10 @@ describe('names', () => {
     expect(encryptedFileOf(path)).toEqual({ plain, format });
   });
 
-  it.each(['.sops.yaml', 'app.env', 'sops.env', 'a/.sops.yml', 'x.ages', '.age'])('%s is not encrypted', (path) => {
-    expect(encryptedFileOf(path)).toBeUndefined();
-  });
+  it.each(['.sops.yaml', 'app.env', 'sops.env', 'a/.sops.yml', 'x.ages', '.age'])(
+    '%s is not encrypted',
+    (path) => {
+      expect(encryptedFileOf(path)).toBeUndefined();
+    },
+  );
 });

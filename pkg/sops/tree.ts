@@ -44,6 +44,7 @@ export function fromJson(value: unknown, set: (v: Scalar | Uint8Array) => void):
       })),
     };
   }
-  const scalar = typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? value : null;
+  const scalar =
+    typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? value : null;
   return { kind: 'leaf', value: scalar, set };
 }

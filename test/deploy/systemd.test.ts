@@ -149,6 +149,12 @@ describe('deploy/systemd/stackd.service', () => {
     }
   });
 
+  it('passes the age identity file as an optional credential (a path variable, empty by default)', () => {
+    expect(unit.get('Environment')).toContain('STACKD_SECRETS_AGE_KEY_FILE=%d/age-key');
+    expect(unit.get('LoadCredential')).toContain('age-key:/etc/stackd/age-key');
+    expect(unit.get('SetCredential')).toContain('age-key:\\n');
+  });
+
   it('restarts on failure but not on a bad configuration or when it cannot start, and outlasts a reconcile when stopping', () => {
     expect(unit.get('Restart')).toEqual(['on-failure']);
     expect(unit.get('RestartSec')).toEqual(['5s']);

@@ -11,7 +11,7 @@
  */
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { Document, isMap, isScalar, isSeq, parseDocument } from 'yaml';
+import { isMap, isScalar, isSeq, parseDocument } from 'yaml';
 
 export interface AgeKey {
   /** `AGE-SECRET-KEY-1…` */
@@ -31,7 +31,11 @@ export function ageKeygen(): AgeKey {
 }
 
 /** `content` encrypted for `recipients` by the real age CLI (binary, or armored with `armor`). */
-export function ageEncrypt(content: string | Uint8Array, recipients: readonly string[], armor = false): Buffer {
+export function ageEncrypt(
+  content: string | Uint8Array,
+  recipients: readonly string[],
+  armor = false,
+): Buffer {
   return execFileSync('age', [...(armor ? ['-a'] : []), ...recipients.flatMap((r) => ['-r', r])], {
     input: content,
   });
@@ -66,11 +70,24 @@ class Encryptor {
   value(value: Value, path: readonly string[]): Value {
     const encrypted = this.encrypted(path);
     this.hash.update(
-      typeof value === 'boolean' ? (value ? 'True' : 'False') : typeof value === 'number' ? String(value) : value,
+      typeof value === 'boolean'
+        ? value
+          ? 'True'
+          : 'False'
+        : typeof value === 'number'
+          ? String(value)
+          : value,
     );
     if (!encrypted) return value;
     if (value === '') return '';
-    const type = typeof value === 'boolean' ? 'bool' : typeof value === 'number' ? (Number.isInteger(value) ? 'int' : 'float') : 'str';
+    const type =
+      typeof value === 'boolean'
+        ? 'bool'
+        : typeof value === 'number'
+          ? Number.isInteger(value)
+            ? 'int'
+            : 'float'
+          : 'str';
     return seal(String(value), this.key, `${path.join(':')}:`, type);
   }
 
@@ -147,9 +164,7 @@ export function sopsYaml(text: string, options: SopsOptions): string {
     }
   };
   walk(doc.contents, []);
-  const meta = e.metadata();
-  const out = new Document(doc.toJSON());
-  if (isMap(doc.contents)) doc.contents.set('sops', out.createNode(meta));
+  doc.set('sops', doc.createNode(e.metadata()));
   return doc.toString();
 }
 

@@ -28,6 +28,8 @@ import {
 } from '../../../internal/source/index.js';
 import { normaliseRoot } from '../../../internal/source/snapshot.js';
 import { type Io, UsageError, configFrom, outputOf, parseCommand, write } from '../cli.js';
+import { randomBytes } from 'node:crypto';
+import { createSecretOpener, loadAgeIdentities } from '../../../internal/secrets/index.js';
 
 /**
  * `--compose` / `--no-compose` (or `--compose=true|false`, the last one wins): `on` demands
@@ -54,6 +56,10 @@ export async function runValidate(argv: readonly string[], io: Io): Promise<numb
     include,
     exclude,
     limits: stackLimitsOf(config.source),
+    // With secrets.ageKeyFile set, SOPS and age files are decrypted (MAC checked); else checked by form.
+    ...(config.secrets.ageKeyFile === ''
+      ? {}
+      : { secrets: createSecretOpener(await loadAgeIdentities(config.secrets.ageKeyFile), randomBytes(32)) }),
   });
   // No stack: nothing for compose to check, and nothing said of it (unless --compose demands it).
   const report =
