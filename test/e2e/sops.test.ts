@@ -159,4 +159,20 @@ describe('SOPS and age files in a stack (real engine)', () => {
     expect(r.stderr).toMatch(/secrets\.ageKeyFile.*line 2 is not an age identity/);
     expect(r.stderr).not.toContain(PASSWORD);
   });
+
+  it('S6: a decrypted `.env` feeds interpolation; the --env-file compose reads is 0600', async () => {
+    await h.commit({
+      'interp/compose.yaml':
+        'services:\n  app:\n    image: stackd-test/busybox:1\n    command: ["sleep", "3600"]\n    stop_grace_period: 1s\n    environment:\n      FROM_DOTENV: ${SEALED:?must be set}\n',
+      'interp/.sops.env': sopsDotenv(`SEALED=${PASSWORD}-interp\n`, { recipients }),
+    });
+    const { response } = await h.sync();
+    expect(stackOf(response, h.id('interp'))).toMatchObject({ status: 'synced', message: '' });
+    const ids = await h.ids('interp');
+    expect(await exec(ids['app']!, ['sh', '-c', 'echo "$FROM_DOTENV"'])).toBe(`${PASSWORD}-interp\n`);
+    const envFile = join(h.dataDir, 'overrides', `${h.project('interp')}.env`);
+    expect(((await stat(envFile)).mode & 0o777).toString(8)).toBe('600');
+    const labels = (await h.containers('interp'))[0]?.Labels ?? {};
+    expect(JSON.stringify(labels)).not.toContain(PASSWORD);
+  });
 });
