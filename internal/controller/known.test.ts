@@ -97,7 +97,7 @@ class MemorySource {
       : Promise.resolve(this.#current);
   }
   materialize(): Promise<MaterializeReport> {
-    return Promise.resolve({ dir: '', written: 0, deleted: 0, env: undefined });
+    return Promise.resolve({ dir: '', written: 0, deleted: 0, decrypted: [], env: undefined });
   }
   trackedFiles(): Promise<ReadonlySet<string>> {
     return Promise.resolve(new Set());

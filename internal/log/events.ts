@@ -13,6 +13,7 @@ export const LogEvent = {
   reconcilePaused: 'reconcile.paused',
   reconcileResumed: 'reconcile.resumed',
   stackForgotten: 'stack.forgotten',
+  secretsDecrypted: 'secrets.decrypted',
   sourceFetch: 'source.fetch',
   sourceRetry: 'source.retry',
   sourceCached: 'source.cached',

@@ -4,6 +4,7 @@
  */
 import { rm, stat } from 'node:fs/promises';
 import type { Layout } from '../layout/index.js';
+import { LogEvent } from '../log/index.js';
 import { writeFileAtomic } from '../../pkg/atomicfile/index.js';
 import { WorkTreeError } from '../source/index.js';
 import type { DesiredStack } from '../source/types.js';
@@ -19,7 +20,14 @@ export async function materialize(
   stack: DesiredStack,
 ): Promise<Uint8Array | undefined> {
   try {
-    return (await ctx.source.materialize(stack, ctx.layout.workRoot)).env;
+    const report = await ctx.source.materialize(stack, ctx.layout.workRoot);
+    if (report.decrypted.length > 0) {
+      ctx.recorder.log('info', LogEvent.secretsDecrypted, stack.id, {
+        files: report.decrypted,
+        reason: `decrypted ${report.decrypted.join(', ')} into the work tree`,
+      });
+    }
+    return report.env;
   } catch (error) {
     if (!(error instanceof WorkTreeError)) throw error;
     throw new TerminalReconcileError(

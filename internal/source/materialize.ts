@@ -28,6 +28,8 @@ export interface MaterializeReport {
   readonly written: number;
   /** Files deleted because they left Git. */
   readonly deleted: number;
+  /** Decrypted files written (plain paths), when their plaintext changed or was missing. */
+  readonly decrypted: readonly string[];
   /**
    * The tracked `.env`, read from Git (not from the work tree a container may write), or
    * undefined when the stack has none: what compose is given as `--env-file`.
@@ -64,6 +66,7 @@ export async function materializeStack(options: MaterializeOptions): Promise<Mat
   let walker = new Walker(root);
   let written = 0;
   let deleted = 0;
+  const decrypted: string[] = [];
   try {
     const gone = [...previous.keys()].filter((path) => !tracked.has(path)).sort();
     for (const path of gone) if (await removeTracked(walker, path)) deleted++;
@@ -92,7 +95,10 @@ export async function materializeStack(options: MaterializeOptions): Promise<Mat
       written++;
     }
     for (const plain of [...secrets.keys()].sort()) {
-      if (await writeDecrypted(walker, plain, await plaintextOf(plain), previous.get(plain))) written++;
+      if (await writeDecrypted(walker, plain, await plaintextOf(plain), previous.get(plain))) {
+        written++;
+        decrypted.push(plain);
+      }
     }
     await writeManifest(manifestFile, { stack: stack.id, destDir: dir, files });
   } finally {
@@ -105,7 +111,7 @@ export async function materializeStack(options: MaterializeOptions): Promise<Mat
     : envOid === undefined
       ? undefined
       : await options.readBlob(envOid);
-  return { dir, written, deleted, env };
+  return { dir, written, deleted, decrypted, env };
 
   async function plaintextOf(plain: string): Promise<Uint8Array> {
     const secret = secrets.get(plain);
