@@ -37,6 +37,7 @@ const KNOWN_SECONDS = {
   'test/cli/validate-compose.test.ts': 46,
   'test/compose-fidelity/differential.test.ts': 40,
   'test/e2e/sops.test.ts': 30,
+  'test/faults/redaction.test.ts': 25,
 };
 
 const seconds = (test) => {

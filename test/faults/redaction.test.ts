@@ -1,0 +1,304 @@
+/**
+ * Issue 13, item 5 — redaction as a tested invariant. Every secret stackd knows is set at once,
+ * each a unique marker: the Git token, credentials in a source URL, the API token, the webhook
+ * secret, the GitLab token, the age identity and the values of decrypted SOPS and age files.
+ * The daemon deploys, redeploys, takes webhooks and API calls, fails a fetch (a rotated token)
+ * and a decryption; CLI commands run beside it. Then each marker (and its base64 forms) is
+ * looked for in every log line, every API answer, /metrics, state.json, every file of dataDir
+ * (but the decrypted work files, which must hold them), the label overrides, and the argv of
+ * every process sampled while all this ran (`/proc/<pid>/cmdline`, every 20 ms), plus the
+ * environment of every process stackd started. None may be there.
+ */
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { StackStatus } from '../../internal/status/index.js';
+import { type Daemon, githubPush, startDaemon } from '../helpers/daemon.js';
+import { RUN_ID, waitFor } from '../helpers/docker.js';
+import { ageEncrypt, ageKeygen, sopsDotenv, sopsYaml } from '../helpers/sops.js';
+import { Harness } from '../helpers/stackd.js';
+
+const marker = (name: string): string => `${name}${RUN_ID}Zq${Math.random().toString(36).slice(2, 10)}`;
+
+const S = {
+  gitToken: marker('gittoken'),
+  urlPassword: marker('urlpass'),
+  apiToken: marker('apitoken'),
+  webhookSecret: marker('hooksecret'),
+  gitlabToken: marker('gitlabtoken'),
+  sopsEnvValue: marker('sopsenv'),
+  sopsYamlValue: marker('sopsyaml'),
+  dotenvValue: marker('dotenv'),
+  ageValue: marker('agefile'),
+};
+const GIT_USER = 'deploybot';
+
+/** Poll one stack through the API with the bearer token (every endpoint needs it here). */
+function waitForStack(
+  d: Daemon,
+  id: string,
+  what: string,
+  predicate: (s: StackStatus) => boolean,
+  timeoutMs: number,
+): Promise<StackStatus> {
+  return waitFor(
+    `${id} ${what}`,
+    async () => {
+      const r = await fetch(`${d.url}/api/v1/stacks/${encodeURIComponent(id)}`, {
+        headers: { authorization: `Bearer ${S.apiToken}` },
+      });
+      const s = r.status === 200 ? ((await r.json()) as StackStatus) : undefined;
+      return s !== undefined && predicate(s) ? s : undefined;
+    },
+    timeoutMs,
+    200,
+  );
+}
+
+const COMPOSE = `services:
+  app:
+    image: stackd-test/busybox:1
+    command: ["sleep", "3600"]
+    stop_grace_period: 1s
+    env_file: app.env
+    environment:
+      FROM_DOTENV: \${SEALED:?required}
+    volumes:
+      - ./conf.yaml:/conf.yaml:ro
+      - ./token:/token:ro
+`;
+
+/** Every process's argv (and, for the daemon's descendants, environment) while sampling ran. */
+class ProcessSampler {
+  readonly cmdlines = new Map<string, number>();
+  readonly environs = new Map<number, string>();
+  readonly #timer: NodeJS.Timeout;
+  #busy = false;
+
+  constructor(readonly root: () => number | undefined) {
+    this.#timer = setInterval(() => void this.#sample(), 20);
+  }
+
+  async #sample(): Promise<void> {
+    if (this.#busy) return;
+    this.#busy = true;
+    try {
+      const parents = new Map<number, number>();
+      const pids = (await readdir('/proc')).filter((e) => /^\d+$/.test(e)).map(Number);
+      for (const pid of pids) {
+        try {
+          const cmdline = (await readFile(`/proc/${pid}/cmdline`)).toString('utf8').split('\0').join(' ');
+          if (cmdline !== '') this.cmdlines.set(cmdline, pid);
+          const st = await readFile(`/proc/${pid}/stat`, 'utf8');
+          parents.set(pid, Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]));
+        } catch {
+          // gone meanwhile
+        }
+      }
+      const root = this.root();
+      if (root === undefined) return;
+      for (const pid of pids) {
+        let p = parents.get(pid);
+        while (p !== undefined && p > 1 && p !== root) p = parents.get(p);
+        if (p !== root) continue;
+        const environ = await readFile(`/proc/${pid}/environ`).catch(() => undefined);
+        if (environ !== undefined) this.environs.set(pid, environ.toString('utf8').split('\0').join('\n'));
+      }
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+}
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await filesUnder(path)));
+    else if (entry.isFile()) out.push(path);
+  }
+  return out;
+}
+
+/** Where each secret was found: `[secret name, place]` pairs (empty when redaction holds). */
+function leaks(places: ReadonlyMap<string, string>, secrets: Readonly<Record<string, string>>): string[][] {
+  const forms = Object.entries(secrets).flatMap(([name, value]) => [
+    [name, value],
+    [`${name} (base64)`, Buffer.from(value).toString('base64')],
+  ]);
+  forms.push([
+    'gitToken (basic auth)',
+    Buffer.from(`${GIT_USER}:${secrets['gitToken'] ?? ''}`).toString('base64'),
+  ]);
+  const found: string[][] = [];
+  for (const [place, text] of places) {
+    for (const [name, form] of forms)
+      if (form !== undefined && text.includes(form)) found.push([name ?? '', place]);
+  }
+  return found;
+}
+
+describe('fault: every secret stackd knows stays out of logs, API, files and argv', () => {
+  let h: Harness;
+  let d: Daemon | undefined;
+  let sampler: ProcessSampler;
+  const seen = new Map<string, string>();
+  const key = ageKeygen();
+  const identityMarker = key.identity;
+
+  beforeAll(async () => {
+    h = await Harness.create('redact', { auth: { username: GIT_USER, password: S.gitToken } });
+    const file = async (name: string, content: string): Promise<string> => {
+      const path = join(h.root, name);
+      await writeFile(path, `${content}\n`, { mode: 0o600 });
+      return path;
+    };
+    h.env['STACKD_SOURCE_USERNAME'] = GIT_USER;
+    h.env['STACKD_SOURCE_TOKEN_FILE'] = await file('source-token', S.gitToken);
+    h.env['STACKD_API_TOKEN_FILE'] = await file('api-token', S.apiToken);
+    h.env['STACKD_WEBHOOK_SECRET_FILE'] = await file('webhook-secret', S.webhookSecret);
+    h.env['STACKD_WEBHOOK_GITLAB_TOKEN_FILE'] = await file('gitlab-token', S.gitlabToken);
+    h.env['STACKD_SECRETS_AGE_KEY_FILE'] = await file('age-key', key.file);
+    h.env['STACKD_SOURCE_POLL_INTERVAL'] = '0';
+    sampler = new ProcessSampler(() => d?.pid);
+  });
+
+  afterAll(async () => {
+    sampler.stop();
+    await d?.stop().catch(() => undefined);
+    await h.cleanup();
+  });
+
+  const recipients = (): string[] => [key.recipient];
+  const files = (value: string): Record<string, string> => ({
+    'app/compose.yaml': COMPOSE,
+    'app/app.sops.env': sopsDotenv(`SECRET_A=${value}\n`, { recipients: recipients() }),
+    'app/.sops.env': sopsDotenv(`SEALED=${S.dotenvValue}\n`, { recipients: recipients() }),
+    'app/conf.sops.yaml': sopsYaml(`db:\n  password: ${S.sopsYamlValue}\n`, { recipients: recipients() }),
+    'app/token.age': ageEncrypt(`${S.ageValue}\n`, recipients(), true).toString('utf8'),
+  });
+
+  it('the daemon deploys, redeploys, answers webhooks and the API, and fails a fetch and a decryption', async () => {
+    const api = async (path: string, init: RequestInit = {}, token = S.apiToken): Promise<void> => {
+      const r = await fetch(`${d?.url ?? ''}${path}`, {
+        ...init,
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          ...(init.headers ?? {}),
+        },
+      });
+      seen.set(`API ${init.method ?? 'GET'} ${path} (${r.status})`, await r.text());
+    };
+    const id = h.id('app');
+    await h.commit(files(S.sopsEnvValue));
+    d = await startDaemon(h);
+    await waitForStack(d, id, 'synced', (s) => s.status === 'synced', 90_000);
+
+    // A new value, announced by a signed GitHub push and a GitLab push.
+    const rev = await h.commit({
+      'app/app.sops.env': files(`${S.sopsEnvValue}-2`)['app/app.sops.env'] ?? '',
+    });
+    expect((await githubPush(d.url, S.webhookSecret, 'refs/heads/main')).status).toBe(202);
+    await fetch(`${d.url}/api/v1/webhook`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-gitlab-event': 'Push Hook',
+        'x-gitlab-token': S.gitlabToken,
+      },
+      body: JSON.stringify({ ref: 'refs/heads/main', after: rev }),
+    });
+    await githubPush(d.url, S.webhookSecret, 'refs/heads/main', { badSignature: true });
+    await waitForStack(
+      d,
+      id,
+      'synced at the new revision',
+      (s) => s.status === 'synced' && s.synced?.revision === rev,
+      90_000,
+    );
+
+    for (const path of [
+      '/api/v1/stacks',
+      `/api/v1/stacks/${encodeURIComponent(id)}`,
+      '/api/v1/runs',
+      '/metrics',
+      '/healthz',
+      '/readyz',
+    ]) {
+      await api(path);
+    }
+    await api(`/api/v1/stacks/${encodeURIComponent(id)}/sync`, { method: 'POST', body: '{}' });
+    await api('/api/v1/refresh', { method: 'POST', body: '{}' }, `${S.apiToken}-wrong`);
+
+    // A decryption that fails (encrypted for another key), then a fetch that fails (the forge
+    // rotated the token): both end up in messages, logs and the API.
+    const other = ageKeygen();
+    await h.commit({
+      'app/app.sops.env': sopsDotenv(`SECRET_A=${S.sopsEnvValue}-3\n`, { recipients: [other.recipient] }),
+    });
+    await api('/api/v1/refresh', { method: 'POST', body: '{}' });
+    await waitForStack(d, id, 'failed', (s) => s.status === 'failed', 60_000);
+    h.server.setAuth({ username: GIT_USER, password: `${S.gitToken}-rotated` });
+    await api('/api/v1/refresh', { method: 'POST', body: '{}' });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await api('/api/v1/stacks');
+    await api(`/api/v1/stacks/${encodeURIComponent(id)}`);
+    await api('/metrics');
+    expect(seen.get('API GET /api/v1/stacks (200)') ?? '').toContain('lastError');
+    await d.stop();
+    seen.set('daemon log', d.logs.map((l) => JSON.stringify(l)).join('\n'));
+  });
+
+  it('CLI commands beside it print no secret (config, a failing fetch with credentials in the URL)', async () => {
+    const config = await h.cli(['config', '--output', 'json']);
+    seen.set('stackd config', config.stdout + config.stderr);
+    const url = new URL(h.env['STACKD_SOURCE_URL'] ?? '');
+    url.username = GIT_USER;
+    url.password = S.urlPassword;
+    const once = await h.cli(['sync', '--once', '--output', 'json'], {
+      STACKD_SOURCE_URL: url.toString(),
+      STACKD_SOURCE_TOKEN_FILE: '',
+      STACKD_DATA_DIR: join(h.root, 'data-url'),
+    });
+    expect(once.exitCode).toBe(3);
+    seen.set('sync --once (URL credentials)', once.stdout + once.stderr);
+    const plan = await h.cli(['plan', '--output', 'json']);
+    seen.set('stackd plan', plan.stdout + plan.stderr);
+  });
+
+  it('none of the secrets is anywhere: logs, API, /metrics, dataDir, overrides, argv, child environments', async () => {
+    sampler.stop();
+    const secrets = { ...S, ageIdentity: identityMarker };
+    // The decrypted work files must hold their plaintext (a test that can find nothing proves nothing).
+    const work = join(h.dataDir, 'work', h.prefix, 'app');
+    expect(await readFile(join(work, 'token'), 'utf8')).toBe(`${S.ageValue}\n`);
+    const plainFiles = new Set(['app.env', '.env', 'conf.yaml', 'token'].map((f) => join(work, f)));
+    const places = new Map(seen);
+    for (const dataDir of [h.dataDir, join(h.root, 'data-url')]) {
+      for (const path of await filesUnder(dataDir)) {
+        if (plainFiles.has(path)) continue;
+        // The --env-file copy of a decrypted `.env` is plaintext by design (0600, out of the work tree).
+        if (path.startsWith(join(dataDir, 'overrides')) && path.endsWith('.env')) {
+          expect(((await stat(path)).mode & 0o777).toString(8)).toBe('600');
+          continue;
+        }
+        places.set(`file ${relative(h.root, path)}`, (await readFile(path)).toString('latin1'));
+      }
+    }
+    for (const [cmdline, pid] of sampler.cmdlines)
+      places.set(`argv of ${pid}: ${cmdline.slice(0, 80)}`, cmdline);
+    for (const [pid, environ] of sampler.environs) places.set(`environment of ${pid}`, environ);
+    // The sampler saw what stackd ran: compose up, a child of the daemon.
+    expect([...sampler.cmdlines.keys()].some((c) => / up /.test(c) && c.includes(h.project('app')))).toBe(
+      true,
+    );
+    expect(sampler.environs.size).toBeGreaterThan(0);
+    expect(places.has('file data/state.json')).toBe(true);
+    expect(leaks(places, secrets)).toEqual([]);
+  });
+});
