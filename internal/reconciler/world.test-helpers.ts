@@ -173,7 +173,13 @@ export async function createWorld(): Promise<World> {
     source: {
       current: () => snapshot,
       materialize: (stack) =>
-        Promise.resolve({ dir: join(dataDir, 'work', stack.id), written: 0, deleted: 0, decrypted: [], env: world.env }),
+        Promise.resolve({
+          dir: join(dataDir, 'work', stack.id),
+          written: 0,
+          deleted: 0,
+          decrypted: [],
+          env: world.env,
+        }),
       trackedFiles: () => Promise.resolve(new Set(['compose.yaml', 'README.md'])),
       stackAt: (revision, id) => Promise.resolve(history.get(revision)?.stacks.get(id)),
     },

@@ -183,14 +183,14 @@ describe('fault: every secret stackd knows stays out of logs, API, files and arg
   });
 
   it('the daemon deploys, redeploys, answers webhooks and the API, and fails a fetch and a decryption', async () => {
-    const api = async (path: string, init: RequestInit = {}, token = S.apiToken): Promise<void> => {
+    const api = async (
+      path: string,
+      init: { method?: string; body?: string } = {},
+      token = S.apiToken,
+    ): Promise<void> => {
       const r = await fetch(`${d?.url ?? ''}${path}`, {
         ...init,
-        headers: {
-          authorization: `Bearer ${token}`,
-          'content-type': 'application/json',
-          ...(init.headers ?? {}),
-        },
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       });
       seen.set(`API ${init.method ?? 'GET'} ${path} (${r.status})`, await r.text());
     };
