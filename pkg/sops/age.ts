@@ -36,7 +36,7 @@ export async function decryptAge(content: Uint8Array, identities: AgeIdentities)
     throw new SopsError(
       /no identity matched/i.test(reason)
         ? 'none of the age identities in secrets.ageKeyFile can open it'
-        : 'it does not decrypt: it was changed after encryption or is damaged',
+        : 'the age file is damaged or was changed after encryption',
     );
   }
 }

@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { lstat, readFile, readlink, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { createSecretOpener } from '../../internal/secrets/index.js';
 import { createGitSource, type GitSource } from '../../internal/source/index.js';
+import type { MaterializeReport } from '../../internal/source/materialize.js';
+import { ageEncrypt, ageKeygen, sopsDotenv } from '../helpers/sops.js';
 import { makeTempDir, removeDir, writeTree } from '../helpers/git-fixtures.js';
 import { createTestRepo, type TestRepo } from '../helpers/git-repo.js';
 import { startGitServer, type GitServer } from '../helpers/git-server.js';
@@ -76,5 +80,62 @@ describe('materialize', () => {
     await materialize();
     expect(await readFile(join(dest, 'compose.yaml'), 'utf8')).toBe('services: {web: {image: x}}\n');
     expect(await readFile(join(dest, 'conf/app.conf'), 'utf8')).toBe('a=2\n');
+  });
+});
+
+describe('materialize: decrypted files', () => {
+  let root: string;
+  let repo: TestRepo;
+  let server: GitServer;
+  let source: GitSource;
+  let dest: string;
+  const key = ageKeygen();
+
+  beforeAll(async () => {
+    root = await makeTempDir();
+    repo = await createTestRepo(join(root, 'srv'), 'stacks');
+    server = await startGitServer({ root: join(root, 'srv') });
+    const secrets = createSecretOpener([key.identity], randomBytes(32));
+    source = createGitSource({ url: server.url('stacks'), dataDir: join(root, 'data'), secrets });
+    dest = join(root, 'work', 'web');
+  });
+  afterAll(async () => {
+    await server.close();
+    await removeDir(root);
+  });
+
+  const materialize = async (): Promise<MaterializeReport> => {
+    const stack = (await source.refresh()).stacks.get('web');
+    if (stack?.error !== null) throw new Error(`web: ${stack?.error ?? 'missing'}`);
+    return source.materialize(stack, join(root, 'work'));
+  };
+  const compose = 'services: {web: {image: x, env_file: app.env}}\n';
+
+  it('writes the plaintext beside the original (0600), rewrites it only when it changed or was edited, deletes it with its source', async () => {
+    await repo.commit({
+      'web/compose.yaml': compose,
+      'web/app.sops.env': sopsDotenv('A=1\n', { recipients: [key.recipient] }),
+      'web/conf/token.age': ageEncrypt('t0k\n', [key.recipient], true).toString('utf8'),
+    });
+    expect((await materialize()).decrypted).toEqual(['app.env', 'conf/token']);
+    expect(await readFile(join(dest, 'app.env'), 'utf8')).toBe('A=1\n');
+    expect((await stat(join(dest, 'app.env'))).mode & 0o777).toBe(0o600);
+    expect(await readFile(join(dest, 'conf/token'), 'utf8')).toBe('t0k\n');
+    const before = await lstat(join(dest, 'app.env'));
+    // Re-encrypted, same plaintext: nothing written.
+    await repo.commit({ 'web/app.sops.env': sopsDotenv('A=1\n', { recipients: [key.recipient] }) });
+    expect((await materialize()).decrypted).toEqual([]);
+    expect((await lstat(join(dest, 'app.env'))).ino).toBe(before.ino);
+    // Edited by hand: restored.
+    await writeTree(dest, { 'app.env': 'A=tampered\n' });
+    expect((await materialize()).decrypted).toEqual(['app.env']);
+    expect(await readFile(join(dest, 'app.env'), 'utf8')).toBe('A=1\n');
+    // The source leaves Git: the plaintext goes too (the stack now uses a plain file of its own).
+    await repo.commit({ 'web/app.sops.env': null, 'web/app.env': 'A=2\n', 'web/conf/token.age': null });
+    await materialize();
+    expect(await readFile(join(dest, 'app.env'), 'utf8')).toBe('A=2\n');
+    await expect(stat(join(dest, 'conf/token'))).rejects.toThrow(/ENOENT/);
+    const manifest = (await readdir(join(root, 'data', 'manifests')))[0] ?? '';
+    expect(await readFile(join(root, 'data', 'manifests', manifest), 'utf8')).not.toMatch(/A=1/);
   });
 });
