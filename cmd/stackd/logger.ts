@@ -4,6 +4,7 @@
  * the journal (JOURNAL_STREAM names it), so journald records the level as the line's PRIORITY.
  */
 import type { Config } from '../../internal/config/index.js';
+import { readRegistryAuth } from '../../internal/registry/index.js';
 import { createLogger, isJournalStream, type LogFormat, type Logger } from '../../internal/log/index.js';
 import type { Io } from './cli.js';
 
@@ -34,7 +35,18 @@ export function secretsOf(config: Config): string[] {
     config.server.token,
     config.webhook.secret,
     config.webhook.gitlabToken,
+    ...registrySecrets(config.registry.authFile),
   ].filter((s) => s !== '');
+}
+
+/** The passwords and tokens of `registry.authFile` (none when it cannot be read: loadConfig says so). */
+function registrySecrets(file: string): readonly string[] {
+  if (file === '') return [];
+  try {
+    return readRegistryAuth(file).secrets;
+  } catch {
+    return [];
+  }
 }
 
 export function loggerFor(config: Config, io: Io, level?: string): Logger {

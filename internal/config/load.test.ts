@@ -95,6 +95,8 @@ describe('environment', () => {
         STACKD_RECONCILE_ROLLBACK: 'true',
         STACKD_RECONCILE_RESYNC_INTERVAL: '1h',
         STACKD_COMPOSE_COMMAND: 'docker-compose',
+        // An empty file of registry logins: none.
+        STACKD_REGISTRY_AUTH_FILE: '/dev/null',
         STACKD_INSTANCE: 'host-a',
         STACKD_DATA_DIR: '/srv/stackd',
         STACKD_LISTEN: '[::1]:9000',
@@ -133,6 +135,7 @@ describe('environment', () => {
         resyncInterval: 3_600_000,
       },
       compose: { command: 'docker-compose' },
+      registry: { authFile: '/dev/null' },
       instance: 'host-a',
       dataDir: '/srv/stackd',
       server: {

@@ -4,6 +4,7 @@ import { extname, resolve } from 'node:path';
 import convict from 'convict';
 import { loadAll as loadYamlDocuments } from 'js-yaml';
 import { redactUrl } from '../log/redact.js';
+import { RegistryAuthError, readRegistryAuth } from '../registry/auth_file.js';
 import {
   ageKeyFileFormat,
   booleanFormat,
@@ -304,6 +305,16 @@ export function loadConfig(options: LoadOptions = {}): Config {
     throw new ConfigError(
       `reconcile.minReady (${origins.get('reconcile.minReady') ?? 'STACKD_RECONCILE_MIN_READY'}): ${result.reconcile.minReady} ms must be shorter than reconcile.timeout (${result.reconcile.timeout} ms), which bounds the whole apply, the readiness wait included`,
     );
+  }
+  if (result.registry.authFile !== '') {
+    // Read now so that a bad file fails the start (exit 2); its content never enters a message.
+    try {
+      readRegistryAuth(result.registry.authFile);
+    } catch (error) {
+      if (!(error instanceof RegistryAuthError)) throw error;
+      const origin = origins.get('registry.authFile') ?? '--config';
+      throw new ConfigError(`registry.authFile (${origin}): ${error.message}`);
+    }
   }
   if (options.requireSource === true && result.source.url === '') {
     throw new ConfigError(

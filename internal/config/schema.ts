@@ -150,6 +150,14 @@ export const schema = {
       env: 'STACKD_COMPOSE_COMMAND',
     },
   },
+  registry: {
+    authFile: {
+      doc: 'File of registry logins compose pulls with, in Docker\'s config.json format ({"auths": {"REGISTRY": {"auth": "<base64 of user:password>"}}}, or "username" and "password" for "auth"; JSON or YAML; empty file = none), merged into dataDir/docker/config.json at start',
+      format: String,
+      default: '',
+      env: 'STACKD_REGISTRY_AUTH_FILE',
+    },
+  },
   instance: {
     doc: 'Value of the io.stackd.managed-by label; stackd only removes containers carrying it',
     format: 'instance-name',

@@ -1,5 +1,6 @@
 /** Builds the pieces from the configuration: source, informer, compose runner, state, reconciler. */
 import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
 import { realClock, type Clock } from '../../pkg/clock/index.js';
 import { ChildRegistry, createComposeRunner } from '../compose/index.js';
 import type { ComposeRunner } from '../compose/types.js';
@@ -19,6 +20,8 @@ import { createGitSource, createScope, stackLimitsOf, type GitSource } from '../
 import { createSecretOpener, loadAgeIdentities, loadDigestKey } from '../secrets/index.js';
 import { StateStore, acquireDataDirLock } from '../state/index.js';
 import { LogEvent } from '../log/index.js';
+import { ConfigError } from '../config/index.js';
+import { RegistryAuthError, readRegistryAuth, syncDockerLogins } from '../registry/index.js';
 
 export interface Runtime {
   readonly config: Config;
@@ -122,6 +125,7 @@ export async function createRuntime(
   for (const { path, reason } of pinned.ignored) {
     logger.warn(`not running ${path}: ${reason}`, { event: LogEvent.composeIgnored, path, reason });
   }
+  if (options.lock !== false) await writeRegistryLogins(config, layout.dockerConfig, state, logger);
   const settings = (): ReconcileSettings => ({
     enabled: state.data.reconcileEnabled ?? config.reconcile.enabled,
     prune: config.reconcile.prune,
@@ -147,4 +151,46 @@ export async function createRuntime(
     ...(hooks ? { hooks } : {}),
   });
   return { config, logger, source, informer, compose, state, reconciler, engine, inScope, settings };
+}
+
+/**
+ * The logins of `registry.authFile` into `dataDir/docker/config.json` (internal/registry), logged
+ * as `registry.logins` by registry name. When they changed, stacks held because a pull was denied
+ * (`pull_denied`) are tried again: new credentials are the fix, and they come with a restart.
+ */
+async function writeRegistryLogins(
+  config: Config,
+  dockerConfig: string,
+  state: StateStore,
+  logger: Logger,
+): Promise<void> {
+  const file = config.registry.authFile;
+  let result;
+  try {
+    const logins = file === '' ? new Map() : readRegistryAuth(file).logins;
+    await mkdir(dockerConfig, { recursive: true, mode: 0o700 });
+    result = await syncDockerLogins(dockerConfig, logins);
+  } catch (error) {
+    if (error instanceof RegistryAuthError) throw new ConfigError(`registry.authFile: ${error.message}`);
+    throw error;
+  }
+  const { written, removed, replaced, changed } = result;
+  if (replaced.length > 0) {
+    logger.warn(
+      `registry.authFile replaced the login made by hand in ${dockerConfig}/config.json for ${replaced.join(', ')}`,
+      { event: LogEvent.registryLogins, replaced, file },
+    );
+  }
+  if (changed || written.length > 0) {
+    logger.info(
+      written.length === 0
+        ? `no registry logins from registry.authFile; removed ${removed.join(', ')}`
+        : `registry logins for ${written.join(', ')} from ${file}${removed.length === 0 ? '' : `; removed ${removed.join(', ')}`}`,
+      { event: LogEvent.registryLogins, registries: written, removed, changed, file },
+    );
+  }
+  if (!changed) return;
+  for (const [id, record] of Object.entries(state.data.stacks)) {
+    if (record.held?.cause === 'pull_denied') state.setStack(id, { ...record, held: null });
+  }
 }

@@ -34,6 +34,7 @@ export const LogEvent = {
   composeIgnored: 'compose.ignored',
   composeReaped: 'compose.reaped',
   composeRun: 'compose.run',
+  registryLogins: 'registry.logins',
   engineConnected: 'engine.connected',
   engineUnreachable: 'engine.unreachable',
   informerLagging: 'informer.lagging',

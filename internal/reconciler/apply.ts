@@ -15,6 +15,7 @@ import type { DesiredStack } from '../source/types.js';
 import type { StackRecord } from '../state/index.js';
 import { classify, isDeterministic } from './classify.js';
 import { envRedactor, stderrField } from './compose_stderr.js';
+import { pullFailureMessage } from './pull_failure.js';
 import type { RevisionHash } from '../status/index.js';
 import { buildServices } from './build_step.js';
 import { servicesToBuild } from './builds.js';
@@ -180,9 +181,10 @@ export async function apply(ctx: ReconcileContext, input: ApplyInput): Promise<R
     const durationMs = elapsedMs(clock, started);
     // compose may quote a value of the stack's `.env` (`Invalid containerPort: <PORT>`).
     const redactor = envRedactor(env);
-    const message = redactor.text(describe(error));
-    const after = ctx.informer.current().projects.get(stack.project);
     const cause = classify(error);
+    // A refused or missing image: the message says which, of which service, and why.
+    const message = redactor.text(pullFailureMessage(stack, error, cause) ?? describe(error));
+    const after = ctx.informer.current().projects.get(stack.project);
     const deterministic = isDeterministic(cause);
     return {
       kind: 'failed',

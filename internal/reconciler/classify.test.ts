@@ -31,6 +31,46 @@ describe('classify: one attempt per commit', () => {
       'image_missing',
     ],
     [
+      'no credentials (v2, a registry with basic auth)',
+      exited(
+        ' a Pulling \n a Error Head "http://localhost:5000/v2/x/manifests/1": no basic auth credentials\nError response from daemon: Head "http://localhost:5000/v2/x/manifests/1": no basic auth credentials',
+      ),
+      'pull_denied',
+    ],
+    [
+      'wrong password (v2)',
+      exited(
+        ' a Error unauthorized: authentication required\nError response from daemon: unauthorized: authentication required',
+      ),
+      'pull_denied',
+    ],
+    [
+      'wrong password (v1)',
+      exited('Pulling a (localhost:5000/x:1)...\nunauthorized: authentication required'),
+      'pull_denied',
+    ],
+    [
+      'no access (Docker Hub, an existing private repository)',
+      exited(
+        'Error response from daemon: Head "https://registry-1.docker.io/v2/o/p/manifests/1": denied: requested access to the resource is denied',
+      ),
+      'pull_denied',
+    ],
+    [
+      'not found in a private registry',
+      exited(
+        'Error response from daemon: manifest for localhost:5000/nothere:1 not found: manifest unknown: manifest unknown',
+      ),
+      'image_missing',
+    ],
+    [
+      'a permission denied is no pull denial',
+      exited(
+        "Error response from daemon: error while creating mount source path '/x': mkdir /x: permission denied: unknown",
+      ),
+      'compose_failed',
+    ],
+    [
       'registry down',
       exited(
         'Error response from daemon: Get "https://registry.example/v2/": dial tcp: lookup registry.example: no such host',
@@ -90,6 +130,7 @@ describe('classify: one attempt per commit', () => {
       'crash_loop',
       'port_in_use',
       'image_missing',
+      'pull_denied',
       'build_failed',
     ]);
   });

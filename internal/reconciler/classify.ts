@@ -14,6 +14,7 @@ const DETERMINISTIC: ReadonlySet<FailureCause> = new Set([
   'crash_loop',
   'port_in_use',
   'image_missing',
+  'pull_denied',
   'build_failed',
 ]);
 
@@ -24,9 +25,15 @@ export function isDeterministic(cause: FailureCause): boolean {
 /** What compose's stderr says, first match wins: ordered from the most to the least specific. */
 const COMPOSE_PATTERNS: readonly (readonly [RegExp, FailureCause])[] = [
   [/port is already allocated|address already in use|bind: address/i, 'port_in_use'],
+  // Docker Hub's "pull access denied for x, repository does not exist or may require 'docker
+  // login'" is most often a misspelt name: image_missing, before the denials below.
   [
-    /pull access denied|manifest unknown|manifest for \S+ not found|repository does not exist|no such image|not found: manifest|unauthorized: |denied: requested access/i,
+    /manifest unknown|manifest for \S+ not found|repository does not exist|no such image|not found: manifest|name unknown/i,
     'image_missing',
+  ],
+  [
+    /no basic auth credentials|unauthorized: |authentication required|pull access denied|requested access to the resource is denied|(?<!permission )denied: |\b401 unauthorized|\b403 forbidden|incorrect username or password/i,
+    'pull_denied',
   ],
   [
     /cannot connect to the docker daemon|docker\.sock: connect|is the docker daemon running/i,

@@ -17,6 +17,8 @@ export interface DesiredService {
   readonly replicas: number | null;
   /** The service has a `build:` key: an apply that changes it builds its image first. */
   readonly build: boolean;
+  /** Its `image:` after interpolation (named when a pull fails); null or absent when none. */
+  readonly image?: string | null;
 }
 
 export interface DesiredStack {

@@ -48,8 +48,8 @@ export interface ServiceStatus {
 }
 
 /**
- * Why an apply failed (see internal/reconciler/classify.ts). The first five are deterministic: the
- * stack is not applied again at the same desired hash until a new commit or a manual sync.
+ * Why an apply failed (see internal/reconciler/classify.ts). The deterministic ones (classify.ts's
+ * DETERMINISTIC) are not applied again at the same desired hash until a new commit or a manual sync.
  */
 export const FAILURE_CAUSES = [
   /** The desired stack is invalid, or compose rejects its files. */
@@ -60,8 +60,14 @@ export const FAILURE_CAUSES = [
   'crash_loop',
   /** A published port is taken by something else. */
   'port_in_use',
-  /** The registry says the image or tag does not exist, or that access is denied. */
+  /** The registry says the image or tag does not exist (Docker Hub: or that it needs a login). */
   'image_missing',
+  /**
+   * The registry refused the pull: no credentials for it, or wrong ones (`unauthorized`,
+   * `denied`, `no basic auth credentials`). Held until the stack changes, a manual sync, or a
+   * start of stackd with different registry logins (registry.authFile).
+   */
+  'pull_denied',
   /**
    * The work tree was changed outside stackd: not retried with backoff, not held either (the
    * operator fixes the host, not the commit): the next resync or manual sync looks again.

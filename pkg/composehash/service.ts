@@ -14,6 +14,8 @@ export interface ServiceSummary {
   readonly replicas: number | null;
   /** The service has a `build:` key: its image is built from the stack's files. */
   readonly build: boolean;
+  /** Its `image:` (interpolated), or null when it has none. */
+  readonly image: string | null;
 }
 
 /** A file of the stack directory as the hashes see it. */

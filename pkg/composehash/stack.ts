@@ -136,6 +136,7 @@ export function hashStack(input: StackInput): StackHashes {
       healthcheck: hasHealthcheck(service),
       replicas,
       build: hasBuild(service),
+      image: typeof service['image'] === 'string' ? service['image'] : null,
     });
   }
   return { project, composeFiles, composeHash, services, document: doc };

@@ -1,11 +1,13 @@
 /**
  * Issue 13, item 5 — redaction as a tested invariant. Every secret stackd knows is set at once,
  * each a unique marker: the Git token, credentials in a source URL, the API token, the webhook
- * secret, the GitLab token, the age identity and the values of decrypted SOPS and age files.
+ * secret, the GitLab token, the age identity, the values of decrypted SOPS and age files, and the
+ * password of a private registry (registry.authFile) the stack's image is pulled from.
  * The daemon deploys, redeploys, takes webhooks and API calls, fails a fetch (a rotated token)
  * and a decryption; CLI commands run beside it. Then each marker (and its base64 forms) is
  * looked for in every log line, every API answer, /metrics, state.json, every file of dataDir
- * (but the decrypted work files, which must hold them), the label overrides, and the argv of
+ * (but the decrypted work files and compose's private docker/config.json, which must hold them),
+ * the label overrides, and the argv of
  * every process sampled while all this ran (`/proc/<pid>/cmdline`, every 20 ms), plus the
  * environment of every process stackd started. None may be there.
  */
@@ -15,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { StackStatus } from '../../internal/status/index.js';
 import { type Daemon, githubPush, startDaemon } from '../helpers/daemon.js';
 import { RUN_ID, waitFor } from '../helpers/docker.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { ageEncrypt, ageKeygen, sopsDotenv, sopsYaml } from '../helpers/sops.js';
 import { Harness } from '../helpers/stackd.js';
 
@@ -30,7 +33,9 @@ const S = {
   sopsYamlValue: marker('sopsyaml'),
   dotenvValue: marker('dotenv'),
   ageValue: marker('agefile'),
+  registryPassword: marker('registrypass'),
 };
+const REGISTRY_USER = 'puller';
 const GIT_USER = 'deploybot';
 
 /** Poll one stack through the API with the bearer token (every endpoint needs it here). */
@@ -55,9 +60,10 @@ function waitForStack(
   );
 }
 
-const COMPOSE = `services:
+/** The stack's image is in the private registry only: compose pulls it with registry.authFile. */
+const compose = (image: string): string => `services:
   app:
-    image: stackd-test/busybox:1
+    image: ${image}
     command: ["sleep", "3600"]
     stop_grace_period: 1s
     env_file: app.env
@@ -134,6 +140,10 @@ function leaks(places: ReadonlyMap<string, string>, secrets: Readonly<Record<str
     'gitToken (basic auth)',
     Buffer.from(`${GIT_USER}:${secrets['gitToken'] ?? ''}`).toString('base64'),
   ]);
+  forms.push([
+    'registryPassword (docker login auth)',
+    Buffer.from(`${REGISTRY_USER}:${secrets['registryPassword'] ?? ''}`).toString('base64'),
+  ]);
   const found: string[][] = [];
   for (const [place, text] of places) {
     for (const [name, form] of forms)
@@ -146,11 +156,15 @@ describe('fault: every secret stackd knows stays out of logs, API, files and arg
   let h: Harness;
   let d: Daemon | undefined;
   let sampler: ProcessSampler;
+  let registry: TestRegistry;
+  let image: string;
   const seen = new Map<string, string>();
   const key = ageKeygen();
   const identityMarker = key.identity;
 
   beforeAll(async () => {
+    registry = await startRegistry({ username: REGISTRY_USER, password: S.registryPassword });
+    image = await registry.push('stackd-test/busybox:1', `stackd-redact-${RUN_ID}/app:1`);
     h = await Harness.create('redact', { auth: { username: GIT_USER, password: S.gitToken } });
     const file = async (name: string, content: string): Promise<string> => {
       const path = join(h.root, name);
@@ -163,6 +177,12 @@ describe('fault: every secret stackd knows stays out of logs, API, files and arg
     h.env['STACKD_WEBHOOK_SECRET_FILE'] = await file('webhook-secret', S.webhookSecret);
     h.env['STACKD_WEBHOOK_GITLAB_TOKEN_FILE'] = await file('gitlab-token', S.gitlabToken);
     h.env['STACKD_SECRETS_AGE_KEY_FILE'] = await file('age-key', key.file);
+    h.env['STACKD_REGISTRY_AUTH_FILE'] = await file(
+      'registry-auth',
+      JSON.stringify({
+        auths: { [registry.host]: { username: REGISTRY_USER, password: S.registryPassword } },
+      }),
+    );
     h.env['STACKD_SOURCE_POLL_INTERVAL'] = '0';
     sampler = new ProcessSampler(() => d?.pid);
   });
@@ -171,11 +191,12 @@ describe('fault: every secret stackd knows stays out of logs, API, files and arg
     sampler.stop();
     await d?.stop().catch(() => undefined);
     await h.cleanup();
+    await registry.close();
   });
 
   const recipients = (): string[] => [key.recipient];
   const files = (value: string): Record<string, string> => ({
-    'app/compose.yaml': COMPOSE,
+    'app/compose.yaml': compose(image),
     'app/app.sops.env': sopsDotenv(`SECRET_A=${value}\n`, { recipients: recipients() }),
     'app/.sops.env': sopsDotenv(`SEALED=${S.dotenvValue}\n`, { recipients: recipients() }),
     'app/conf.sops.yaml': sopsYaml(`db:\n  password: ${S.sopsYamlValue}\n`, { recipients: recipients() }),
@@ -278,6 +299,13 @@ describe('fault: every secret stackd knows stays out of logs, API, files and arg
     const work = join(h.dataDir, 'work', h.prefix, 'app');
     expect(await readFile(join(work, 'token'), 'utf8')).toBe(`${S.ageValue}\n`);
     const plainFiles = new Set(['app.env', '.env', 'conf.yaml', 'token'].map((f) => join(work, f)));
+    // compose's private client config holds the registry login, by design (0600, in a 0700 directory).
+    const login = Buffer.from(`${REGISTRY_USER}:${S.registryPassword}`).toString('base64');
+    const dockerConfig = join(h.dataDir, 'docker', 'config.json');
+    expect(await readFile(dockerConfig, 'utf8')).toContain(login);
+    expect(((await stat(dockerConfig)).mode & 0o777).toString(8)).toBe('600');
+    for (const dataDir of [h.dataDir, join(h.root, 'data-url')])
+      plainFiles.add(join(dataDir, 'docker', 'config.json'));
     const places = new Map(seen);
     for (const dataDir of [h.dataDir, join(h.root, 'data-url')]) {
       for (const path of await filesUnder(dataDir)) {
