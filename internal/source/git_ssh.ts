@@ -193,7 +193,9 @@ export async function fetchOverSsh(fetch: SshFetch): Promise<void> {
     cwd: fetch.gitdir,
     env: {
       PATH: programs.path,
-      ...(process.env['HOME'] === undefined ? {} : { HOME: process.env['HOME'] }),
+      // No user configuration at all (~/.gitconfig before git 2.32's GIT_CONFIG_GLOBAL; ssh
+      // is given every file it reads).
+      HOME: '/nonexistent',
       LC_ALL: 'C',
       GIT_DIR: fetch.gitdir,
       GIT_CONFIG_NOSYSTEM: '1',
