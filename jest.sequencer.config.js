@@ -34,7 +34,7 @@ const KNOWN_SECONDS = {
   'test/faults/engine-stall.test.ts': 26,
   'test/e2e/source-status.test.ts': 25,
   'test/source/git-ssh.test.ts': 24,
-  'test/e2e/ssh-source.test.ts': 21,
+  'test/e2e/ssh-source.test.ts': 25,
   'test/e2e/compose-fidelity.test.ts': 50,
   'test/cli/validate-compose.test.ts': 46,
   'test/compose-fidelity/differential.test.ts': 40,

@@ -7,12 +7,17 @@
  * refused at start (exit 2) naming the key; a daemon's fetch metrics count SSH fetches.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startDaemon } from '../helpers/daemon.js';
 import { waitFor } from '../helpers/docker.js';
 import { startSshd, type Sshd } from '../helpers/sshd.js';
 import { Harness, composeFile, stackOf } from '../helpers/stackd.js';
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+}
 
 describe('stackd sync --once from an SSH remote', () => {
   let h: Harness;
@@ -70,6 +75,12 @@ describe('stackd sync --once from an SSH remote', () => {
     });
     const [updated] = await h.containers('web');
     expect(updated?.Image).toBe('stackd-test/busybox:2');
+    // The remote was never configured, and no file of dataDir holds the key or its path.
+    expect(await readFile(join(h.dataDir, 'repo', 'config'), 'utf8')).not.toMatch(/ssh|url/i);
+    for (const file of await filesUnder(h.dataDir)) {
+      const text = await readFile(file, 'latin1');
+      expect([file, text.includes(keyLine) || text.includes(sshd.clientKey)]).toEqual([file, false]);
+    }
   });
 
   it('a refused key: exit 3 with the source error, the stack left as deployed', async () => {
