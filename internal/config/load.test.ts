@@ -567,7 +567,9 @@ describe('bad values name the key, the value and what is expected', () => {
   });
 
   it('an SSH scp-like remote is not taken for a local path: it needs the SSH keys', () => {
-    const error = configError(() => load({ env: { STACKD_SOURCE_URL: 'git@github.com:org/stacks.git' } }));
+    const error = configError(() =>
+      load({ env: { STACKD_SOURCE_URL: 'git@github.com:org/stacks.git' }, requireSource: true }),
+    );
     expect(error.message).toContain(
       'source.auth.sshKeyFile (STACKD_SOURCE_SSH_KEY_FILE): required for the SSH source',
     );

@@ -58,10 +58,10 @@ describe('source.auth.sshKeyFile and source.auth.knownHostsFile', () => {
   });
 
   it('are both required for an SSH URL; the knownHostsFile message says how to make one', () => {
-    expect(message({ STACKD_SOURCE_KNOWN_HOSTS_FILE: knownHosts }, false)).toMatch(
+    expect(message({ STACKD_SOURCE_KNOWN_HOSTS_FILE: knownHosts })).toMatch(
       /^source\.auth\.sshKeyFile \(STACKD_SOURCE_SSH_KEY_FILE\): required for the SSH source ssh:\/\/git@git\.example\.com:2222\/ops\/stacks\.git/,
     );
-    expect(message({ STACKD_SOURCE_SSH_KEY_FILE: key }, false)).toMatch(
+    expect(message({ STACKD_SOURCE_SSH_KEY_FILE: key })).toMatch(
       /^source\.auth\.knownHostsFile \(STACKD_SOURCE_KNOWN_HOSTS_FILE\): required for the SSH source .*stackd never trusts an unknown host key.*ssh-keyscan -p 2222 git\.example\.com > /,
     );
   });
@@ -106,8 +106,13 @@ describe('source.auth.sshKeyFile and source.auth.knownHostsFile', () => {
     expect(message(both(key, empty))).toMatch(
       /knownHostsFile \(STACKD_SOURCE_KNOWN_HOSTS_FILE\): .*empty_known_hosts holds no host key: .*ssh-keyscan -p 2222 git\.example\.com >/,
     );
-    // A command that does not fetch (`stackd config`) does not read them.
+    // A command that does not fetch (`stackd status --config …`, `stackd config`) checks none of
+    // it: the unit may give the key's path to the daemon alone.
     expect(load(both(join(dir, 'nope')), false).source.auth.sshKeyFile).toBe(join(dir, 'nope'));
+    expect(load({}, false).source.url).toBe(URL);
+    expect(
+      load({ STACKD_SOURCE_URL: 'https://h/r.git', STACKD_SOURCE_SSH_KEY_FILE: key }, false).source.url,
+    ).toBe('https://h/r.git');
   });
 
   it('a key file the message never quotes', async () => {

@@ -40,15 +40,18 @@ const ENV: Readonly<Record<string, string>> = {
 const MAX_KEY_BYTES = 64 * 1024;
 
 /**
- * What is wrong with the SSH settings, as a ConfigError message, or undefined. `files`: also
- * read the two files (commands that fetch). `origin`: where a key's value came from, if not the
- * config file (`STACKD_…`, `--flag`).
+ * What is wrong with the SSH settings, as a ConfigError message, or undefined; checked, files
+ * read, for commands that fetch (`fetching`: run, sync, plan) only. `origin`: where a key's value
+ * came from, if not the config file (`STACKD_…`, `--flag`).
  */
 export function checkSshSettings(
   source: SshSettings,
-  files: boolean,
+  fetching: boolean,
   origin: (key: string) => string | undefined,
 ): string | undefined {
+  // Commands that only talk to a daemon (`status --config …`) or print the configuration need
+  // none of it: the unit may pass the key's path to the daemon alone.
+  if (!fetching) return undefined;
   const name = (key: string): string => `${key} (${origin(key) ?? ENV[key] ?? key})`;
   const { url, auth } = source;
   if (url === '' || !looksLikeSsh(url)) {
@@ -73,7 +76,6 @@ export function checkSshSettings(
   if (auth.knownHostsFile === '') {
     return `${name('source.auth.knownHostsFile')}: required for the SSH source ${url}: expected a known_hosts file holding the host key of ${sshHostPort(remote)} (stackd never trusts an unknown host key), made with: ${keyscan(remote)} > /etc/stackd/known_hosts, then compare its fingerprint (ssh-keygen -lf /etc/stackd/known_hosts) with the one the server's operator publishes`;
   }
-  if (!files) return undefined;
   return (
     checkKeyFile(name('source.auth.sshKeyFile'), auth.sshKeyFile) ??
     checkKnownHosts(name('source.auth.knownHostsFile'), auth.knownHostsFile, remote)
