@@ -35,6 +35,8 @@ const KNOWN_SECONDS = {
   'test/e2e/source-status.test.ts': 25,
   // Measured alone (a docker-registry on loopback, six sync --once runs).
   'test/e2e/registry.test.ts': 35,
+  'test/source/git-ssh.test.ts': 24,
+  'test/e2e/ssh-source.test.ts': 25,
   'test/e2e/compose-fidelity.test.ts': 50,
   'test/cli/validate-compose.test.ts': 46,
   'test/compose-fidelity/differential.test.ts': 40,

@@ -1,5 +1,6 @@
 /** Custom convict formats: durations (`60s`, `3m`, `1h30m`, `0`), sizes, glob lists, strict booleans, secrets, hosts. */
 import { readFileSync } from 'node:fs';
+import { looksLikeSsh, parseSshUrl } from '../source/ssh_url.js';
 import { isIP } from 'node:net';
 import { parseAgeIdentities } from '../../pkg/sops/identities.js';
 
@@ -136,7 +137,8 @@ export function parseListen(value: string): { host: string; port: number } | und
   return { host: match[1] ?? match[2] ?? '', port };
 }
 
-const SOURCE_EXPECTED = 'expected an http(s):// Git URL, a file:// URL or a local path to a Git repository';
+const SOURCE_EXPECTED =
+  'expected an http(s):// or ssh:// Git URL, user@host:path (SSH), a file:// URL or a local path to a Git repository';
 
 export const sourceUrlFormat = {
   name: 'source-url',
@@ -144,12 +146,17 @@ export const sourceUrlFormat = {
     if (typeof value !== 'string' || value.trim() === '') {
       throw new TypeError(SOURCE_EXPECTED);
     }
+    // `git@github.com:org/repo.git` (scp-like SSH) would otherwise be taken for a local path.
+    if (looksLikeSsh(value)) {
+      try {
+        parseSshUrl(value);
+      } catch (error) {
+        throw new TypeError((error as Error).message, { cause: error });
+      }
+      return;
+    }
     if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value) && !/^(https?|file):\/\//i.test(value)) {
       throw new TypeError(SOURCE_EXPECTED);
-    }
-    // `git@github.com:org/repo.git` (scp-like SSH) would otherwise be taken for a local path.
-    if (/^[^/\\:@]+@[^/\\:]+:/.test(value)) {
-      throw new TypeError(`${SOURCE_EXPECTED} (SSH remotes are not supported)`);
     }
   },
 };

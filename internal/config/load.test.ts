@@ -41,7 +41,7 @@ describe('defaults (DESIGN.md §5)', () => {
     expect(config.source.branch).toBe('main');
     expect(config.source.path).toBe('');
     expect(config.source.pollInterval).toBe(60_000);
-    expect(config.source.auth).toEqual({ username: '', token: '' });
+    expect(config.source.auth).toEqual({ username: '', token: '', sshKeyFile: '', knownHostsFile: '' });
     expect(config.scope.include).toEqual(['**']);
     expect(config.scope.exclude).toEqual([]);
     expect(config.reconcile.enabled).toBe(true);
@@ -120,7 +120,7 @@ describe('environment', () => {
         maxFileSize: 1024 * 1024,
         maxStackSize: 1_500_000_000,
         maxStackFiles: 500,
-        auth: { username: 'bot', token: 'tok-123' },
+        auth: { username: 'bot', token: 'tok-123', sshKeyFile: '', knownHostsFile: '' },
       },
       scope: { include: ['apps/*', 'infra/**'], exclude: ['apps/legacy'] },
       reconcile: {
@@ -569,10 +569,13 @@ describe('bad values name the key, the value and what is expected', () => {
     expect(error.message).toContain('expected an http(s)://');
   });
 
-  it('an SSH scp-like remote is not taken for a local path', () => {
-    const error = configError(() => load({ env: { STACKD_SOURCE_URL: 'git@github.com:org/stacks.git' } }));
-    expect(error.message).toContain('source.url');
-    expect(error.message).toContain('SSH');
+  it('an SSH scp-like remote is not taken for a local path: it needs the SSH keys', () => {
+    const error = configError(() =>
+      load({ env: { STACKD_SOURCE_URL: 'git@github.com:org/stacks.git' }, requireSource: true }),
+    );
+    expect(error.message).toContain(
+      'source.auth.sshKeyFile (STACKD_SOURCE_SSH_KEY_FILE): required for the SSH source',
+    );
   });
 
   it.each([

@@ -22,6 +22,7 @@ import {
   sourceUrlFormat,
 } from './formats.js';
 import { type Config, FILE_ENV_VARS, schema } from './schema.js';
+import { checkSshSettings, sshFileFormat } from './ssh.js';
 
 export type { Config } from './schema.js';
 
@@ -63,6 +64,7 @@ function addFormats(): void {
     'compose-command': composeCommandFormat,
     'origin-list': originListFormat,
     'age-key-file': ageKeyFileFormat,
+    'ssh-file': sshFileFormat,
     'source-url-or-empty': {
       validate(value: unknown): void {
         if (value !== '') sourceUrlFormat.validate(value);
@@ -316,9 +318,11 @@ export function loadConfig(options: LoadOptions = {}): Config {
       throw new ConfigError(`registry.authFile (${origin}): ${error.message}`);
     }
   }
+  const ssh = checkSshSettings(result.source, options.requireSource === true, (key) => origins.get(key));
+  if (ssh !== undefined) throw new ConfigError(ssh);
   if (options.requireSource === true && result.source.url === '') {
     throw new ConfigError(
-      'source.url: required (set STACKD_SOURCE_URL, --source-url or source.url in --config): expected an http(s):// Git URL, a file:// URL or a local path',
+      'source.url: required (set STACKD_SOURCE_URL, --source-url or source.url in --config): expected an http(s):// or ssh:// Git URL, user@host:path, a file:// URL or a local path',
     );
   }
   return result;

@@ -21,7 +21,12 @@ describe('redactConfig', () => {
     const text = JSON.stringify(redacted);
     for (const secret of SECRETS) expect(text).not.toContain(secret);
     expect(redacted.source.url).toBe('https://***@git.example.com/org/stacks.git');
-    expect(redacted.source.auth).toEqual({ username: 'deploy', token: REDACTED });
+    expect(redacted.source.auth).toEqual({
+      username: 'deploy',
+      token: REDACTED,
+      sshKeyFile: '',
+      knownHostsFile: '',
+    });
     expect(redacted.server.token).toBe(REDACTED);
     expect(redacted.webhook.secret).toBe(REDACTED);
   });

@@ -12,7 +12,8 @@ export function redactConfig(config: Config): Config {
     source: {
       ...config.source,
       url: redactUrl(config.source.url),
-      auth: { username: config.source.auth.username, token: secret(config.source.auth.token) },
+      // The SSH key and known_hosts are paths, not secrets: shown.
+      auth: { ...config.source.auth, token: secret(config.source.auth.token) },
     },
     server: { ...config.server, token: secret(config.server.token) },
     webhook: { secret: secret(config.webhook.secret), gitlabToken: secret(config.webhook.gitlabToken) },

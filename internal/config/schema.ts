@@ -69,6 +69,18 @@ export const schema = {
         env: 'STACKD_SOURCE_TOKEN',
         sensitive: true,
       },
+      sshKeyFile: {
+        doc: 'Private key (no passphrase) an SSH source (ssh://…, user@host:path) signs in with; required for one. Only its path is given to ssh',
+        format: 'ssh-file',
+        default: '',
+        env: 'STACKD_SOURCE_SSH_KEY_FILE',
+      },
+      knownHostsFile: {
+        doc: "known_hosts file holding the SSH server's host key; required for an SSH source (an unknown or changed host key fails the fetch; no default: ~/.ssh is not read)",
+        format: 'ssh-file',
+        default: '',
+        env: 'STACKD_SOURCE_KNOWN_HOSTS_FILE',
+      },
     },
   },
   scope: {

@@ -98,6 +98,14 @@ export async function createRuntime(
         ...(config.source.auth.username !== '' ? { username: config.source.auth.username } : {}),
         ...(config.source.auth.token !== '' ? { token: config.source.auth.token } : {}),
       },
+      ...(config.source.auth.sshKeyFile !== '' && config.source.auth.knownHostsFile !== ''
+        ? {
+            ssh: {
+              keyFile: config.source.auth.sshKeyFile,
+              knownHostsFile: config.source.auth.knownHostsFile,
+            },
+          }
+        : {}),
       dataDir: config.dataDir,
       include: config.scope.include,
       exclude: config.scope.exclude,

@@ -22,6 +22,8 @@ describe('redactUrl', () => {
     'https://host/r?email=a@b.example',
     'mail me at bob@example.com',
     '/srv/stacks',
+    'ssh://git@host:2222/r.git',
+    'git@github.com:org/r.git',
   ])('leaves %s alone', (text) => {
     expect(redactUrl(text)).toBe(text);
   });

@@ -6,9 +6,18 @@
  */
 const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^/?#\s]*@/gi;
 
-/** `https://user:token@host/repo` → `https://***@host/repo`. */
+/** A bare login name (no `:`): the user of an `ssh://` URL, which carries no secret. */
+const SSH_LOGIN = /^[A-Za-z0-9._-]+@$/;
+
+/**
+ * `https://user:token@host/repo` → `https://***@host/repo`. Only the user name of an `ssh://`
+ * URL is kept (`ssh://git@host/r`: stackd refuses passwords in SSH URLs, and which user signs
+ * in is what an operator needs to see); `ssh://git:pw@host` is still redacted.
+ */
 export function redactUrl(text: string): string {
-  return text.replace(URL_USERINFO, '$1***@');
+  return text.replace(URL_USERINFO, (match: string, scheme: string) =>
+    scheme.toLowerCase() === 'ssh://' && SSH_LOGIN.test(match.slice(scheme.length)) ? match : `${scheme}***@`,
+  );
 }
 
 /** Replaces every known secret value and every credential in a URL by `***`. */

@@ -8,6 +8,7 @@ import {
   remoteBranchHead,
 } from './git_remote.js';
 import { rootComposeMessage } from './discover.js';
+import { fetchOverSsh, findSshPrograms, type SshPrograms } from './git_ssh.js';
 import { findGitdir, parseLocation, type SourceLocation } from './location.js';
 import { layoutOf, type Layout } from '../layout/index.js';
 import { materializeStack, trackedFiles, type MaterializeReport } from './materialize.js';
@@ -31,7 +32,7 @@ export interface GitSource extends Source {
 }
 
 /**
- * The desired source over Git: fetches one branch of an http(s) remote into a bare repository
+ * The desired source over Git: fetches one branch of an http(s) or SSH remote into a bare repository
  * under `dataDir/repo` (or reads a local repository in place), and rebuilds and publishes the
  * snapshot only when the branch's commit changes.
  */
@@ -55,6 +56,8 @@ class GitSourceImpl implements GitSource {
   #current: Snapshot | undefined;
   /** What this source remembers of its remote between fetches: credentials it asked for. */
   readonly #session = newRemoteSession();
+  /** `git` and `ssh` of an SSH source, found at its first fetch. */
+  #programs: Promise<SshPrograms> | undefined;
   /** The refresh running now, and the one queued behind it (at most one: callers share it). */
   #running: Promise<Snapshot> | undefined;
   #queued: Promise<Snapshot> | undefined;
@@ -69,7 +72,12 @@ class GitSourceImpl implements GitSource {
     ];
     this.#scope = createScope({ include: options.include, exclude: options.exclude });
     this.#root = normaliseRoot(options.path);
-    this.location = this.#where.kind === 'http' ? this.#where.url : this.#where.path;
+    this.location = this.#where.kind === 'local' ? this.#where.path : this.#where.url;
+    if (this.#where.kind === 'ssh' && options.ssh === undefined) {
+      throw new TypeError(
+        'Expected `ssh` (the key file and known_hosts file) for an SSH source, got undefined',
+      );
+    }
   }
 
   current(): Snapshot | undefined {
@@ -129,7 +137,7 @@ class GitSourceImpl implements GitSource {
   }
 
   async materialize(stack: DesiredStack, workRoot: string): Promise<MaterializeReport> {
-    const gitdir = this.#where.kind === 'http' ? this.#repoDir() : await findGitdir(this.#where.path);
+    const gitdir = this.#where.kind === 'local' ? await findGitdir(this.#where.path) : this.#repoDir();
     const cache = {};
     return materializeStack({
       stack,
@@ -141,7 +149,7 @@ class GitSourceImpl implements GitSource {
   }
 
   async stackAt(revision: string, id: string): Promise<DesiredStack | undefined> {
-    const gitdir = this.#where.kind === 'http' ? this.#repoDir() : await findGitdir(this.#where.path);
+    const gitdir = this.#where.kind === 'local' ? await findGitdir(this.#where.path) : this.#repoDir();
     const reader = await gitTreeReader(gitdir, revision);
     const snapshot = await buildSnapshot(reader, {
       root: this.#root,
@@ -174,7 +182,7 @@ class GitSourceImpl implements GitSource {
       }
       const fetchedAt = this.#options.clock.date();
       const snapshot = await this.#build(gitdir, revision, fetchedAt);
-      if (this.#where.kind === 'http') {
+      if (this.#where.kind !== 'local') {
         await writeSourceState(this.#statePath(), {
           url: this.#where.url,
           branch: this.#options.branch,
@@ -218,6 +226,8 @@ class GitSourceImpl implements GitSource {
     }
     const gitdir = this.#repoDir();
     const timeout = AbortSignal.timeout(this.#options.fetchTimeoutMs);
+    if (this.#where.kind === 'ssh')
+      return { gitdir, revision: await this.#fetchSsh(gitdir, signal, timeout) };
     const remote = {
       url: this.#where.url,
       credentials: this.#where.credentials,
@@ -236,6 +246,43 @@ class GitSourceImpl implements GitSource {
       const reason = timeout.aborted
         ? `timed out after ${this.#options.fetchTimeoutMs} ms`
         : describeFetchError(error);
+      throw new SourceError(scrub(`fetching ${this.location} failed: ${reason}`, this.#secrets), {
+        cause: error,
+      });
+    }
+  }
+
+  /**
+   * An SSH remote: the system git fetches the branch into the same bare repository (one SSH
+   * connection, no pack when the branch has not moved; see git_ssh.ts), read as any other.
+   */
+  async #fetchSsh(gitdir: string, signal: AbortSignal | undefined, timeout: AbortSignal): Promise<string> {
+    const where = this.#where;
+    const ssh = this.#options.ssh;
+    if (where.kind !== 'ssh' || ssh === undefined) throw new Error('not an SSH source');
+    const { branch, fetchTimeoutMs } = this.#options;
+    try {
+      this.#programs ??= findSshPrograms([this.#options.dataDir]);
+      const programs = await this.#programs.catch((error: unknown) => {
+        this.#programs = undefined;
+        throw error;
+      });
+      await ensureBareRepo(gitdir, branch);
+      await fetchOverSsh({
+        remote: where,
+        auth: ssh,
+        gitdir,
+        branch,
+        signal: signal === undefined ? timeout : AbortSignal.any([signal, timeout]),
+        connectTimeoutSeconds: Math.max(1, Math.min(30, Math.ceil(fetchTimeoutMs / 2000))),
+        programs,
+      });
+      const head = await localBranchHead(gitdir, branch);
+      if (head === undefined) throw new Error(`git fetch left no readable \`refs/heads/${branch}\``);
+      return head;
+    } catch (error) {
+      if (error instanceof SourceError) throw error;
+      const reason = timeout.aborted ? `timed out after ${fetchTimeoutMs} ms` : messageOf(error);
       throw new SourceError(scrub(`fetching ${this.location} failed: ${reason}`, this.#secrets), {
         cause: error,
       });

@@ -26,12 +26,39 @@ describe('parseLocation', () => {
     expect(parseLocation('stacks')).toEqual({ kind: 'local', path: `${process.cwd()}/stacks` });
   });
 
-  it('refuses ssh without echoing credentials', () => {
-    expect(() => parseLocation('ssh://git@host/r.git')).toThrow(
-      /Expected `url` to be an http\(s\) URL or a local path/,
-    );
-    expect(() => parseLocation('git@github.com:org/r.git')).toThrow(/Expected `url`/);
+  it('reads SSH remotes, both forms', () => {
+    expect(parseLocation('ssh://git@git.example.com:2222/org/stacks.git')).toEqual({
+      kind: 'ssh',
+      url: 'ssh://git@git.example.com:2222/org/stacks.git',
+      user: 'git',
+      host: 'git.example.com',
+      port: 2222,
+      path: '/org/stacks.git',
+    });
+    expect(parseLocation('ssh://[::1]/srv/r.git')).toMatchObject({
+      host: '::1',
+      port: undefined,
+      user: undefined,
+    });
+    expect(parseLocation('git@github.com:org/r.git')).toEqual({
+      kind: 'ssh',
+      url: 'git@github.com:org/r.git',
+      user: 'git',
+      host: 'github.com',
+      port: undefined,
+      path: 'org/r.git',
+    });
+  });
+
+  it('refuses malformed SSH remotes and passwords in them, without echoing the password', () => {
+    expect(() => parseLocation('ssh://u:secret@host/r.git')).toThrow(/without a password/);
     expect(() => parseLocation('ssh://u:secret@host/r.git')).toThrow(/^(?!.*secret)/);
+    expect(() => parseLocation('ssh://git@host')).toThrow(/with a repository path/);
+    expect(() => parseLocation('ssh://-oProxyCommand=x@host/r')).toThrow(/do not start with `-`/);
+    expect(() => parseLocation('git@-oProxyCommand=x:r')).toThrow(/do not start with `-`/);
+    expect(() => parseLocation('git@host:')).toThrow(/with a repository path/);
+    expect(() => parseLocation('u:secret@host:r')).toThrow(/got `\*\*\*@host:r`/);
+    expect(() => parseLocation('ftp://u:secret@host/r')).toThrow(/got `ftp:\/\/\*\*\*@host\/r`/);
   });
 });
 

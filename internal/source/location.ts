@@ -3,6 +3,7 @@ import { redactUrl } from '../log/redact.js';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isCode } from './tree_directory.js';
+import { parseSshUrl, type SshUrl } from './ssh_url.js';
 
 /** Basic-auth credentials for an http(s) remote; the token is the password. */
 export interface Credentials {
@@ -10,9 +11,10 @@ export interface Credentials {
   readonly password: string;
 }
 
-/** Where the desired state comes from: an http(s) remote or a repository on this machine. */
+/** Where the desired state comes from: an http(s) or SSH remote, or a repository on this machine. */
 export type SourceLocation =
   | { readonly kind: 'http'; readonly url: string; readonly credentials: Credentials | undefined }
+  | ({ readonly kind: 'ssh' } & SshUrl)
   | { readonly kind: 'local'; readonly path: string };
 
 /** Username sent with a token when none is configured (GitHub's convention; others ignore it). */
@@ -40,10 +42,29 @@ export function parseLocation(url: string, auth?: { username?: string; token?: s
     return { kind: 'http', url: parsed.toString(), credentials };
   }
   if (/^file:\/\//i.test(url)) return { kind: 'local', path: fileURLToPath(url) };
+  let ssh: SshUrl | undefined;
+  try {
+    ssh = parseSshUrl(url);
+  } catch (error) {
+    throw new TypeError(
+      `Expected \`url\` to be a Git remote or a local path, got \`${shown(url)}\`: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  if (ssh !== undefined) return { kind: 'ssh', ...ssh };
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url) || /^[^/]+@[^/:]+:/.test(url)) {
-    throw new TypeError(`Expected \`url\` to be an http(s) URL or a local path, got \`${redactUrl(url)}\``);
+    throw new TypeError(
+      `Expected \`url\` to be an http(s) or SSH URL or a local path, got \`${shown(url)}\``,
+    );
   }
   return { kind: 'local', path: isAbsolute(url) ? url : resolve(url) };
+}
+
+/** `url` for a message: URL userinfo removed, and anything before the last `@` of a schemeless one. */
+function shown(url: string): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return redactUrl(url);
+  const at = url.lastIndexOf('@');
+  return at === -1 ? url : `***${url.slice(at)}`;
 }
 
 /**

@@ -31,6 +31,13 @@ export interface GitSourceOptions {
    * @default none (userinfo in `url` is used if present); username defaults to `x-access-token`
    */
   readonly auth?: { readonly username?: string; readonly token?: string };
+  /**
+   * For an SSH remote (`ssh://…`, `user@host:path`), required there: the private key it signs in
+   * with and the known_hosts file its host key must be in (`source.auth.sshKeyFile`,
+   * `source.auth.knownHostsFile`), both absolute paths. Only the paths are handed to `ssh`, in
+   * its environment; the files are read by ssh alone.
+   */
+  readonly ssh?: SshAuth;
   /** Directory for the fetched repository (`repo/`), manifests (`manifests/`) and `source.json`. */
   readonly dataDir: string;
   /**
@@ -68,8 +75,15 @@ export interface GitSourceOptions {
   readonly secrets?: SecretOpener;
 }
 
-export type ResolvedOptions = Required<Omit<GitSourceOptions, 'auth' | 'logger' | 'limits' | 'secrets'>> &
-  Pick<GitSourceOptions, 'auth' | 'logger' | 'secrets'> & { readonly limits: StackLimits };
+export interface SshAuth {
+  readonly keyFile: string;
+  readonly knownHostsFile: string;
+}
+
+export type ResolvedOptions = Required<
+  Omit<GitSourceOptions, 'auth' | 'logger' | 'limits' | 'secrets' | 'ssh'>
+> &
+  Pick<GitSourceOptions, 'auth' | 'logger' | 'secrets' | 'ssh'> & { readonly limits: StackLimits };
 
 /** Fill in defaults and validate loudly, one message pattern for every option. */
 export function resolveOptions(options: GitSourceOptions): ResolvedOptions {
@@ -99,5 +113,12 @@ export function resolveOptions(options: GitSourceOptions): ResolvedOptions {
     throw invalid('dataDir', 'an absolute path', resolved.dataDir);
   }
   checkInteger('fetchTimeoutMs', resolved.fetchTimeoutMs, 1);
+  if (resolved.ssh !== undefined) {
+    for (const key of ['keyFile', 'knownHostsFile'] as const) {
+      const value = resolved.ssh[key];
+      if (typeof value !== 'string' || !isAbsolute(value))
+        throw invalid(`ssh.${key}`, 'an absolute path', value);
+    }
+  }
   return { ...resolved, limits: resolveStackLimits(options.limits) };
 }
