@@ -2,14 +2,15 @@
  * Issue 13, item 5 — redaction as a tested invariant. Every secret stackd knows is set at once,
  * each a unique marker: the Git token, credentials in a source URL, the API token, the webhook
  * secret, the GitLab token, the age identity, the values of decrypted SOPS and age files, and the
- * password of a private registry (registry.authFile) the stack's image is pulled from.
+ * password of a private registry (registry.authFile) the stack's image is pulled from, and the
+ * lines of an SSH deploy key (a `sync --once` from a real sshd on loopback).
  * The daemon deploys, redeploys, takes webhooks and API calls, fails a fetch (a rotated token)
  * and a decryption; CLI commands run beside it. Then each marker (and its base64 forms) is
  * looked for in every log line, every API answer, /metrics, state.json, every file of dataDir
  * (but the decrypted work files and compose's private docker/config.json, which must hold them),
- * the label overrides, and the argv of
- * every process sampled while all this ran (`/proc/<pid>/cmdline`, every 20 ms), plus the
- * environment of every process stackd started. None may be there.
+ * the label overrides, and the argv of every process sampled while all this ran
+ * (`/proc/<pid>/cmdline`, every 20 ms), plus the environment of every process the daemon started.
+ * None may be there; the deploy key's path may be in ssh's environment only.
  */
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
@@ -18,6 +19,7 @@ import type { StackStatus } from '../../internal/status/index.js';
 import { type Daemon, githubPush, startDaemon } from '../helpers/daemon.js';
 import { RUN_ID, waitFor } from '../helpers/docker.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { startSshd, type Sshd } from '../helpers/sshd.js';
 import { ageEncrypt, ageKeygen, sopsDotenv, sopsYaml } from '../helpers/sops.js';
 import { Harness } from '../helpers/stackd.js';
 
@@ -157,6 +159,8 @@ describe('fault: every secret stackd knows stays out of logs, API, files and arg
   let d: Daemon | undefined;
   let sampler: ProcessSampler;
   let registry: TestRegistry;
+  let sshd: Sshd | undefined;
+  let sshKeyLines: string[] = [];
   let image: string;
   const seen = new Map<string, string>();
   const key = ageKeygen();
@@ -192,6 +196,7 @@ describe('fault: every secret stackd knows stays out of logs, API, files and arg
     await d?.stop().catch(() => undefined);
     await h.cleanup();
     await registry.close();
+    await sshd?.close();
   });
 
   const recipients = (): string[] => [key.recipient];
@@ -292,9 +297,29 @@ describe('fault: every secret stackd knows stays out of logs, API, files and arg
     seen.set('stackd plan', plan.stdout + plan.stderr);
   });
 
+  it('an SSH source: the deploy key is read by ssh alone (its lines and its path in no argv, no file of dataDir)', async () => {
+    sshd = await startSshd({ root: join(h.root, 'sshd'), repos: h.root });
+    sshKeyLines = (await readFile(sshd.clientKey, 'utf8'))
+      .split('\n')
+      .filter((l) => l.length > 20 && !l.startsWith('-----'));
+    expect(sshKeyLines.length).toBeGreaterThan(0);
+    const once = await h.cli(['sync', '--once', '--output', 'json'], {
+      STACKD_SOURCE_URL: sshd.url('stacks.git'),
+      STACKD_SOURCE_TOKEN_FILE: '',
+      STACKD_SOURCE_USERNAME: '',
+      STACKD_SOURCE_SSH_KEY_FILE: sshd.clientKey,
+      STACKD_SOURCE_KNOWN_HOSTS_FILE: sshd.knownHosts,
+      STACKD_DATA_DIR: join(h.root, 'data-ssh'),
+    });
+    seen.set('sync --once (SSH source)', once.stdout + once.stderr);
+    expect((JSON.parse(once.stdout) as { source: { lastError: unknown } }).source.lastError).toBeNull();
+    expect((await sshd.calls()).length).toBeGreaterThan(0);
+  });
+
   it('none of the secrets is anywhere: logs, API, /metrics, dataDir, overrides, argv, child environments', async () => {
     sampler.stop();
-    const secrets = { ...S, ageIdentity: identityMarker };
+    const secrets: Record<string, string> = { ...S, ageIdentity: identityMarker };
+    sshKeyLines.forEach((line, i) => (secrets[`ssh key line ${i + 1}`] = line));
     // The decrypted work files must hold their plaintext (a test that can find nothing proves nothing).
     const work = join(h.dataDir, 'work', h.prefix, 'app');
     expect(await readFile(join(work, 'token'), 'utf8')).toBe(`${S.ageValue}\n`);
@@ -304,10 +329,10 @@ describe('fault: every secret stackd knows stays out of logs, API, files and arg
     const dockerConfig = join(h.dataDir, 'docker', 'config.json');
     expect(await readFile(dockerConfig, 'utf8')).toContain(login);
     expect(((await stat(dockerConfig)).mode & 0o777).toString(8)).toBe('600');
-    for (const dataDir of [h.dataDir, join(h.root, 'data-url')])
+    for (const dataDir of [h.dataDir, join(h.root, 'data-url'), join(h.root, 'data-ssh')])
       plainFiles.add(join(dataDir, 'docker', 'config.json'));
     const places = new Map(seen);
-    for (const dataDir of [h.dataDir, join(h.root, 'data-url')]) {
+    for (const dataDir of [h.dataDir, join(h.root, 'data-url'), join(h.root, 'data-ssh')]) {
       for (const path of await filesUnder(dataDir)) {
         if (plainFiles.has(path)) continue;
         // The --env-file copy of a decrypted `.env` is plaintext by design (0600, out of the work tree).
@@ -328,5 +353,17 @@ describe('fault: every secret stackd knows stays out of logs, API, files and arg
     expect(sampler.environs.size).toBeGreaterThan(0);
     expect(places.has('file data/state.json')).toBe(true);
     expect(leaks(places, secrets)).toEqual([]);
+    // The key's path is handed to ssh in its environment only: no argv and no file names it.
+    const keyPath = sshd?.clientKey ?? '';
+    expect(keyPath).not.toBe('');
+    const naming = [...places].filter(
+      ([place, text]) => !place.startsWith('environment') && text.includes(keyPath),
+    );
+    expect(naming.map(([place]) => place)).toEqual([]);
+    expect(
+      [...sampler.cmdlines.keys()].some(
+        (c) => c.includes('git') && c.includes('fetch') && c.includes('ssh://'),
+      ),
+    ).toBe(true);
   });
 });
