@@ -362,7 +362,7 @@ describe('fault: every secret stackd knows stays out of logs, API, files and arg
     expect(naming.map(([place]) => place)).toEqual([]);
     expect(
       [...sampler.cmdlines.keys()].some(
-        (c) => c.includes('git') && c.includes('fetch') && c.includes('ssh://'),
+        (c) => c.includes(' fetch ') && c.includes(sshd?.url('stacks.git') ?? 'none'),
       ),
     ).toBe(true);
   });

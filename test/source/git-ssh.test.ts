@@ -223,7 +223,10 @@ describe('git source over SSH', () => {
     }
     const all = [...seen.values()];
     const ssh = all.find((argv) => argv.startsWith('/usr/bin/ssh ') && argv.includes(`-p ${sshd.port}`));
-    const gitFetch = all.find((argv) => /git .*fetch .*-- ssh:\/\//.test(argv));
+    // This fetch's own (another test file may be fetching over SSH at the same time).
+    const gitFetch = all.find(
+      (argv) => /git .*fetch .*-- ssh:\/\//.test(argv) && argv.includes(sshd.url('stacks.git')),
+    );
     // The sampling saw the fetch running: the checks below are not vacuous.
     expect(ssh).toContain('-oIdentityFile=${STACKD_SOURCE_SSH_KEY_FILE}');
     expect(gitFetch).toContain(sshd.url('stacks.git'));
