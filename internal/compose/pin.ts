@@ -6,12 +6,12 @@
  * directory stackd owns, whose `cli-plugins/docker-compose` is a link to the plugin found here,
  * so a plugin planted in `~/.docker/cli-plugins` later is never picked up.
  */
-import { constants } from 'node:fs';
-import { access, mkdir, readdir, realpath, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { basename, delimiter, isAbsolute, join, relative, resolve } from 'node:path';
+import { mkdir, readdir, realpath, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { basename, delimiter, isAbsolute, join, resolve } from 'node:path';
 import { emptyEnvFileOf } from '../layout/index.js';
 import { AUTO_CANDIDATES, displayCommand, splitCommand } from './command.js';
 import { INSTALL_V2 } from './v2_only.js';
+import { isExecutable, isInside } from '../proc/executables.js';
 
 /** Where the docker CLI looks for CLI plugins after the user's directory (docker/cli, Linux). */
 export const SYSTEM_PLUGIN_DIRS: readonly string[] = [
@@ -176,16 +176,6 @@ async function linkPlugin(dockerConfig: string, plugin: string): Promise<void> {
   await rename(temp, link);
 }
 
-async function isExecutable(path: string): Promise<boolean> {
-  try {
-    if (!(await stat(path)).isFile()) return false;
-    await access(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function realOrResolved(path: string): Promise<string> {
   try {
     return await realpath(path);
@@ -195,7 +185,3 @@ async function realOrResolved(path: string): Promise<string> {
 }
 
 /** `a` is `b` or inside it (both absolute, resolved). */
-export function isInside(a: string, b: string): boolean {
-  const rel = relative(b, a);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
-}

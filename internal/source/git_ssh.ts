@@ -20,12 +20,13 @@
  * - its own process group, killed whole (git, the shell running ssh, ssh) on timeout or abort.
  */
 import { constants } from 'node:fs';
-import { access, realpath, stat } from 'node:fs/promises';
-import { delimiter, isAbsolute, join, relative, resolve } from 'node:path';
+import { access, realpath } from 'node:fs/promises';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { execa, type ExecaError } from 'execa';
 import { SourceError } from './errors.js';
 import type { SshAuth } from './options.js';
 import { sshHostPort, type SshUrl } from './ssh_url.js';
+import { isExecutable, isInside } from '../proc/executables.js';
 
 /** The child's environment variables that name the key and the known_hosts file. */
 export const KEY_FILE_ENV = 'STACKD_SOURCE_SSH_KEY_FILE';
@@ -91,21 +92,6 @@ export async function findSshPrograms(
   }
   const trusted = dirs.filter((dir) => !distrusted.some((d) => isInside(resolve(dir), d)));
   return { git, ssh, path: trusted.join(delimiter) };
-}
-
-function isInside(a: string, b: string): boolean {
-  const rel = relative(b, a);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
-}
-
-async function isExecutable(path: string): Promise<boolean> {
-  try {
-    if (!(await stat(path)).isFile()) return false;
-    await access(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** A word for `sh -c`: single-quoted, so `${…}` reaches ssh unexpanded. */

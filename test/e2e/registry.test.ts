@@ -8,52 +8,13 @@
  * config.json, nor in the argv of any process while it applies; an image the registry does not
  * have is `failed` naming it (image_missing); the other stacks stay synced throughout.
  */
-import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { IMAGE_V1, RUN_ID, docker } from '../helpers/docker.js';
+import { ProcessSampler, filesUnder } from '../helpers/processes.js';
 import { loginFile, startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { Harness, composeFile, stackOf } from '../helpers/stackd.js';
-
-/** Every file under `dir`, recursively (paths). */
-async function filesUnder(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await filesUnder(path)));
-    else if (entry.isFile()) out.push(path);
-  }
-  return out;
-}
-
-/**
- * Reads `/proc/<pid>/cmdline` of every process every few ms until `stop()`: the argv seen, once
- * each. Processes that come and go between two looks are missed; the count of compose processes
- * seen says the sampling caught the apply.
- */
-function sampleArgv(): { stop: () => Promise<string[]> } {
-  const seen = new Set<string>();
-  const state = { running: true };
-  const loop = (async () => {
-    while (state.running) {
-      const pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name));
-      await Promise.all(
-        pids.map(async (pid) => {
-          const argv = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-          if (argv !== '') seen.add(argv.split('\0').join(' '));
-        }),
-      );
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-  })();
-  return {
-    stop: async () => {
-      state.running = false;
-      await loop;
-      return [...seen];
-    },
-  };
-}
 
 /** The JSON log lines of one event. */
 function events(stderr: string, event: string): Record<string, unknown>[] {
@@ -166,7 +127,7 @@ describe('private registry (registry.authFile)', () => {
       'priv/compose.yaml': service(image, 'two'),
       'plain/compose.yaml': composeFile({ web: {} }),
     });
-    const sampler = sampleArgv();
+    const sampler = new ProcessSampler(undefined, 5);
     const r = await h.sync({ STACKD_REGISTRY_AUTH_FILE: wrongFile });
     const argv = await sampler.stop();
     expect(r.exitCode).toBe(1);

@@ -12,13 +12,14 @@
  * (`/proc/<pid>/cmdline`, every 20 ms), plus the environment of every process the daemon started.
  * None may be there; the deploy key's path may be in ssh's environment only.
  */
-import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { StackStatus } from '../../internal/status/index.js';
 import { type Daemon, githubPush, startDaemon } from '../helpers/daemon.js';
 import { RUN_ID, waitFor } from '../helpers/docker.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { ProcessSampler, filesUnder } from '../helpers/processes.js';
 import { startSshd, type Sshd } from '../helpers/sshd.js';
 import { ageEncrypt, ageKeygen, sopsDotenv, sopsYaml } from '../helpers/sops.js';
 import { Harness } from '../helpers/stackd.js';
@@ -75,62 +76,6 @@ const compose = (image: string): string => `services:
       - ./conf.yaml:/conf.yaml:ro
       - ./token:/token:ro
 `;
-
-/** Every process's argv (and, for the daemon's descendants, environment) while sampling ran. */
-class ProcessSampler {
-  readonly cmdlines = new Map<string, number>();
-  readonly environs = new Map<number, string>();
-  readonly #timer: NodeJS.Timeout;
-  #busy = false;
-
-  constructor(readonly root: () => number | undefined) {
-    this.#timer = setInterval(() => void this.#sample(), 20);
-  }
-
-  async #sample(): Promise<void> {
-    if (this.#busy) return;
-    this.#busy = true;
-    try {
-      const parents = new Map<number, number>();
-      const pids = (await readdir('/proc')).filter((e) => /^\d+$/.test(e)).map(Number);
-      for (const pid of pids) {
-        try {
-          const cmdline = (await readFile(`/proc/${pid}/cmdline`)).toString('utf8').split('\0').join(' ');
-          if (cmdline !== '') this.cmdlines.set(cmdline, pid);
-          const st = await readFile(`/proc/${pid}/stat`, 'utf8');
-          parents.set(pid, Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]));
-        } catch {
-          // gone meanwhile
-        }
-      }
-      const root = this.root();
-      if (root === undefined) return;
-      for (const pid of pids) {
-        let p = parents.get(pid);
-        while (p !== undefined && p > 1 && p !== root) p = parents.get(p);
-        if (p !== root) continue;
-        const environ = await readFile(`/proc/${pid}/environ`).catch(() => undefined);
-        if (environ !== undefined) this.environs.set(pid, environ.toString('utf8').split('\0').join('\n'));
-      }
-    } finally {
-      this.#busy = false;
-    }
-  }
-
-  stop(): void {
-    clearInterval(this.#timer);
-  }
-}
-
-async function filesUnder(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await filesUnder(path)));
-    else if (entry.isFile()) out.push(path);
-  }
-  return out;
-}
 
 /** Where each secret was found: `[secret name, place]` pairs (empty when redaction holds). */
 function leaks(places: ReadonlyMap<string, string>, secrets: Readonly<Record<string, string>>): string[][] {
@@ -192,7 +137,7 @@ describe('fault: every secret stackd knows stays out of logs, API, files and arg
   });
 
   afterAll(async () => {
-    sampler.stop();
+    await sampler.stop();
     await d?.stop().catch(() => undefined);
     await h.cleanup();
     await registry.close();
@@ -317,7 +262,7 @@ describe('fault: every secret stackd knows stays out of logs, API, files and arg
   });
 
   it('none of the secrets is anywhere: logs, API, /metrics, dataDir, overrides, argv, child environments', async () => {
-    sampler.stop();
+    await sampler.stop();
     const secrets: Record<string, string> = { ...S, ageIdentity: identityMarker };
     sshKeyLines.forEach((line, i) => (secrets[`ssh key line ${i + 1}`] = line));
     // The decrypted work files must hold their plaintext (a test that can find nothing proves nothing).
