@@ -33,17 +33,21 @@ export class ProcessSampler {
     try {
       const parents = new Map<number, number>();
       const pids = (await readdir('/proc')).filter((e) => /^\d+$/.test(e)).map(Number);
-      for (const pid of pids) {
-        try {
-          const cmdline = (await readFile(`/proc/${pid}/cmdline`)).toString('utf8').split('\0').join(' ');
-          if (cmdline !== '') this.cmdlines.set(cmdline, pid);
-          const st = await readFile(`/proc/${pid}/stat`, 'utf8');
-          parents.set(pid, Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]));
-        } catch {
-          // gone meanwhile
-        }
-      }
       const root = this.root();
+      // All at once: a compose process may live only a few hundred milliseconds.
+      await Promise.all(
+        pids.map(async (pid) => {
+          try {
+            const cmdline = (await readFile(`/proc/${pid}/cmdline`)).toString('utf8').split('\0').join(' ');
+            if (cmdline !== '') this.cmdlines.set(cmdline, pid);
+            if (root === undefined) return;
+            const st = await readFile(`/proc/${pid}/stat`, 'utf8');
+            parents.set(pid, Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]));
+          } catch {
+            // gone meanwhile
+          }
+        }),
+      );
       if (root === undefined) return;
       for (const pid of pids) {
         let p = parents.get(pid);
