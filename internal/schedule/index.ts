@@ -44,3 +44,18 @@ export const ENGINE_REQUEST_TIMEOUT_MS = 30_000;
 
 /** The token bucket over every retry, whatever the key: 10 a second, bursts of 100 (client-go's). */
 export const RETRY_BUCKET = Object.freeze({ qps: 10, burst: 100 });
+
+/**
+ * A registry that answered a digest check with HTTP 429 and no Retry-After gets no request for
+ * 30 s, doubling with each consecutive 429 up to 30 min; a check that succeeds starts it over.
+ */
+export const REGISTRY_BACKOFF: Backoff = Object.freeze({ baseMs: 30_000, maxMs: 1_800_000 });
+
+/** The longest Retry-After of a 429 that is honoured as it is (Docker Hub's pull limit window). */
+export const REGISTRY_RETRY_AFTER_MAX_MS = 6 * 3_600_000;
+
+/** Requests of digest checks to one registry run one at a time, at least this far apart. */
+export const REGISTRY_MIN_INTERVAL_MS = 200;
+
+/** The longest wait for one answer of a registry or its token service (headers and body). */
+export const REGISTRY_REQUEST_TIMEOUT_MS = 30_000;
