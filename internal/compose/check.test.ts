@@ -39,6 +39,7 @@ function fakeRunner(
       if (error !== undefined) throw error;
     },
     up: () => Promise.reject(new Error('not in validate')),
+    pull: () => Promise.reject(new Error('not in validate')),
     down: () => Promise.reject(new Error('not in validate')),
     build: () => Promise.reject(new Error('not in validate')),
     describe,

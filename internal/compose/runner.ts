@@ -111,6 +111,11 @@ class Runner implements ComposeRunner {
     return BUILDX_MISSING.test(`${error.stderrTail}\n${error.message}`);
   }
 
+  async pull(target: ComposeTarget, services: readonly string[], options?: ComposeRunOptions): Promise<void> {
+    if (services.length === 0) return;
+    await this.#run(target, ['pull', '--', ...services], options);
+  }
+
   async down(target: ComposeTarget, options?: ComposeRunOptions): Promise<void> {
     await this.#run(target, ['down', '--remove-orphans'], options);
   }

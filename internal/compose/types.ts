@@ -45,6 +45,11 @@ export interface ComposeRunner {
     services: readonly string[],
     options?: ComposeRunOptions,
   ): Promise<BuildResult>;
+  /**
+   * `pull -- SERVICES` (nothing when empty): the image updates of watched services, pulled before
+   * `up` recreates just those. A failure is a ComposeError.
+   */
+  pull(target: ComposeTarget, services: readonly string[], options?: ComposeRunOptions): Promise<void>;
   /** `down --remove-orphans` (volumes kept). */
   down(target: ComposeTarget, options?: ComposeRunOptions): Promise<void>;
   /** e.g. `docker compose` 2.26.1 or `docker-compose` 1.29.2. */

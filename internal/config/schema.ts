@@ -236,6 +236,20 @@ export const schema = {
       env: 'STACKD_SECRETS_AGE_KEY_FILE',
     },
   },
+  images: {
+    update: {
+      doc: "Image updates of services that do not set x-stackd.update: off (only Git changes deploy), digest (a new registry digest of the service's tag is pulled and deployed, health-gated) or notify (reported, nothing changes)",
+      format: ['off', 'digest', 'notify'] as const,
+      default: 'off',
+      env: 'STACKD_IMAGES_UPDATE',
+    },
+    pollInterval: {
+      doc: 'How often to ask the registries for the digests of watched tags, lengthened by up to 10% at random (0 = never; registry webhooks still work)',
+      format: 'stackd-duration',
+      default: 6 * 60 * 60 * 1000,
+      env: 'STACKD_IMAGES_POLL_INTERVAL',
+    },
+  },
   log: {
     level: {
       doc: 'error, warn, info or debug',

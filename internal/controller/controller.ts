@@ -166,6 +166,26 @@ export class Controller {
     }
     void this.refresh('startup').catch(() => undefined);
     this.#triggers.start();
+    if (restored !== undefined) this.#o.images?.watch(restored);
+    this.#o.images?.start();
+  }
+
+  /**
+   * Registry pushes of `name:tag` (the registry webhook): the watched tags among them are checked
+   * now; answers how many watched services use them.
+   */
+  imagesPushed(pushes: readonly { readonly name: string; readonly tag: string }[]): number {
+    return this.#o.images?.pushed(pushes) ?? 0;
+  }
+
+  /** The digest watcher found a new digest of a tag these stacks use: each is looked at. */
+  imagesChanged(ids: readonly string[]): void {
+    if (this.#stopping) return;
+    const known = new Set(this.knownIds());
+    const stacks = ids.filter((id) => known.has(id));
+    if (stacks.length === 0) return;
+    this.#runs.open('image', this.#o.source.current()?.revision ?? null, stacks);
+    for (const id of stacks) this.#enqueue.add(id);
   }
 
   /**
@@ -239,6 +259,7 @@ export class Controller {
     this.#stopping = true;
     this.#listening = false;
     this.#triggers.stop();
+    await this.#o.images?.stop();
     for (const u of this.#unsubscribe) u();
     this.queue.shutDown();
     await this.#workers;
@@ -283,6 +304,7 @@ export class Controller {
 
   #onSnapshot(snapshot: Snapshot, trigger: string): void {
     this.#o.hooks?.revision?.(snapshot.revision);
+    this.#o.images?.watch(snapshot);
     markQueued(this.#o.state, this.#o.hooks, snapshot, this.reconcileEnabled);
     // Every stack is looked at: changed ones are applied, unchanged ones advance their synced
     // revision from the caches without touching the runtime.

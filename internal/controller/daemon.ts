@@ -64,10 +64,15 @@ export async function createDaemon(config: Config, parts: DaemonParts): Promise<
     engine: runtime.engine,
     sourceUrl: config.source.url,
     sourceBranch: config.source.branch,
+    images: runtime.images.watcher,
     ...(parts.clock === undefined ? {} : { clock: parts.clock }),
     ...(parts.random === undefined ? {} : { random: parts.random }),
     ...parts.tuning,
   });
+  runtime.imageHooks.onChange = (ids) => {
+    controller.imagesChanged(ids);
+  };
+  runtime.imageHooks.onCheck = (result) => metrics.hooks.imageCheck?.(result);
   // The recorded stacks are exported from the start; the controller takes out-of-scope ones away.
   for (const [id, record] of Object.entries(runtime.state.data.stacks))
     metrics.hooks.stackRecord?.(id, record);

@@ -17,6 +17,8 @@ export interface ControllerHooks {
   readonly rollback?: (id: string, result: 'success' | 'failure') => void;
   /** An apply's build of its changed `build:` services finished. */
   readonly build?: (id: string, result: 'success' | 'failure', seconds: number) => void;
+  /** A registry digest check of a watched tag finished (image updates). */
+  readonly imageCheck?: (result: 'success' | 'failure') => void;
   /** The work queue's own hooks. */
   readonly queue?: WorkQueueMetrics;
 }

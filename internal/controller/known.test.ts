@@ -173,6 +173,7 @@ describe('Controller: the reported stacks, in the API and in /metrics', () => {
       validate: () => Promise.reject(new Error('not expected')),
       up: () => Promise.reject(new Error('not expected')),
       build: () => Promise.reject(new Error('not expected')),
+      pull: () => Promise.reject(new Error('not expected')),
       down: (target) => {
         downs.push(target.project);
         informer.remove(target.project);

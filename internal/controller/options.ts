@@ -1,4 +1,5 @@
 /** What the controller is built from: its parts, the configuration it needs, and test seams. */
+import type { ImageWatcher } from '../images/watcher.js';
 import type { Clock } from '../../pkg/clock/index.js';
 import type { Informer } from '../informer/types.js';
 import type { Logger } from '../log/index.js';
@@ -30,6 +31,8 @@ export interface ControllerOptions {
   readonly refreshMinGapMs?: number;
   /** Whether the engine starts containers (set by the reconciler's start watch). @default always */
   readonly engine?: Pick<EngineHealth, 'stalled'>;
+  /** The image digest watcher (image updates): fed each snapshot, started and stopped with the controller. */
+  readonly images?: Pick<ImageWatcher, 'watch' | 'start' | 'stop' | 'pushed'>;
   /** `source.url`, shown (without credentials) in the API's `source`. @default '' */
   readonly sourceUrl?: string;
   /** `source.branch`, shown in the API's `source`. @default '' */

@@ -22,6 +22,8 @@ import { StateStore, acquireDataDirLock } from '../state/index.js';
 import { LogEvent } from '../log/index.js';
 import { ConfigError } from '../config/index.js';
 import { RegistryAuthError, readRegistryAuth, syncDockerLogins } from '../registry/index.js';
+import { type DigestSource, type Images, createImages } from '../images/index.js';
+import { RegistryClient } from '../images/registry_client.js';
 
 export interface Runtime {
   readonly config: Config;
@@ -36,6 +38,13 @@ export interface Runtime {
   readonly inScope: (id: string) => boolean;
   /** `reconcile.enabled`, overridden by a value persisted through the API. */
   readonly settings: () => ReconcileSettings;
+  /** Image updates: the digest watcher (started by the controller) and what the reconciler reads of it. */
+  readonly images: Images;
+  /** Bind the watcher's reports (the controller and metrics come after the runtime). */
+  readonly imageHooks: {
+    onChange?: (stacks: readonly string[]) => void;
+    onCheck?: (result: 'success' | 'failure') => void;
+  };
 }
 
 export interface RuntimeOptions {
@@ -57,6 +66,8 @@ export interface RuntimeParts {
   readonly state?: StateStore;
   /** Every timer and timestamp of the parts built here. @default realClock */
   readonly clock?: Clock;
+  /** Asks registries for tags' digests. @default a RegistryClient with registry.authFile's logins */
+  readonly registry?: DigestSource;
 }
 
 export async function createRuntime(
@@ -134,6 +145,20 @@ export async function createRuntime(
     logger.warn(`not running ${path}: ${reason}`, { event: LogEvent.composeIgnored, path, reason });
   }
   if (options.lock !== false) await writeRegistryLogins(config, layout.dockerConfig, state, logger);
+  const imageHooks: Runtime['imageHooks'] = {};
+  const logins =
+    config.registry.authFile === '' ? undefined : readRegistryAuth(config.registry.authFile).logins;
+  const images = createImages(
+    {
+      registry: parts.registry ?? new RegistryClient({ logins: () => logins, clock }),
+      logger,
+      clock,
+      instance: config.instance,
+      policy: () => config.images.update,
+      pollIntervalMs: config.images.pollInterval,
+    },
+    imageHooks,
+  );
   const settings = (): ReconcileSettings => ({
     enabled: state.data.reconcileEnabled ?? config.reconcile.enabled,
     prune: config.reconcile.prune,
@@ -156,9 +181,23 @@ export async function createRuntime(
     instance: config.instance,
     settings,
     clock,
+    images: images.facts,
     ...(hooks ? { hooks } : {}),
   });
-  return { config, logger, source, informer, compose, state, reconciler, engine, inScope, settings };
+  return {
+    config,
+    logger,
+    source,
+    informer,
+    compose,
+    state,
+    reconciler,
+    engine,
+    inScope,
+    settings,
+    images,
+    imageHooks,
+  };
 }
 
 /**

@@ -1,3 +1,4 @@
+import { describe, expect, it } from '@jest/globals';
 import { parseReference, tagKey } from './reference.js';
 
 describe('parseReference', () => {

@@ -23,6 +23,7 @@ export function toObservedContainer(info: Dockerode.ContainerInfo): ObservedCont
     health: parseHealth(info.Status),
     labels: { ...labels },
     image: info.Image,
+    imageId: info.ImageID,
     created: info.Created,
   };
 }
@@ -53,7 +54,8 @@ function sameContainer(a: ObservedContainer, b: ObservedContainer | undefined): 
     a.state === b.state &&
     a.exitCode === b.exitCode &&
     a.health === b.health &&
-    a.image === b.image
+    a.image === b.image &&
+    a.imageId === b.imageId
   );
 }
 

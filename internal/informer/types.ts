@@ -13,6 +13,8 @@ export interface ObservedContainer {
   readonly health: 'healthy' | 'unhealthy' | 'starting' | null;
   readonly labels: Readonly<Record<string, string>>;
   readonly image: string;
+  /** The id (`sha256:…`) of the image it was created from. */
+  readonly imageId?: string;
   readonly created: number;
   /**
    * Times the engine restarted it under its restart policy (inspect's `RestartCount`); absent

@@ -8,6 +8,11 @@ export const LABEL_STACK = 'io.stackd.stack';
 export const LABEL_REVISION = 'io.stackd.revision';
 export const LABEL_COMPOSE_HASH = 'io.stackd.compose-hash';
 export const LABEL_SERVICE_HASH = 'io.stackd.service-hash';
+/**
+ * The registry digest a watched service's image was pulled as (`sha256:…`), set when the
+ * container is created and stackd knows it (image updates, DESIGN.md §7); absent otherwise.
+ */
+export const LABEL_IMAGE_DIGEST = 'io.stackd.image-digest';
 
 /** Labels compose itself puts on the containers it creates. */
 export const COMPOSE_PROJECT = 'com.docker.compose.project';

@@ -12,6 +12,10 @@ export const RECONCILE_DURATION_SECONDS = 'stackd_reconcile_duration_seconds';
 export const ROLLBACKS_TOTAL = 'stackd_rollbacks_total';
 /** Addition: `compose build` runs of an apply's changed `build:` services, by result. */
 export const BUILDS_TOTAL = 'stackd_builds_total';
+/** Watched services (image updates) whose registry serves a digest they do not run: 1, else 0. */
+export const IMAGE_UPDATE_AVAILABLE = 'stackd_image_update_available';
+/** Registry digest checks of watched tags, by result (success, failure). */
+export const IMAGE_CHECKS_TOTAL = 'stackd_image_checks_total';
 export const SOURCE_FETCH_TOTAL = 'stackd_source_fetch_total';
 export const SOURCE_FETCH_DURATION_SECONDS = 'stackd_source_fetch_duration_seconds';
 export const SOURCE_REVISION_INFO = 'stackd_source_revision_info';
@@ -35,6 +39,8 @@ export const METRIC_NAMES = [
   RECONCILE_DURATION_SECONDS,
   ROLLBACKS_TOTAL,
   BUILDS_TOTAL,
+  IMAGE_UPDATE_AVAILABLE,
+  IMAGE_CHECKS_TOTAL,
   SOURCE_FETCH_TOTAL,
   SOURCE_FETCH_DURATION_SECONDS,
   SOURCE_REVISION_INFO,

@@ -4,6 +4,8 @@ import type { ControllerHooks } from '../controller/hooks.js';
 import { STACK_STATUSES } from '../status/index.js';
 import {
   BUILDS_TOTAL,
+  IMAGE_CHECKS_TOTAL,
+  IMAGE_UPDATE_AVAILABLE,
   RECONCILE_DURATION_SECONDS,
   RECONCILE_TOTAL,
   ROLLBACKS_TOTAL,
@@ -18,7 +20,9 @@ const RESULTS: readonly Result[] = ['success', 'failure'];
 
 export function stackHooks(
   registry: Registry,
-): Required<Pick<ControllerHooks, 'stackRecord' | 'stackGone' | 'reconcile' | 'rollback' | 'build'>> {
+): Required<
+  Pick<ControllerHooks, 'stackRecord' | 'stackGone' | 'reconcile' | 'rollback' | 'build' | 'imageCheck'>
+> {
   const status = new Gauge({
     name: STACK_STATUS,
     help: `The status of each stack: 1 for the current one, 0 for the others (${STACK_STATUSES.join(', ')}).`,
@@ -49,6 +53,25 @@ export function stackHooks(
     labelNames: ['stack', 'result'] as const,
     registers: [registry],
   });
+  const updates = new Gauge({
+    name: IMAGE_UPDATE_AVAILABLE,
+    help: 'Watched services (x-stackd.update / images.update digest or notify) whose registry serves a digest they do not run: 1, else 0.',
+    labelNames: ['stack', 'service'] as const,
+    registers: [registry],
+  });
+  const checks = new Counter({
+    name: IMAGE_CHECKS_TOTAL,
+    help: 'Registry digest checks of watched image tags (a HEAD of the manifest, never a pull), by result.',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
+  for (const result of RESULTS) checks.inc({ result }, 0);
+  /** The services each stack has an update_available series for. */
+  const watched = new Map<string, Set<string>>();
+  const dropUpdates = (stack: string, keep: ReadonlySet<string> = new Set()): void => {
+    for (const service of watched.get(stack) ?? [])
+      if (!keep.has(service)) updates.remove({ stack, service });
+  };
   const duration = new Histogram({
     name: RECONCILE_DURATION_SECONDS,
     help: 'Duration of applies and removals of stacks, in seconds.',
@@ -63,9 +86,23 @@ export function stackHooks(
         record.synced === null ? Number.NaN : Date.parse(record.synced.appliedAt ?? record.synced.at);
       if (Number.isNaN(at)) lastSync.remove({ stack });
       else lastSync.set({ stack }, at / 1000);
+      const now = new Set<string>();
+      for (const s of record.services) {
+        if (s.digest === undefined) continue;
+        now.add(s.name);
+        updates.set({ stack, service: s.name }, s.availableDigest == null ? 0 : 1);
+      }
+      dropUpdates(stack, now);
+      if (now.size > 0) watched.set(stack, now);
+      else watched.delete(stack);
+    },
+    imageCheck: (result) => {
+      checks.inc({ result });
     },
     stackGone: (stack) => {
       for (const s of STACK_STATUSES) status.remove({ stack, status: s });
+      dropUpdates(stack);
+      watched.delete(stack);
       lastSync.remove({ stack });
       for (const result of RESULTS) {
         reconciles.remove({ stack, result });

@@ -29,6 +29,16 @@ import type { ReconcileOutcome } from './recorder.js';
 import { downRenamed } from './rename.js';
 import { serviceStatuses } from './services.js';
 import { materialize, writeEnvFile } from './work_files.js';
+import type { StackDigests } from '../images/digests.js';
+import { LABEL_IMAGE_DIGEST, LABEL_MANAGED_BY } from '../labels/index.js';
+import {
+  digestUpdates,
+  imageDigestLabels,
+  keptRejections,
+  pullUpdates,
+  updateFailure,
+  withRejections,
+} from './image_update.js';
 
 export interface ApplyInput {
   readonly stack: DesiredStack;
@@ -45,6 +55,10 @@ export interface ApplyInput {
   readonly extra?: Partial<StackRecord>;
   /** Shown while the apply runs, instead of the plan's reason (a rollback says so). */
   readonly startMessage?: string;
+  /** The watched services' digests (image updates); the plan's `digest` changes are pulled. */
+  readonly digests?: StackDigests;
+  /** A manual sync: a success forgets the digests that failed before. */
+  readonly force?: boolean;
   readonly signal?: AbortSignal;
 }
 
@@ -72,10 +86,22 @@ export async function apply(ctx: ReconcileContext, input: ApplyInput): Promise<R
   );
   const workDir = layout.workDir(id);
   let env: Uint8Array | undefined;
+  const previous = recorder.previous(id);
+  let updates = digestUpdates(plan, input.digests);
+  let digests = input.digests;
   try {
     env = await materialize(ctx, stack);
     const overridePath = layout.override(stack.project);
-    await writeOverride(overridePath, serviceLabels(stack, observed, target, instance));
+    const labelled = async (p: StackPlan): Promise<Record<string, Record<string, string>>> => {
+      const labels = serviceLabels(stack, observed, target, instance);
+      for (const [name, digest] of await imageDigestLabels(ctx, stack, observed, p, digests)) {
+        const own = labels[name];
+        if (own !== undefined) own[LABEL_IMAGE_DIGEST] = digest;
+      }
+      return labels;
+    };
+    let digestLabels = await labelled(plan);
+    await writeOverride(overridePath, digestLabels);
     const envFile = await writeEnvFile(layout, stack.project, env);
     const compose: ComposeTarget = {
       project: stack.project,
@@ -95,6 +121,15 @@ export async function apply(ctx: ReconcileContext, input: ApplyInput): Promise<R
         cause: error,
         failure: 'invalid',
       });
+    }
+    // Image updates: just those services are pulled; a pull that fails leaves them as they run.
+    if (updates.size > 0 && digests !== undefined) {
+      digests = await pullUpdates(ctx, stack, compose, updates, digests, run());
+      const dropped = new Set([...updates.keys()].filter((n) => digests?.get(n)?.want === undefined));
+      updates = new Map([...updates].filter(([n]) => !dropped.has(n)));
+      const kept = { ...plan, services: plan.services.filter((p) => !(p.digest && dropped.has(p.name))) };
+      digestLabels = await labelled(kept);
+      await writeOverride(overridePath, digestLabels);
     }
     // The changed services with `build:` get their new image before `up` (which would reuse the
     // old one); a failed build leaves every container as it was.
@@ -138,12 +173,36 @@ export async function apply(ctx: ReconcileContext, input: ApplyInput): Promise<R
       });
     }
     const after = await ctx.informer.observeProject(stack.project, signal);
-    const services = serviceStatuses(stack, after, instance);
+    const services = serviceStatuses(
+      stack,
+      after,
+      instance,
+      digests === undefined || ctx.images === undefined
+        ? undefined
+        : await ctx.images.digests(stack, after, previous?.rejectedDigests, input.force === true),
+    );
     const check = planDesired(stack, after, { instance });
     if (check.action !== 'none')
       throw new ReconcileError(id, `still out of sync after apply: ${check.reason}`, {
         failure: 'not_ready',
       });
+    for (const name of updates.keys()) {
+      const want = digestLabels[name]?.[LABEL_IMAGE_DIGEST];
+      const stale = after?.containers.find(
+        (c) =>
+          c.service === name &&
+          c.labels[LABEL_MANAGED_BY] === instance &&
+          c.labels[LABEL_IMAGE_DIGEST] !== want,
+      );
+      if (stale !== undefined)
+        throw new ReconcileError(
+          id,
+          `still out of sync after apply: ${name} does not run ${want ?? 'the new image'}`,
+          {
+            failure: 'not_ready',
+          },
+        );
+    }
     const durationMs = elapsedMs(clock, started);
     const at = recorder.at();
     return {
@@ -163,6 +222,7 @@ export async function apply(ctx: ReconcileContext, input: ApplyInput): Promise<R
           services,
           held: null,
           rollback: null,
+          rejectedDigests: keptRejections(previous?.rejectedDigests, digests, input.force === true),
           ...input.extra,
         },
       },
@@ -183,7 +243,8 @@ export async function apply(ctx: ReconcileContext, input: ApplyInput): Promise<R
     const redactor = envRedactor(env);
     const cause = classify(error);
     // A refused or missing image: the message says which, of which service, and why.
-    const message = redactor.text(pullFailureMessage(stack, error, cause) ?? describe(error));
+    const found = redactor.text(pullFailureMessage(stack, error, cause) ?? describe(error));
+    const message = updates.size > 0 ? updateFailure(updates, found) : found;
     const after = ctx.informer.current().projects.get(stack.project);
     const deterministic = isDeterministic(cause);
     return {
@@ -194,8 +255,12 @@ export async function apply(ctx: ReconcileContext, input: ApplyInput): Promise<R
         patch: {
           status: 'failed',
           message,
-          services: serviceStatuses(stack, after, instance),
+          services: serviceStatuses(stack, after, instance, digests),
           ...input.extra,
+          // A new digest that failed is not pulled again until it changes or a manual sync.
+          ...(deterministic && updates.size > 0
+            ? { rejectedDigests: withRejections(previous?.rejectedDigests, updates, message, recorder.at()) }
+            : {}),
           // One attempt per commit: this hash is not applied again until it changes or a manual
           // sync. A transient failure is retried by the queue, so no hold may outlive it (a forced
           // sync of a held hash that then fails transiently is retried, not held again).

@@ -1,6 +1,7 @@
 /** What every branch of a reconcile works with: the collaborators, the layout, the clock, the recorder. */
 import type { Clock } from '../../pkg/clock/index.js';
 import type { ComposeRunner } from '../compose/types.js';
+import type { ImageFacts } from '../images/view.js';
 import type { Layout } from '../layout/index.js';
 import type { EngineHealth } from './engine_watch.js';
 import type { ReconcilerOptions } from './options.js';
@@ -15,6 +16,8 @@ export interface ReconcileContext {
   readonly clock: Clock;
   readonly recorder: Recorder;
   readonly engine?: EngineHealth;
+  /** Image updates (the digest watcher); absent: no service is watched. */
+  readonly images?: ImageFacts;
 }
 
 /** The message of a failure, for records and log lines. */

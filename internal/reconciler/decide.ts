@@ -1,6 +1,7 @@
 /** The pure decision for one stack: what to do, and why. The reconciler acts on it; `plan` prints it. */
 import type { ObservedProject } from '../informer/types.js';
 import { LABEL_MANAGED_BY } from '../labels/index.js';
+import { type StackDigests, pendingUpdates } from '../images/digests.js';
 import type { DesiredStack } from '../source/types.js';
 import type { HeldFailure } from '../status/index.js';
 import { type StackPlan, foreignContainers, planDesired, planRemoval } from './plan.js';
@@ -33,6 +34,8 @@ export interface DecisionInput {
    * desired stack hash is the one that failed.
    */
   readonly held?: HeldFailure | null | undefined;
+  /** The watched services' digests (image updates): a new one is applied, a held hash or not. */
+  readonly digests?: StackDigests;
 }
 
 export type Decision =
@@ -82,11 +85,20 @@ export function decide(input: DecisionInput): Decision {
         message: `project ${desired.project} has containers stackd did not create for services not in Git (${strays.join(', ')}); remove them or add the services, stackd will not`,
       };
     }
-    const plan = planDesired(desired, observed, { instance });
+    const plan = planDesired(desired, observed, {
+      instance,
+      ...(input.digests === undefined ? {} : { digests: input.digests }),
+    });
     // One attempt per commit: a hash that failed stays failed, even if a look finds it running
     // (a container its restart policy keeps bringing back), until the hash changes or a manual sync.
     const held = input.held;
-    if (held != null && held.composeHash === desired.composeHash && !force) {
+    // A registry digest that came since is a new attempt, as a new commit is.
+    if (
+      held != null &&
+      held.composeHash === desired.composeHash &&
+      !force &&
+      pendingUpdates(input.digests).length === 0
+    ) {
       return { kind: 'held_failure', message: held.message, plan };
     }
     const renamed = input.renamedFrom ?? [];

@@ -11,6 +11,8 @@ import type { StackRecord } from '../state/index.js';
 import type { RevisionHash, ServiceStatus } from '../status/index.js';
 import { type Heals, countHeal, crashLoopMessage } from './crash_loop.js';
 import { rollBack, rollbackTarget } from './rollback.js';
+import type { StackDigests } from '../images/digests.js';
+import { imageRollbackTargets, rollBackImages } from './image_rollback.js';
 import { apply } from './apply.js';
 import type { ReconcileContext } from './context.js';
 import { type Decision, decide } from './decide.js';
@@ -51,6 +53,14 @@ export async function dispatch(
   const current = force && request.prune === true ? { ...settings(), prune: true } : settings();
   const renamedFrom =
     desired === undefined ? [] : renamedProjects(observation, snapshot, id, desired.project, ctx.instance);
+  const record = ctx.recorder.previous(id);
+  // The watched services' digests: what each runs, what its registry serves (image updates).
+  const digestsOf = async (seen: ObservedProject | undefined): Promise<StackDigests | undefined> => {
+    if (ctx.images === undefined || desired === undefined || desired.composeHash === null) return undefined;
+    const found = await ctx.images.digests(desired, seen, record?.rejectedDigests, force);
+    return found.size === 0 ? undefined : found;
+  };
+  let digests: StackDigests | undefined;
   const decideWith = (observed: ObservedProject | undefined): Decision =>
     decide({
       desired,
@@ -60,12 +70,14 @@ export async function dispatch(
       instance: ctx.instance,
       force,
       renamedFrom,
-      held: ctx.recorder.previous(id)?.held,
+      held: record?.held,
+      ...(digests === undefined ? {} : { digests }),
     });
   // The informer's cache (kept fresh by events) decides "in sync" without a Docker API call;
   // anything else is re-checked against the engine before acting on it.
   const project = desired?.project ?? leftoverProject(observation, snapshot, id, ctx.instance)?.project;
   let observed = project === undefined ? undefined : observation.projects.get(project);
+  digests = await digestsOf(observed);
   let decision = decideWith(observed);
   if (
     project !== undefined &&
@@ -76,6 +88,7 @@ export async function dispatch(
       decision.kind === 'held_failure')
   ) {
     observed = await ctx.informer.observeProject(project, signal);
+    digests = await digestsOf(observed);
     decision = decideWith(observed);
   }
   const fields = {
@@ -85,7 +98,7 @@ export async function dispatch(
   };
   const services =
     desired !== undefined
-      ? serviceStatuses(desired, observed, ctx.instance)
+      ? serviceStatuses(desired, observed, ctx.instance, digests)
       : (observed?.containers ?? []).map((c): ServiceStatus => ({
           name: c.service,
           state: c.state,
@@ -194,11 +207,17 @@ export async function dispatch(
         removeFirst: decision.removeFirst ?? [],
         minReadyMs: current.minReadyMs,
         extra,
+        force,
+        ...(digests === undefined ? {} : { digests }),
         ...(signal ? { signal } : {}),
       };
       const outcome = await apply(ctx, input);
-      const to = current.rollback ? rollbackTarget(outcome, input, previous) : null;
-      return to === null ? outcome : rollBack(ctx, input, outcome, to);
+      if (!current.rollback) return outcome;
+      const to = rollbackTarget(outcome, input, previous);
+      if (to !== null) return rollBack(ctx, input, outcome, to);
+      // A digest-only failure: the stack's files did not change, its images go back.
+      const images = imageRollbackTargets(outcome, input, ctx.instance);
+      return images === null ? outcome : rollBackImages(ctx, input, outcome, images);
     }
     case 'remove':
       if (observed === undefined) return NOOP;

@@ -1,6 +1,7 @@
 /** The reconciler's face: its options, its request, its settings and hooks. */
 import type { Clock } from '../../pkg/clock/index.js';
 import type { ComposeRunner } from '../compose/types.js';
+import type { ImageFacts } from '../images/view.js';
 import type { Informer } from '../informer/types.js';
 import type { Logger } from '../log/index.js';
 import type { Source } from '../source/types.js';
@@ -59,6 +60,8 @@ export interface ReconcilerOptions {
   readonly clock?: Clock;
   /** Marked when `compose up` creates containers the engine does not start (see engine_watch.ts). */
   readonly engine?: EngineHealth;
+  /** Image updates of watched services (internal/images); absent: none. */
+  readonly images?: ImageFacts;
 }
 
 export interface Reconciler {

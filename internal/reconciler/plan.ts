@@ -2,6 +2,7 @@
 import type { ObservedContainer, ObservedProject } from '../informer/types.js';
 import { LABEL_MANAGED_BY, LABEL_SERVICE_HASH, LABEL_STACK } from '../labels/index.js';
 import type { DesiredStack } from '../source/types.js';
+import { type StackDigests, shortDigest } from '../images/digests.js';
 
 export type Action = 'none' | 'deploy' | 'update' | 'remove' | 'skip';
 export type ServiceChange = 'create' | 'recreate' | 'start' | 'remove';
@@ -11,6 +12,8 @@ export interface ServicePlan {
   readonly change: ServiceChange;
   /** Why, in words: `service hash sha256:ab… → sha256:cd…`, `no container`, `orphan`, … */
   readonly why: string;
+  /** An image update: the digest it runs and the one it is to run (`why` says `digest … → …`). */
+  readonly digest?: { readonly from: string | undefined; readonly to: string };
 }
 
 export interface StackPlan {
@@ -26,6 +29,8 @@ export interface StackPlan {
 
 export interface PlanContext {
   readonly instance: string;
+  /** The watched services' digests (image updates); a `want` other than `running` recreates. */
+  readonly digests?: StackDigests;
 }
 
 const short = (hash: string | undefined): string => (hash === undefined ? 'none' : hash.slice(0, 19));
@@ -80,6 +85,16 @@ export function planDesired(
               ? `labelled for stack ${stale.labels[LABEL_STACK] ?? ''}`
               : `service hash ${short(label)} → ${short(desired.hash)}`;
       services.push({ name, change: 'recreate', why });
+      continue;
+    }
+    const image = context.digests?.get(name);
+    if (image?.want !== undefined && image.want !== image.running) {
+      services.push({
+        name,
+        change: 'recreate',
+        why: `digest ${shortDigest(image.running)} → ${shortDigest(image.want)}`,
+        digest: { from: image.running, to: image.want },
+      });
       continue;
     }
     const down = containers.find((c) => !isHealthyState(c, desired.oneShot));

@@ -36,6 +36,7 @@ export class StackReconciler implements Reconciler {
         ...(options.hooks ? { hooks: options.hooks } : {}),
       }),
       ...(options.engine ? { engine: options.engine } : {}),
+      ...(options.images ? { images: options.images } : {}),
     };
   }
 

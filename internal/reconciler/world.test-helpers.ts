@@ -21,7 +21,7 @@ import type { ReconcileRequest, ReconcileSettings } from './options.js';
 import { StackReconciler } from './reconciler.js';
 import type { ReconcileOutcome } from './recorder.js';
 
-export type ComposeOp = 'validate' | 'build' | 'up' | 'down';
+export type ComposeOp = 'validate' | 'build' | 'pull' | 'up' | 'down';
 
 export interface ComposeCall {
   readonly op: ComposeOp;
@@ -132,6 +132,11 @@ export async function createWorld(): Promise<World> {
     validate: (target) => {
       calls.push({ op: 'validate', target });
       fail('validate');
+      return Promise.resolve();
+    },
+    pull: (target, services) => {
+      calls.push({ op: 'pull', target, services });
+      fail('pull');
       return Promise.resolve();
     },
     build: (target, services) => {

@@ -59,3 +59,10 @@ export const REGISTRY_MIN_INTERVAL_MS = 200;
 
 /** The longest wait for one answer of a registry or its token service (headers and body). */
 export const REGISTRY_REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * The image digest watcher (internal/images/watcher.ts): the first check after start waits this
+ * long (the first snapshot and the informer's list come first), then every `images.pollInterval`
+ * with POLL_JITTER.
+ */
+export const IMAGE_FIRST_CHECK_MS = 5_000;

@@ -27,6 +27,7 @@ import {
   type TreeReader,
 } from './tree.js';
 import type { DesiredService, DesiredStack } from './types.js';
+import { StackSettingsError, readStackSettings } from './x_stackd.js';
 
 /**
  * Read one stack's files and turn them into a DesiredStack. A stack that cannot be used (its
@@ -148,9 +149,14 @@ export async function buildStack(
     // Values a decrypted `.env` interpolated are in the definitions: re-key those hashes so that
     // no label is a bare digest over a secret.
     const keyed = (hash: string): string => (secretEnv ? `sha256:${secrets.digest(hash)}` : hash);
+    const settings = readStackSettings(result.document);
     const services = new Map<string, DesiredService>();
     for (const [name, service] of result.services)
-      services.set(name, { ...service, hash: keyed(service.hash) });
+      services.set(name, {
+        ...service,
+        hash: keyed(service.hash),
+        update: settings.services.get(name) ?? settings.update,
+      });
     return {
       ...base,
       composeFiles: result.composeFiles,
@@ -160,6 +166,10 @@ export async function buildStack(
       error: null,
     };
   } catch (error) {
+    if (error instanceof StackSettingsError) {
+      const main = candidate.composeFiles[0] ?? 'compose file';
+      return invalid({ ...base, project: deriveProjectName(candidate.id) }, `${main}: ${error.message}`);
+    }
     if (!(error instanceof ComposeFileError)) throw error;
     return invalid({ ...base, project: deriveProjectName(candidate.id) }, error.message);
   }

@@ -1,6 +1,7 @@
 /** Desired-state types published by the desired source (DESIGN.md §2). Immutable once published. */
 import type { SecretFormat } from '../../pkg/sops/index.js';
 import type { MaterializeReport } from './materialize.js';
+import type { UpdatePolicy } from './x_stackd.js';
 
 export interface DesiredService {
   readonly name: string;
@@ -19,6 +20,11 @@ export interface DesiredService {
   readonly build: boolean;
   /** Its `image:` after interpolation (named when a pull fails); null or absent when none. */
   readonly image?: string | null;
+  /**
+   * Its image update policy from `x-stackd.update` (the service's own, else its stack's); null or
+   * absent: the global `images.update`.
+   */
+  readonly update?: UpdatePolicy | null;
 }
 
 export interface DesiredStack {

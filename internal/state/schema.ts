@@ -11,6 +11,7 @@ import type {
   HeldFailure,
   HistoryEntry,
   LastResult,
+  RejectedDigest,
   RollbackInfo,
   ServiceStatus,
   SyncedInfo,
@@ -106,6 +107,9 @@ function service(value: unknown, where: string): ServiceStatus {
     ...(restarts === undefined || restarts === null
       ? {}
       : { restarts: number(restarts, `${where}.restarts`) }),
+    ...optional(raw, 'image', where, string),
+    ...optional(raw, 'digest', where, string),
+    ...optional(raw, 'availableDigest', where, string),
   };
 }
 
@@ -129,6 +133,21 @@ function held(value: unknown, where: string): HeldFailure {
     cause: oneOf(field(raw, 'cause'), FAILURE_CAUSES, `${where}.cause`),
     message: string(field(raw, 'message'), `${where}.message`),
   };
+}
+
+function rejectedDigests(value: unknown, where: string): Record<string, RejectedDigest> {
+  const raw = object(value, where);
+  const out = Object.create(null) as Record<string, RejectedDigest>;
+  for (const [service, entry] of Object.entries(raw)) {
+    const at = `${where}[${JSON.stringify(service)}]`;
+    const item = object(entry, at);
+    out[service] = {
+      digest: string(field(item, 'digest'), `${at}.digest`),
+      message: string(field(item, 'message'), `${at}.message`),
+      at: string(field(item, 'at'), `${at}.at`),
+    };
+  }
+  return out;
 }
 
 function heals(value: unknown, where: string): { composeHash: string; at: string[] } {
@@ -180,6 +199,7 @@ function stackRecord(value: unknown, where: string): StackRecord {
     ...optional(raw, 'held', where, held),
     ...optional(raw, 'heals', where, heals),
     ...optional(raw, 'rollback', where, rollback),
+    ...optional(raw, 'rejectedDigests', where, rejectedDigests),
   };
 }
 

@@ -2,6 +2,7 @@
 import type {
   HeldFailure,
   HistoryEntry,
+  RejectedDigest,
   RollbackInfo,
   LastResult,
   ServiceStatus,
@@ -38,6 +39,8 @@ export interface StackRecord {
   readonly heals?: { readonly composeHash: string; readonly at: readonly string[] } | null;
   /** The last automatic rollback, until the stack next applies successfully. */
   readonly rollback?: RollbackInfo | null;
+  /** By service: image digests that failed and are not applied again (image updates). */
+  readonly rejectedDigests?: Readonly<Record<string, RejectedDigest>> | null;
 }
 
 export interface RunRecord {

@@ -45,6 +45,26 @@ export interface ServiceStatus {
    * A start by self-heal is not a restart: a crash loop says so in the stack's message.
    */
   readonly restarts?: number | null;
+  /** Its `image:` as Git has it (after interpolation); absent when it has none. */
+  readonly image?: string | null;
+  /**
+   * Watched services only (update policy `digest` or `notify`): the registry digest its container
+   * runs (label `io.stackd.image-digest`, else the image's RepoDigests); null when not known.
+   */
+  readonly digest?: string | null;
+  /**
+   * Watched services only: the digest its registry serves now when that is not the one running
+   * (an update waiting, reported under `notify`, or one that failed and was rolled back); else null.
+   */
+  readonly availableDigest?: string | null;
+}
+
+/** A watched service's new digest that failed (readiness) and is not applied again until it changes or a manual sync. */
+export interface RejectedDigest {
+  readonly digest: string;
+  readonly message: string;
+  /** RFC 3339. */
+  readonly at: string;
 }
 
 /**

@@ -73,11 +73,15 @@ export function usedResources(service: JsonObject, doc: JsonObject): JsonObject 
  */
 const NOT_RECREATING = ['profiles', 'pull_policy'];
 
-/** The definition as hashed: without NOT_RECREATING, numbers and booleans as strings (`4` is `"4"`). */
+/**
+ * The definition as hashed: without NOT_RECREATING and without extension fields (`x-…`, which
+ * compose leaves out of its config hash too: `x-stackd` settings recreate nothing), numbers and
+ * booleans as strings (`4` is `"4"`).
+ */
 export function hashedDefinition(service: JsonObject): JsonObject {
   const out: JsonObject = {};
   for (const [key, value] of Object.entries(service))
-    if (!NOT_RECREATING.includes(key)) out[key] = stringify(value);
+    if (!NOT_RECREATING.includes(key) && !key.startsWith('x-')) out[key] = stringify(value);
   return out;
 }
 
