@@ -50,7 +50,7 @@ export function sourceLine(source: SourceStatus | undefined, now = Date.now()): 
  * (`status`: the daemon's fetches; `sync --once` logs its one fetch's failure instead).
  */
 export function stacksTable(response: StacksResponse, now = Date.now(), withSource = true): string {
-  const messages = response.stacks.map((s) => s.message.replace(/\s+/g, ' '));
+  const messages = response.stacks.map((s) => (s.message === '' ? updatesNote(s) : s.message).replace(/\s+/g, ' '));
   const cut = messages.some((m) => m.length > MESSAGE_WIDTH);
   const rows = response.stacks.map((s, i) => {
     const message = messages[i] ?? '';
@@ -73,6 +73,17 @@ export function stacksTable(response: StacksResponse, now = Date.now(), withSour
   ].join('\n');
 }
 
+/** `update available: app (sha256:0123456789ab)` for the watched services whose registry has a digest they do not run. */
+export function updatesNote(s: Pick<StackStatus, 'services'>): string {
+  const waiting = s.services.filter((v) => typeof v.availableDigest === 'string');
+  if (waiting.length === 0) return '';
+  return `update available: ${waiting.map((v) => `${v.name} (${shortDigest(v.availableDigest)})`).join(', ')}`;
+}
+
+const shortDigest = (digest: string | null | undefined): string => (digest ? digest.slice(0, 19) : '-');
+/** A revision, or (an image update's rollback) a digest. */
+const shortRef = (ref: string): string => (ref.startsWith('sha256:') ? shortDigest(ref) : shortRev(ref));
+
 /** `stackd status ID`: everything the API knows of one stack, for a person. */
 export function stackDetail(s: StackDetail, now = Date.now()): string {
   const rev = (r: { revision: string; composeHash: string } | null): string =>
@@ -81,6 +92,7 @@ export function stackDetail(s: StackDetail, now = Date.now()): string {
     `stack    ${s.id} (project ${s.project})`,
     `status   ${s.status}`,
     ...(s.message === '' ? [] : [`message  ${s.message.replace(/\n/g, '\n         ')}`]),
+    ...(updatesNote(s) === '' ? [] : [`images   ${updatesNote(s)}`]),
     `desired  ${rev(s.desired)}`,
     `synced   ${rev(s.synced)}${s.synced === null ? '' : `, applied ${appliedAge(s, now)} ago`}`,
     `last     ${
@@ -91,17 +103,21 @@ export function stackDetail(s: StackDetail, now = Date.now()): string {
     ...(s.rollback === null
       ? []
       : [
-          `rollback ${shortRev(s.rollback.from)} → ${shortRev(s.rollback.to)} ${age(s.rollback.at, now)} ago: ${s.rollback.reason}`,
+          `rollback ${shortRef(s.rollback.from)} → ${shortRef(s.rollback.to)} ${age(s.rollback.at, now)} ago: ${s.rollback.reason}`,
         ]),
     '',
     table(
-      ['SERVICE', 'STATE', 'HEALTH', 'IN SYNC', 'RESTARTS'],
+      ['SERVICE', 'STATE', 'HEALTH', 'IN SYNC', 'RESTARTS', 'IMAGE', 'DIGEST', 'AVAILABLE'],
       s.services.map((v) => [
         v.name,
         v.state,
         v.health ?? '-',
         v.inSync ? 'yes' : 'no',
         v.restarts == null ? '-' : String(v.restarts),
+        v.image ?? '-',
+        // Only watched services (x-stackd.update / images.update) have digests.
+        v.digest === undefined ? '-' : shortDigest(v.digest),
+        typeof v.availableDigest === 'string' ? `${shortDigest(v.availableDigest)} (update available)` : '-',
       ]),
     ),
     '',

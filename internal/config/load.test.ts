@@ -108,6 +108,8 @@ describe('environment', () => {
         STACKD_LOG_LEVEL: 'debug',
         STACKD_LOG_FORMAT: 'text',
         STACKD_SECRETS_AGE_KEY_FILE: ageKey,
+        STACKD_IMAGES_UPDATE: 'notify',
+        STACKD_IMAGES_POLL_INTERVAL: '30m',
       },
     });
     expect(config).toEqual({
@@ -146,8 +148,15 @@ describe('environment', () => {
       },
       webhook: { secret: 'hook-789-0123456789abcdef', gitlabToken: 'gitlab-0123456789abcdef' },
       secrets: { ageKeyFile: ageKey },
+      images: { update: 'notify', pollInterval: 1_800_000 },
       log: { level: 'debug', format: 'text' },
     });
+  });
+
+  it('images.update: anything but off, digest or notify is refused naming the key', () => {
+    expect(() => load({ env: { STACKD_IMAGES_UPDATE: 'latest' } })).toThrow(/images\.update/);
+    expect(() => load({ env: { STACKD_IMAGES_POLL_INTERVAL: 'often' } })).toThrow(/images\.pollInterval/);
+    expect(load().images).toEqual({ update: 'off', pollInterval: 6 * 3_600_000 });
   });
 
   it('secrets.ageKeyFile: an unreadable file or a line that is no age identity is refused, never quoted', async () => {

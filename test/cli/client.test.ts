@@ -89,7 +89,16 @@ describe('stackd status', () => {
       ...db,
       message: long,
       services: [
-        { name: 'pg', state: 'restarting', health: 'unhealthy', inSync: true, restarts: 7 },
+        {
+          name: 'pg',
+          state: 'restarting',
+          health: 'unhealthy',
+          inSync: true,
+          restarts: 7,
+          image: 'r:5000/pg:16',
+          digest: `sha256:${'1'.repeat(64)}`,
+          availableDigest: `sha256:${'2'.repeat(64)}`,
+        },
         { name: 'backup', state: 'missing', health: null, inSync: false, restarts: null },
       ],
       history: [
@@ -112,8 +121,9 @@ describe('stackd status', () => {
     expect(detail.stdout).toContain(`message  ${long}`);
     expect(detail.stdout).toMatch(/^status {3}failed$/m);
     expect(detail.stdout).toMatch(
-      /SERVICE\s+STATE\s+HEALTH\s+IN SYNC\s+RESTARTS\npg\s+restarting\s+unhealthy\s+yes\s+7\nbackup\s+missing\s+-\s+no\s+-/,
+      /SERVICE\s+STATE\s+HEALTH\s+IN SYNC\s+RESTARTS\s+IMAGE\s+DIGEST\s+AVAILABLE\npg\s+restarting\s+unhealthy\s+yes\s+7\s+r:5000\/pg:16\s+sha256:111111111111\s+sha256:222222222222 \(update available\)\nbackup\s+missing\s+-\s+no\s+-\s+-\s+-\s+-$/m,
     );
+    expect(detail.stdout).toMatch(/^images {3}update available: pg \(sha256:222222222222\)$/m);
     expect(detail.stdout).toMatch(
       /WHEN\s+ACTION\s+RESULT\s+REVISION\s+MESSAGE\n\d+s ago\s+update\s+failure\s+beefcafe1234\s+pg exited 1/,
     );
