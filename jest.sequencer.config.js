@@ -42,6 +42,8 @@ const KNOWN_SECONDS = {
   'test/compose-fidelity/differential.test.ts': 40,
   'test/e2e/sops.test.ts': 30,
   'test/faults/redaction.test.ts': 25,
+  // Measured alone (a docker-registry on loopback, two pushes).
+  'test/images/registry-client.test.ts': 3,
 };
 
 const seconds = (test) => {

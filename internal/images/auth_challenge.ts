@@ -12,7 +12,7 @@ export interface AuthChallenge {
   readonly params: ReadonlyMap<string, string>;
 }
 
-const PARAM = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^\s"]*)$/;
+const PARAM = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^\s"=][^\s"]*)$/;
 const SCHEME = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+)(?:\s+(.*))?$/s;
 
 /** `header` cut at the commas outside quoted strings, each part trimmed, empty parts dropped. */

@@ -132,17 +132,24 @@ interface CachedToken {
   readonly expiresAt: number;
 }
 
-/** The error code of a failed fetch (`ECONNREFUSED`, `ENOTFOUND`): the only part of it a message shows. */
-function codeOf(error: unknown): string {
-  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && code !== '') return code;
-    if (e instanceof AggregateError) {
-      const inner = (e.errors as unknown[]).map(codeOf).find((c) => c !== 'failed');
+/**
+ * What a failed fetch says (`ECONNREFUSED`, `ENOTFOUND`, else its innermost message): the only part
+ * of it a message shows. No secret is in it: they travel in headers, which no fetch error quotes.
+ */
+function reasonOf(error: unknown): string {
+  let innermost = 'failed';
+  // Duck-typed: fetch's errors may come from another realm (jest's VM), where `instanceof` fails.
+  let e = error as
+    { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown } | null | undefined;
+  for (let depth = 0; typeof e === 'object' && e !== null && depth < 5; depth++, e = e.cause as typeof e) {
+    if (typeof e.code === 'string' && e.code !== '') return e.code;
+    if (Array.isArray(e.errors)) {
+      const inner = (e.errors as unknown[]).map(reasonOf).find((c) => /^E[A-Z]+$/.test(c));
       if (inner !== undefined) return inner;
     }
+    if (typeof e.message === 'string' && e.message !== '') innermost = e.message.slice(0, 100);
   }
-  return 'failed';
+  return innermost;
 }
 
 /** The body of `response`, or undefined when it is longer than `max` bytes (then not read further). */
@@ -464,7 +471,7 @@ export class RegistryClient {
       const message =
         controller.signal.reason === timeout
           ? `${who} did not answer within ${this.#timeoutMs} ms for ${ref.repository}`
-          : `${who} is unreachable for ${ref.repository} (${codeOf(error)})`;
+          : `${who} is unreachable for ${ref.repository} (${reasonOf(error)})`;
       throw new RegistryCheckError('unreachable', ref.registry, message, { cause: error });
     } finally {
       this.#clock.clearTimeout(timer);

@@ -42,7 +42,12 @@ async function freePort(): Promise<number> {
 }
 
 export async function startRegistry(
-  options: { readonly username?: string; readonly password?: string } = {},
+  options: {
+    readonly username?: string;
+    readonly password?: string;
+    /** Log every request (level info, access log on) into `log()`; off by default. */
+    readonly accessLog?: boolean;
+  } = {},
 ): Promise<TestRegistry> {
   const username = options.username ?? 'deploy';
   const password = options.password ?? `registry-pw-${Math.random().toString(36).slice(2)}`;
@@ -58,9 +63,9 @@ export async function startRegistry(
     [
       'version: 0.1',
       'log:',
-      '  level: warn',
+      `  level: ${options.accessLog === true ? 'info' : 'warn'}`,
       '  accesslog:',
-      '    disabled: true',
+      `    disabled: ${options.accessLog === true ? 'false' : 'true'}`,
       'storage:',
       '  filesystem:',
       `    rootdirectory: ${join(root, 'storage')}`,
