@@ -8,6 +8,8 @@ import Sequencer from '@jest/test-sequencer';
 const KNOWN_SECONDS = {
   // Mostly waiting (its windows are the issue's: three minutes of watching a crash loop).
   'test/e2e/health.test.ts': 212,
+  // Mostly waiting too: the two minutes in which a rolled-back digest is not pulled again.
+  'test/e2e/image-updates.test.ts': 200,
   'test/e2e/sync-edge.test.ts': 108,
   'test/deploy/install.test.ts': 103,
   'test/e2e/compose-features.test.ts': 98,

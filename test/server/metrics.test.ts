@@ -28,6 +28,9 @@ const ADDITIONS = [
   'stackd_source_last_success_timestamp_seconds',
   'stackd_rollbacks_total',
   'stackd_builds_total',
+  // Issue 14's image updates.
+  'stackd_image_update_available',
+  'stackd_image_checks_total',
 ];
 
 function record(status: StackRecord['status'], syncedAt: string | null): StackRecord {
