@@ -8,14 +8,13 @@
  */
 import { type ServiceDigest, shortDigest } from '../images/digests.js';
 import { LABEL_MANAGED_BY } from '../labels/index.js';
-import { LogEvent } from '../log/index.js';
 import type { StackRecord } from '../state/index.js';
 import { type ApplyInput, apply } from './apply.js';
 import { isDeterministic } from './classify.js';
 import { type ReconcileContext, describe } from './context.js';
-import { TerminalReconcileError } from './errors.js';
 import { digestUpdates } from './image_update.js';
 import { planDesired } from './plan.js';
+import { rollbackOutcome } from './rollback.js';
 import type { ReconcileOutcome } from './recorder.js';
 
 /** The image updates of a failed apply that roll back, by service, with the image each ran before. */
@@ -55,33 +54,8 @@ export async function rollBackImages(
     composeHash: input.target.composeHash,
     to,
   };
-  const finish = (ok: boolean, message: string, patch: Partial<StackRecord>): ReconcileOutcome => {
-    recorder.rolledBack(id, ok ? 'success' : 'failure');
-    const held = failed.record?.patch.held ?? null;
-    return {
-      kind: 'failed',
-      ...(failed.cause === undefined ? {} : { cause: failed.cause }),
-      record: {
-        project: input.stack.project,
-        patch: {
-          ...failed.record?.patch,
-          ...patch,
-          status: 'failed',
-          message,
-          held: held === null ? null : { ...held, message },
-        },
-      },
-      ...(failed.result === undefined
-        ? {}
-        : { result: { ...failed.result, lastResult: { ...failed.result.lastResult, message } } }),
-      log: {
-        level: ok ? 'warn' : 'error',
-        event: LogEvent.reconcileRollback,
-        fields: { ...fields, result: ok ? 'success' : 'failure', reason: message },
-      },
-      error: new TerminalReconcileError(id, message, { failure: failed.cause ?? 'not_ready' }),
-    };
-  };
+  const finish = (ok: boolean, message: string, patch: Partial<StackRecord>): ReconcileOutcome =>
+    rollbackOutcome(ctx, input, failed, { ok, message, patch, fields });
   try {
     for (const t of targets.values()) await ctx.images?.restore(t.imageId, t.update.image);
   } catch (error) {

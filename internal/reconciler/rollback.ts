@@ -43,40 +43,14 @@ export async function rollBack(
   const update = `update to ${short(input.target.revision)} failed: ${reason}`;
   // The update's own failure is logged as it happened; the outcome below is the rollback's.
   if (failed.log !== undefined) recorder.log(failed.log.level, failed.log.event, id, failed.log.fields);
-  const held = failed.record?.patch.held ?? null;
   const fields = {
     project: input.stack.project,
     revision: input.target.revision,
     composeHash: input.target.composeHash,
     to: to.revision,
   };
-  const finish = (ok: boolean, message: string, patch: Partial<StackRecord>): ReconcileOutcome => {
-    recorder.rolledBack(id, ok ? 'success' : 'failure');
-    return {
-      kind: 'failed',
-      ...(failed.cause === undefined ? {} : { cause: failed.cause }),
-      record: {
-        project: input.stack.project,
-        // Held with the whole story, so the looks that find it held keep saying so.
-        patch: {
-          ...failed.record?.patch,
-          ...patch,
-          status: 'failed',
-          message,
-          held: held === null ? null : { ...held, message },
-        },
-      },
-      ...(failed.result === undefined
-        ? {}
-        : { result: { ...failed.result, lastResult: { ...failed.result.lastResult, message } } }),
-      log: {
-        level: ok ? 'warn' : 'error',
-        event: LogEvent.reconcileRollback,
-        fields: { ...fields, result: ok ? 'success' : 'failure', reason: message },
-      },
-      error: new TerminalReconcileError(id, message, { failure: failed.cause ?? 'not_ready' }),
-    };
-  };
+  const finish = (ok: boolean, message: string, patch: Partial<StackRecord>): ReconcileOutcome =>
+    rollbackOutcome(ctx, input, failed, { ok, message, patch, fields });
   const stack = await ctx.source.stackAt(to.revision, id).catch(() => undefined);
   if (stack?.composeHash !== to.composeHash) {
     return finish(
@@ -107,4 +81,49 @@ export async function rollBack(
     ...(back.record?.patch.services ? { services: back.record.patch.services } : {}),
     rollback: { from: input.target.revision, to: to.revision, at, reason },
   });
+}
+
+/**
+ * The outcome recorded for a whole rollback attempt (of a revision or of image digests): `failed`
+ * with the story in `message`, the failed update's record and result, held with that message.
+ */
+export function rollbackOutcome(
+  ctx: ReconcileContext,
+  input: ApplyInput,
+  failed: ReconcileOutcome,
+  done: {
+    readonly ok: boolean;
+    readonly message: string;
+    readonly patch: Partial<StackRecord>;
+    readonly fields: Readonly<Record<string, unknown>>;
+  },
+): ReconcileOutcome {
+  const { ok, message, patch, fields } = done;
+  const id = input.stack.id;
+  ctx.recorder.rolledBack(id, ok ? 'success' : 'failure');
+  const held = failed.record?.patch.held ?? null;
+  return {
+    kind: 'failed',
+    ...(failed.cause === undefined ? {} : { cause: failed.cause }),
+    record: {
+      project: input.stack.project,
+      // Held with the whole story, so the looks that find it held keep saying so.
+      patch: {
+        ...failed.record?.patch,
+        ...patch,
+        status: 'failed',
+        message,
+        held: held === null ? null : { ...held, message },
+      },
+    },
+    ...(failed.result === undefined
+      ? {}
+      : { result: { ...failed.result, lastResult: { ...failed.result.lastResult, message } } }),
+    log: {
+      level: ok ? 'warn' : 'error',
+      event: LogEvent.reconcileRollback,
+      fields: { ...fields, result: ok ? 'success' : 'failure', reason: message },
+    },
+    error: new TerminalReconcileError(id, message, { failure: failed.cause ?? 'not_ready' }),
+  };
 }
