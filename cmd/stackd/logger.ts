@@ -35,6 +35,7 @@ export function secretsOf(config: Config): string[] {
     config.server.token,
     config.webhook.secret,
     config.webhook.gitlabToken,
+    config.webhook.registryToken,
     ...registrySecrets(config.registry.authFile),
   ].filter((s) => s !== '');
 }

@@ -105,6 +105,7 @@ describe('environment', () => {
         STACKD_SERVER_ALLOWED_ORIGINS: 'https://grafana.example.com',
         STACKD_WEBHOOK_SECRET: 'hook-789-0123456789abcdef',
         STACKD_WEBHOOK_GITLAB_TOKEN: 'gitlab-0123456789abcdef',
+        STACKD_WEBHOOK_REGISTRY_TOKEN: 'registry-0123456789abcdef',
         STACKD_LOG_LEVEL: 'debug',
         STACKD_LOG_FORMAT: 'text',
         STACKD_SECRETS_AGE_KEY_FILE: ageKey,
@@ -146,7 +147,11 @@ describe('environment', () => {
         allowedHosts: ['stackd.example.com', '192.0.2.7'],
         allowedOrigins: ['https://grafana.example.com'],
       },
-      webhook: { secret: 'hook-789-0123456789abcdef', gitlabToken: 'gitlab-0123456789abcdef' },
+      webhook: {
+        secret: 'hook-789-0123456789abcdef',
+        gitlabToken: 'gitlab-0123456789abcdef',
+        registryToken: 'registry-0123456789abcdef',
+      },
       secrets: { ageKeyFile: ageKey },
       images: { update: 'notify', pollInterval: 1_800_000 },
       log: { level: 'debug', format: 'text' },
@@ -251,6 +256,7 @@ describe('_FILE variables', () => {
     ['STACKD_API_TOKEN', (c: ReturnType<typeof load>) => c.server.token],
     ['STACKD_WEBHOOK_SECRET', (c: ReturnType<typeof load>) => c.webhook.secret],
     ['STACKD_WEBHOOK_GITLAB_TOKEN', (c: ReturnType<typeof load>) => c.webhook.gitlabToken],
+    ['STACKD_WEBHOOK_REGISTRY_TOKEN', (c: ReturnType<typeof load>) => c.webhook.registryToken],
   ])('%s_FILE reads the value from a file, trailing newline stripped', async (name, pick) => {
     const path = await file('secret', 'from-the-file-0123456789\n');
     expect(pick(load({ env: { [`${name}_FILE`]: path } }))).toBe('from-the-file-0123456789');
@@ -611,15 +617,17 @@ describe('bad values name the key, the value and what is expected', () => {
     expect(error.exitCode).toBe(2);
   });
 
-  it.each(['STACKD_API_TOKEN', 'STACKD_WEBHOOK_SECRET', 'STACKD_WEBHOOK_GITLAB_TOKEN'])(
-    'a %s shorter than 16 characters is refused without echoing it',
-    (name) => {
-      const error = configError(() => load({ env: { [name]: 'short-secret' } }));
-      expect(error.message).toContain(name);
-      expect(error.message).toContain('expected at least 16 characters, got 12');
-      expect(error.message).not.toContain('short-secret');
-    },
-  );
+  it.each([
+    'STACKD_API_TOKEN',
+    'STACKD_WEBHOOK_SECRET',
+    'STACKD_WEBHOOK_GITLAB_TOKEN',
+    'STACKD_WEBHOOK_REGISTRY_TOKEN',
+  ])('a %s shorter than 16 characters is refused without echoing it', (name) => {
+    const error = configError(() => load({ env: { [name]: 'short-secret' } }));
+    expect(error.message).toContain(name);
+    expect(error.message).toContain('expected at least 16 characters, got 12');
+    expect(error.message).not.toContain('short-secret');
+  });
 
   it('several bad values are all reported', () => {
     const error = configError(() =>

@@ -1,7 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import { REDACTED, displayConfig, loadConfig, redactConfig } from './index.js';
 
-const SECRETS = ['src-token-abc123', 'api-token-def456', 'hook-secret-ghi789', 'urlpass-jkl012'];
+const SECRETS = [
+  'src-token-abc123',
+  'api-token-def456',
+  'hook-secret-ghi789',
+  'urlpass-jkl012',
+  'registry-token-mno345',
+];
 
 function configWithSecrets() {
   return loadConfig({
@@ -11,6 +17,7 @@ function configWithSecrets() {
       STACKD_SOURCE_TOKEN: SECRETS[0],
       STACKD_API_TOKEN: SECRETS[1],
       STACKD_WEBHOOK_SECRET: SECRETS[2],
+      STACKD_WEBHOOK_REGISTRY_TOKEN: SECRETS[4],
     },
   });
 }
@@ -29,6 +36,7 @@ describe('redactConfig', () => {
     });
     expect(redacted.server.token).toBe(REDACTED);
     expect(redacted.webhook.secret).toBe(REDACTED);
+    expect(redacted.webhook.registryToken).toBe(REDACTED);
   });
 
   it('shows an unset secret as empty, so operators can tell it is not set', () => {

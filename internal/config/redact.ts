@@ -16,7 +16,11 @@ export function redactConfig(config: Config): Config {
       auth: { ...config.source.auth, token: secret(config.source.auth.token) },
     },
     server: { ...config.server, token: secret(config.server.token) },
-    webhook: { secret: secret(config.webhook.secret), gitlabToken: secret(config.webhook.gitlabToken) },
+    webhook: {
+      secret: secret(config.webhook.secret),
+      gitlabToken: secret(config.webhook.gitlabToken),
+      registryToken: secret(config.webhook.registryToken),
+    },
   };
 }
 

@@ -227,6 +227,13 @@ export const schema = {
       env: 'STACKD_WEBHOOK_GITLAB_TOKEN',
       sensitive: true,
     },
+    registryToken: {
+      doc: 'Token of registry push webhooks (POST /api/v1/webhook/registry: docker-registry notifications send it as Authorization: Bearer, Docker Hub as ?token=), 16 characters or more; GitHub package events are signed with webhook.secret instead',
+      format: 'secret',
+      default: '',
+      env: 'STACKD_WEBHOOK_REGISTRY_TOKEN',
+      sensitive: true,
+    },
   },
   secrets: {
     ageKeyFile: {
@@ -304,6 +311,7 @@ export const FILE_ENV_VARS = [
   'STACKD_API_TOKEN',
   'STACKD_WEBHOOK_SECRET',
   'STACKD_WEBHOOK_GITLAB_TOKEN',
+  'STACKD_WEBHOOK_REGISTRY_TOKEN',
 ] as const;
 
 /** Keys whose values never leave the process (printed as `[redacted]`). */
@@ -312,4 +320,5 @@ export const SECRET_KEYS = [
   'server.token',
   'webhook.secret',
   'webhook.gitlabToken',
+  'webhook.registryToken',
 ] as const;

@@ -56,9 +56,25 @@ export const METRIC_NAMES = [
 ] as const;
 export type MetricName = (typeof METRIC_NAMES)[number];
 
-/** `provider` label of `stackd_webhook_requests_total`; `unknown` when no provider header is present. */
-export const WEBHOOK_PROVIDERS = ['github', 'gitea', 'forgejo', 'gogs', 'gitlab', 'unknown'] as const;
+/**
+ * `provider` label of `stackd_webhook_requests_total`: the forges of `POST /api/v1/webhook`, the
+ * registries of `POST /api/v1/webhook/registry` (`distribution`: docker-registry's notifications,
+ * `dockerhub`, `ghcr`: GitHub `package` events); `unknown` when a request names no provider.
+ */
+export const WEBHOOK_PROVIDERS = [
+  'github',
+  'gitea',
+  'forgejo',
+  'gogs',
+  'gitlab',
+  'distribution',
+  'dockerhub',
+  'ghcr',
+  'unknown',
+] as const;
 export type WebhookProviderLabel = (typeof WEBHOOK_PROVIDERS)[number];
+/** The registries among the providers. */
+export type RegistryProviderLabel = Extract<WebhookProviderLabel, 'distribution' | 'dockerhub' | 'ghcr'>;
 
 /**
  * `result` label of `stackd_webhook_requests_total`: `accepted` (a push to the branch, refresh

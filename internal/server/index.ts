@@ -7,4 +7,4 @@
 export { createServer, type ListenAddress, type Server } from './server.js';
 export { ListenError } from './errors.js';
 export { isLoopback } from './loopback.js';
-export type { ServerController, ServerOptions, StackDetail } from './options.js';
+export type { ImagePush, ServerController, ServerOptions, StackDetail } from './options.js';

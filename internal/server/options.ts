@@ -25,6 +25,19 @@ export interface ServerController {
   ready(): boolean;
   /** Why it is not ready, when it is not (else the probe guesses from `stacks()`). */
   notReadyReason?(): string | undefined;
+  /**
+   * Registry pushes of `name:tag` (name = canonical `registry/repository` from
+   * internal/images/reference.ts): check the services using them now; answers how many watched
+   * services use them. `source` says who told (`webhook:distribution`, `webhook:dockerhub`,
+   * `webhook:ghcr`). Without it, `POST /api/v1/webhook/registry` answers 404.
+   */
+  imagesPushed?(pushes: readonly ImagePush[], source: string): number;
+}
+
+/** One pushed tag: `{ name: 'localhost:5000/app', tag: '1' }`. */
+export interface ImagePush {
+  readonly name: string;
+  readonly tag: string;
 }
 
 export interface ServerOptions {
@@ -39,6 +52,11 @@ export interface ServerOptions {
   readonly webhookSecret?: string | undefined;
   /** `webhook.gitlabToken`: GitLab's token; with neither it nor `webhookSecret`, the webhook answers 404. */
   readonly gitlabToken?: string | undefined;
+  /**
+   * `webhook.registryToken`: the token of docker-registry and Docker Hub push webhooks; with
+   * neither it nor `webhookSecret` (GitHub package events), the registry webhook answers 404.
+   */
+  readonly registryToken?: string | undefined;
   /** `server.allowedHosts`: names the API answers to besides its own (see origin.ts). */
   readonly allowedHosts?: readonly string[];
   /** `server.allowedOrigins`: web origins whose pages may call the API. */

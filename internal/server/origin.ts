@@ -6,8 +6,8 @@
  * an `Origin` other than the server's own (or `server.allowedOrigins`) is refused, else 403;
  * and requests that change something must say `Content-Type: application/json`, which no
  * browser sends cross-origin without a preflight that stackd never grants, else 415. The
- * webhook is exempt from all three: it is authenticated by its signature, and forges deliver it
- * with whatever host name their URL names.
+ * webhooks (forges' and registries') are exempt from all three: they are authenticated by their
+ * signature or token, and senders deliver them with whatever host name their URL names.
  */
 import { hostname, networkInterfaces } from 'node:os';
 import { isIP } from 'node:net';
@@ -23,8 +23,8 @@ export interface OriginPolicyOptions {
   readonly allowedOrigins?: readonly string[];
 }
 
-/** Paths authenticated otherwise (by signature), exempt from the origin rules. */
-const EXEMPT = new Set(['/api/v1/webhook']);
+/** Paths authenticated otherwise (by signature or token), exempt from the origin rules. */
+const EXEMPT = new Set(['/api/v1/webhook', '/api/v1/webhook/registry']);
 
 export interface OriginPolicy {
   /** Call once listening: the bound address joins the names the API answers to. */

@@ -9,6 +9,7 @@ import { installErrorHandlers } from './http_errors.js';
 import { installJsonParser } from './json.js';
 import { createOriginPolicy } from './origin.js';
 import type { ServerOptions } from './options.js';
+import { registerRegistryWebhookRoute } from './registry_webhook.js';
 import { registerMetricsRoute } from './scrape.js';
 import { registerStackRoutes } from './stacks.js';
 import { registerWebhookRoute } from './webhook.js';
@@ -83,6 +84,16 @@ export function createServer(options: ServerOptions): Server {
       metrics: options.metrics,
       secrets,
       branch: options.branch,
+    });
+  }
+  // Registry pushes: only when the controller takes them and a sender can authenticate.
+  const registry = { hmac: options.webhookSecret ?? '', token: options.registryToken ?? '' };
+  if (controller.imagesPushed !== undefined && (registry.hmac !== '' || registry.token !== '')) {
+    registerRegistryWebhookRoute(app, {
+      imagesPushed: controller.imagesPushed.bind(controller),
+      logger,
+      metrics: options.metrics,
+      secrets: registry,
     });
   }
 

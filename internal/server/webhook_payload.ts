@@ -12,6 +12,18 @@ export class PayloadError extends Error {
 }
 
 export function parsePayload(raw: Buffer, contentType: string | undefined): PushPayload {
+  const { ref, after } = readJsonObject(raw, contentType) as { ref?: unknown; after?: unknown };
+  return {
+    ref: typeof ref === 'string' ? ref : undefined,
+    after: typeof after === 'string' ? after : undefined,
+  };
+}
+
+/** The body as a JSON object (any content type but form encoding is read as JSON). */
+export function readJsonObject(
+  raw: Buffer,
+  contentType: string | undefined,
+): Readonly<Record<string, unknown>> {
   let text = raw.toString('utf8');
   if (contentType?.toLowerCase().startsWith('application/x-www-form-urlencoded') === true) {
     const payload = new URLSearchParams(text).get('payload');
@@ -27,9 +39,5 @@ export function parsePayload(raw: Buffer, contentType: string | undefined): Push
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new PayloadError('the body is not a JSON object');
   }
-  const { ref, after } = value as { ref?: unknown; after?: unknown };
-  return {
-    ref: typeof ref === 'string' ? ref : undefined,
-    after: typeof after === 'string' ? after : undefined,
-  };
+  return value as Record<string, unknown>;
 }

@@ -3,16 +3,21 @@
  * HMAC-SHA256 of the raw body) or token matches the secret, compared in constant time.
  */
 import { createHmac } from 'node:crypto';
-import type { WebhookProviderLabel } from '../metrics/index.js';
+import type { RegistryProviderLabel, WebhookProviderLabel } from '../metrics/index.js';
 import { digestsEqual, secretsEqual } from './constant_time.js';
 
 export type Headers = Readonly<Record<string, string | string[] | undefined>>;
 
-export type WebhookProvider = Exclude<WebhookProviderLabel, 'unknown'>;
+/** A forge of `POST /api/v1/webhook` (the registries have their own route, registry_webhook.ts). */
+export type WebhookProvider = Exclude<WebhookProviderLabel, 'unknown' | RegistryProviderLabel>;
 
 export type Verdict =
   | { readonly ok: true; readonly provider: WebhookProvider }
-  | { readonly ok: false; readonly provider: WebhookProviderLabel; readonly reason: string };
+  | {
+      readonly ok: false;
+      readonly provider: Exclude<WebhookProviderLabel, RegistryProviderLabel>;
+      readonly reason: string;
+    };
 
 interface ProviderRule {
   readonly provider: WebhookProvider;
@@ -96,14 +101,15 @@ export function webhookEvent(headers: Headers, provider: WebhookProvider): strin
   return undefined;
 }
 
-function hmacMatches(value: string, prefix: string, raw: Buffer, secret: string): boolean {
+function providerByEvent(headers: Headers): WebhookProvider | 'unknown' {
+  return RULES.find((r) => headers[r.event] !== undefined)?.provider ?? 'unknown';
+}
+
+/** Whether `value` is `prefix` + the hex HMAC-SHA256 of `raw` keyed with `secret` (GitHub: `sha256=`). */
+export function hmacMatches(value: string, prefix: string, raw: Buffer, secret: string): boolean {
   if (!value.toLowerCase().startsWith(prefix)) return false;
   const hex = value.slice(prefix.length).trim();
   if (!HEX_SHA256.test(hex)) return false;
   const expected = createHmac('sha256', secret).update(raw).digest();
   return digestsEqual(Buffer.from(hex, 'hex'), expected);
-}
-
-function providerByEvent(headers: Headers): WebhookProviderLabel {
-  return RULES.find((r) => headers[r.event] !== undefined)?.provider ?? 'unknown';
 }

@@ -88,6 +88,7 @@ describe('stackd config', () => {
     ['STACKD_API_TOKEN', 's3cret-api-token-0123'],
     ['STACKD_WEBHOOK_SECRET', 's3cret-webhook-0123'],
     ['STACKD_WEBHOOK_GITLAB_TOKEN', 's3cret-gitlab-0123'],
+    ['STACKD_WEBHOOK_REGISTRY_TOKEN', 's3cret-registry-0123'],
     ['STACKD_SOURCE_TOKEN', 's3cret-source-token'],
   ])('%s never reaches the output', async (name, secret) => {
     for (const output of ['json', 'text']) {

@@ -140,6 +140,7 @@ describe('deploy/systemd/stackd.service', () => {
       ['STACKD_API_TOKEN_FILE', 'api-token'],
       ['STACKD_WEBHOOK_SECRET_FILE', 'webhook-secret'],
       ['STACKD_WEBHOOK_GITLAB_TOKEN_FILE', 'webhook-gitlab-token'],
+      ['STACKD_WEBHOOK_REGISTRY_TOKEN_FILE', 'webhook-registry-token'],
       // A file of registry logins (registry.authFile), not a `_FILE` variant of one value.
       ['STACKD_REGISTRY_AUTH_FILE', 'registry-auth'],
     ];

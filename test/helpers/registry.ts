@@ -47,6 +47,11 @@ export async function startRegistry(
     readonly password?: string;
     /** Log every request (level info, access log on) into `log()`; off by default. */
     readonly accessLog?: boolean;
+    /**
+     * Send the registry's push notifications (docker distribution's `notifications.endpoints`) to
+     * `url` with these headers; blob events are left out, as an operator would configure it.
+     */
+    readonly notifications?: { readonly url: string; readonly headers?: Readonly<Record<string, string>> };
   } = {},
 ): Promise<TestRegistry> {
   const username = options.username ?? 'deploy';
@@ -78,6 +83,27 @@ export async function startRegistry(
       '  htpasswd:',
       '    realm: stackd-test',
       `    path: ${join(root, 'htpasswd')}`,
+      ...(options.notifications === undefined
+        ? []
+        : [
+            'notifications:',
+            '  endpoints:',
+            '    - name: stackd',
+            `      url: ${options.notifications.url}`,
+            '      timeout: 2s',
+            '      threshold: 1',
+            '      backoff: 1s',
+            '      ignoredmediatypes:',
+            '        - application/octet-stream',
+            ...(options.notifications.headers === undefined
+              ? []
+              : [
+                  '      headers:',
+                  ...Object.entries(options.notifications.headers).map(
+                    ([name, value]) => `        ${name}: [${JSON.stringify(value)}]`,
+                  ),
+                ]),
+          ]),
       '',
     ].join('\n'),
   );

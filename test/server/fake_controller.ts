@@ -1,5 +1,5 @@
 /** A ServerController that records what the API asks of it; the real Controller is tested end to end elsewhere. */
-import type { ServerController, StackDetail } from '../../internal/server/index.js';
+import type { ImagePush, ServerController, StackDetail } from '../../internal/server/index.js';
 import type { RunRecord } from '../../internal/state/index.js';
 import type { StackStatus, StacksResponse } from '../../internal/status/index.js';
 
@@ -88,5 +88,17 @@ export class FakeController implements ServerController {
 
   ready(): boolean {
     return this.isReady;
+  }
+}
+
+/** A FakeController that also takes registry pushes (`imagesPushed`), recording each call. */
+export class PushAwareController extends FakeController {
+  readonly pushCalls: { readonly pushes: readonly ImagePush[]; readonly source: string }[] = [];
+  /** What `imagesPushed` answers: how many watched services use the pushes. */
+  matched = 2;
+
+  imagesPushed(pushes: readonly ImagePush[], source: string): number {
+    this.pushCalls.push({ pushes, source });
+    return this.matched;
   }
 }

@@ -9,6 +9,7 @@ import { FakeController } from './fake_controller.js';
 export const SECRET = 'whsec-correct-horse-battery';
 export const TOKEN = 'api-token-0123456789';
 export const GITLAB_TOKEN = 'gitlab-token-0123456789abcdef';
+export const REGISTRY_TOKEN = 'registry-token-0123456789abcdef';
 
 export interface Harness {
   readonly base: string;
@@ -28,6 +29,9 @@ export interface HarnessOptions {
   readonly token?: string;
   readonly webhookSecret?: string;
   readonly gitlabToken?: string;
+  readonly registryToken?: string;
+  /** @default a new FakeController (which takes no registry pushes) */
+  readonly controller?: FakeController;
   readonly allowedHosts?: readonly string[];
   readonly allowedOrigins?: readonly string[];
   readonly branch?: string;
@@ -48,7 +52,7 @@ export async function startServer(options: HarnessOptions = {}): Promise<Harness
     },
   });
   const logger = createLogger({ level: 'debug', stream });
-  const controller = new FakeController();
+  const controller = options.controller ?? new FakeController();
   const metrics = options.metrics ?? createMetrics({ defaultMetrics: false });
   const serverOptions: ServerOptions = {
     controller,
@@ -59,6 +63,7 @@ export async function startServer(options: HarnessOptions = {}): Promise<Harness
     ...(options.token !== undefined ? { token: options.token } : {}),
     ...(options.webhookSecret !== undefined ? { webhookSecret: options.webhookSecret } : {}),
     ...(options.gitlabToken !== undefined ? { gitlabToken: options.gitlabToken } : {}),
+    ...(options.registryToken !== undefined ? { registryToken: options.registryToken } : {}),
     ...(options.allowedHosts !== undefined ? { allowedHosts: options.allowedHosts } : {}),
     ...(options.allowedOrigins !== undefined ? { allowedOrigins: options.allowedOrigins } : {}),
   };

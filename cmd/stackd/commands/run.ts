@@ -29,6 +29,7 @@ export async function runDaemon(argv: readonly string[], io: Io): Promise<number
     token: config.server.token,
     webhookSecret: config.webhook.secret,
     gitlabToken: config.webhook.gitlabToken,
+    registryToken: config.webhook.registryToken,
     allowedHosts: config.server.allowedHosts,
     allowedOrigins: config.server.allowedOrigins,
     branch: config.source.branch,
