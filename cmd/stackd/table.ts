@@ -50,7 +50,9 @@ export function sourceLine(source: SourceStatus | undefined, now = Date.now()): 
  * (`status`: the daemon's fetches; `sync --once` logs its one fetch's failure instead).
  */
 export function stacksTable(response: StacksResponse, now = Date.now(), withSource = true): string {
-  const messages = response.stacks.map((s) => (s.message === '' ? updatesNote(s) : s.message).replace(/\s+/g, ' '));
+  const messages = response.stacks.map((s) =>
+    (s.message === '' ? updatesNote(s) : s.message).replace(/\s+/g, ' '),
+  );
   const cut = messages.some((m) => m.length > MESSAGE_WIDTH);
   const rows = response.stacks.map((s, i) => {
     const message = messages[i] ?? '';

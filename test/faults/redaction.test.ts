@@ -32,6 +32,7 @@ const S = {
   apiToken: marker('apitoken'),
   webhookSecret: marker('hooksecret'),
   gitlabToken: marker('gitlabtoken'),
+  registryToken: marker('registrytoken'),
   sopsEnvValue: marker('sopsenv'),
   sopsYamlValue: marker('sopsyaml'),
   dotenvValue: marker('dotenv'),
@@ -125,6 +126,7 @@ describe('fault: every secret stackd knows stays out of logs, API, files and arg
     h.env['STACKD_API_TOKEN_FILE'] = await file('api-token', S.apiToken);
     h.env['STACKD_WEBHOOK_SECRET_FILE'] = await file('webhook-secret', S.webhookSecret);
     h.env['STACKD_WEBHOOK_GITLAB_TOKEN_FILE'] = await file('gitlab-token', S.gitlabToken);
+    h.env['STACKD_WEBHOOK_REGISTRY_TOKEN_FILE'] = await file('registry-token', S.registryToken);
     h.env['STACKD_SECRETS_AGE_KEY_FILE'] = await file('age-key', key.file);
     h.env['STACKD_REGISTRY_AUTH_FILE'] = await file(
       'registry-auth',
@@ -185,6 +187,27 @@ describe('fault: every secret stackd knows stays out of logs, API, files and arg
       body: JSON.stringify({ ref: 'refs/heads/main', after: rev }),
     });
     await githubPush(d.url, S.webhookSecret, 'refs/heads/main', { badSignature: true });
+    // Registry pushes: the token as a header (docker-registry), in the query (Docker Hub), wrong.
+    const statuses: number[] = [];
+    const hub = (tag: string): string =>
+      JSON.stringify({ push_data: { tag }, repository: { repo_name: 'team/app' } });
+    for (const [query, auth] of [
+      ['', `Bearer ${S.registryToken}`],
+      [`?token=${S.registryToken}`, undefined],
+      [`?token=${S.registryToken}-wrong`, undefined],
+    ] as const) {
+      const r = await fetch(`${d.url}/api/v1/webhook/registry${query}`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(auth === undefined ? {} : { authorization: auth }),
+        },
+        body: hub(query === '' ? '1' : '2'),
+      });
+      statuses.push(r.status);
+      seen.set(`registry webhook ${query === '' ? 'bearer' : 'query'} (${r.status})`, await r.text());
+    }
+    expect(statuses).toEqual([202, 202, 401]);
     await waitForStack(
       d,
       id,
