@@ -5,13 +5,13 @@
  * `pause`, `resume`, the token, `--help` per command and negatable boolean flags. No Docker.
  */
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { execa } from 'execa';
 import { waitFor } from '../helpers/docker.js';
 import { type Harness, TOKEN, startServer } from '../server/harness.js';
+import { freePort } from '../helpers/ports.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = join(ROOT, 'dist', 'cmd', 'stackd', 'main.js');
@@ -25,14 +25,6 @@ async function stackd(args: readonly string[], env: Record<string, string> = {})
     timeout: 30_000,
   });
   return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 let h: Harness | undefined;

@@ -11,10 +11,10 @@
 import { describe, expect, it } from '@jest/globals';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { execa } from 'execa';
 import type { StacksResponse } from '../../internal/status/index.js';
 import { CLI, DEPLOY, ROOT, available, exists } from './helpers.js';
+import { freePort } from '../helpers/ports.js';
 
 const DEMO = join(DEPLOY, 'demo', 'demo.sh');
 const INSTALL = join(DEPLOY, 'install.sh');
@@ -41,19 +41,6 @@ async function demoBlocker(): Promise<string | undefined> {
   return undefined;
 }
 const blocker = await demoBlocker();
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        resolve(typeof address === 'object' && address !== null ? address.port : 0);
-      });
-    });
-  });
-}
 
 async function stacks(url: string): Promise<StacksResponse | undefined> {
   try {

@@ -11,7 +11,6 @@
  * for two minutes; checks never pull (no engine pull events, no blob requests); with the registry
  * down the checks count as failed and the stacks stay as they were.
  */
-import { createServer } from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -20,23 +19,11 @@ import { type Daemon, startDaemon } from '../helpers/daemon.js';
 import { loginFile, startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { Harness } from '../helpers/stackd.js';
 import type { ServiceStatus, StackStatus } from '../../internal/status/index.js';
+import { freePort } from '../helpers/ports.js';
 
 const DIGEST_LABEL = 'io.stackd.image-digest';
 const BAD_IMAGE = `stackd-test/busybox:bad-${RUN_ID}`;
 const TOKEN = `registry-hook-${RUN_ID}-0123456789`;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => {
-    server.close(() => {
-      resolve();
-    });
-  });
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 /** The registry digest `ref` was pushed as (RepoDigests of the local image it names). */
 async function pushedDigest(ref: string, image: string): Promise<string> {

@@ -6,10 +6,10 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { makeTempDir, removeDir, waitFor } from './docker.js';
+import { freePort } from './ports.js';
 
 export const REGISTRY_BINARY = '/usr/bin/docker-registry';
 
@@ -26,19 +26,6 @@ export interface TestRegistry {
   log(): string;
   /** Stops the registry, removes the references pushed and pulled, and every file. */
   close(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => {
-    server.close(() => {
-      resolve();
-    });
-  });
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 export async function startRegistry(
