@@ -21,7 +21,12 @@ import { createSecretOpener, loadAgeIdentities, loadDigestKey } from '../secrets
 import { StateStore, acquireDataDirLock } from '../state/index.js';
 import { LogEvent } from '../log/index.js';
 import { ConfigError } from '../config/index.js';
-import { RegistryAuthError, readRegistryAuth, syncDockerLogins } from '../registry/index.js';
+import {
+  RegistryAuthError,
+  type RegistryLogin,
+  readRegistryAuth,
+  syncDockerLogins,
+} from '../registry/index.js';
 import { type DigestSource, type Images, createImages } from '../images/index.js';
 import { RegistryClient } from '../images/registry_client.js';
 
@@ -144,10 +149,9 @@ export async function createRuntime(
   for (const { path, reason } of pinned.ignored) {
     logger.warn(`not running ${path}: ${reason}`, { event: LogEvent.composeIgnored, path, reason });
   }
-  if (options.lock !== false) await writeRegistryLogins(config, layout.dockerConfig, state, logger);
+  const logins = readLogins(config);
+  if (options.lock !== false) await writeRegistryLogins(config, logins, layout.dockerConfig, state, logger);
   const imageHooks: Runtime['imageHooks'] = {};
-  const logins =
-    config.registry.authFile === '' ? undefined : readRegistryAuth(config.registry.authFile).logins;
   const images = createImages(
     {
       registry: parts.registry ?? new RegistryClient({ logins: () => logins, clock }),
@@ -200,6 +204,17 @@ export async function createRuntime(
   };
 }
 
+/** The logins of `registry.authFile` (none when unset), read once: compose's pulls and the digest checks use them. */
+function readLogins(config: Config): ReadonlyMap<string, RegistryLogin> {
+  const file = config.registry.authFile;
+  try {
+    return file === '' ? new Map() : readRegistryAuth(file).logins;
+  } catch (error) {
+    if (error instanceof RegistryAuthError) throw new ConfigError(`registry.authFile: ${error.message}`);
+    throw error;
+  }
+}
+
 /**
  * The logins of `registry.authFile` into `dataDir/docker/config.json` (internal/registry), logged
  * as `registry.logins` by registry name. When they changed, stacks held because a pull was denied
@@ -207,20 +222,14 @@ export async function createRuntime(
  */
 async function writeRegistryLogins(
   config: Config,
+  logins: ReadonlyMap<string, RegistryLogin>,
   dockerConfig: string,
   state: StateStore,
   logger: Logger,
 ): Promise<void> {
   const file = config.registry.authFile;
-  let result;
-  try {
-    const logins = file === '' ? new Map() : readRegistryAuth(file).logins;
-    await mkdir(dockerConfig, { recursive: true, mode: 0o700 });
-    result = await syncDockerLogins(dockerConfig, logins);
-  } catch (error) {
-    if (error instanceof RegistryAuthError) throw new ConfigError(`registry.authFile: ${error.message}`);
-    throw error;
-  }
+  await mkdir(dockerConfig, { recursive: true, mode: 0o700 });
+  const result = await syncDockerLogins(dockerConfig, logins);
   const { written, removed, replaced, changed } = result;
   if (replaced.length > 0) {
     logger.warn(
