@@ -11,6 +11,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../log/index.js';
 import type { Metrics, RegistryProviderLabel } from '../metrics/index.js';
 import { secretsEqual } from './constant_time.js';
+import { registerRawBodyRoute } from './raw_body.js';
 import type { ImagePush } from './options.js';
 import { type RegistryNotice, parseGithubPackage, parseTokenPayload } from './registry_payload.js';
 import { DeliveryLog } from './webhook_dedup.js';
@@ -45,15 +46,8 @@ const DISTRIBUTION_TYPE = /^application\/vnd\.docker\.distribution\.events\.v\d+
 
 export function registerRegistryWebhookRoute(app: FastifyInstance, webhook: RegistryWebhookOptions): void {
   const options = { ...webhook, deliveries: webhook.deliveries ?? new DeliveryLog() };
-  // Its own scope, as the Git webhook's: the raw bytes are what GitHub's HMAC covers.
-  void app.register((scope, _opts, done) => {
-    scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, parsed) => {
-      parsed(null, body);
-    });
-    scope.post(REGISTRY_WEBHOOK_PATH, (request, reply) => handle(options, request, reply));
-    done();
-  });
+  // Raw bytes, as for the Git webhook: they are what GitHub's HMAC covers.
+  registerRawBodyRoute(app, REGISTRY_WEBHOOK_PATH, (request, reply) => handle(options, request, reply));
 }
 
 function handle(

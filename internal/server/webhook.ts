@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../log/index.js';
 import type { Metrics } from '../metrics/index.js';
 import type { ServerController } from './options.js';
+import { registerRawBodyRoute } from './raw_body.js';
 import { DeliveryLog } from './webhook_dedup.js';
 import { PayloadError, parsePayload } from './webhook_payload.js';
 import { type WebhookSecrets, verifyWebhook, webhookEvent } from './webhook_signature.js';
@@ -27,15 +28,8 @@ const PUSH_EVENTS = new Set(['push', 'push hook']);
 
 export function registerWebhookRoute(app: FastifyInstance, webhook: WebhookOptions): void {
   const options = { ...webhook, deliveries: webhook.deliveries ?? new DeliveryLog() };
-  // An encapsulated scope: its catch-all parser (raw bytes for the HMAC) applies to this route only.
-  void app.register((scope, _opts, done) => {
-    scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, parsed) => {
-      parsed(null, body);
-    });
-    scope.post('/api/v1/webhook', (request, reply) => handleWebhook(options, request, reply));
-    done();
-  });
+  // Raw bytes: the HMAC covers them as sent.
+  registerRawBodyRoute(app, '/api/v1/webhook', (request, reply) => handleWebhook(options, request, reply));
 }
 
 function handleWebhook(

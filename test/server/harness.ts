@@ -88,3 +88,12 @@ export function hmacHex(secret: string, body: string | Buffer): string {
 export async function json(response: Response): Promise<Record<string, unknown>> {
   return (await response.json()) as Record<string, unknown>;
 }
+
+/** `stackd_webhook_requests_total{provider, result}` of the harness's metrics; 0 when not counted yet. */
+export async function webhookCount(h: Harness, provider: string, result: string): Promise<number> {
+  const text = await h.metrics.registry.metrics();
+  const line = text
+    .split('\n')
+    .find((l) => l.startsWith(`stackd_webhook_requests_total{provider="${provider}",result="${result}"} `));
+  return line === undefined ? 0 : Number(line.split(' ')[1]);
+}

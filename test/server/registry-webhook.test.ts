@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { PushAwareController } from './fake_controller.js';
-import { type Harness, REGISTRY_TOKEN, SECRET, hmacHex, json, startServer } from './harness.js';
+import { type Harness, REGISTRY_TOKEN, SECRET, hmacHex, json, startServer, webhookCount } from './harness.js';
 
 const PATH = '/api/v1/webhook/registry';
 const EVENTS_TYPE = 'application/vnd.docker.distribution.events.v1+json';
@@ -119,14 +119,6 @@ const bearer = (token = REGISTRY_TOKEN): Record<string, string> => ({
 
 function post(base: string, body: string, headers: Record<string, string>, query = ''): Promise<Response> {
   return fetch(`${base}${PATH}${query}`, { method: 'POST', headers, body });
-}
-
-async function webhookCount(h: Harness, provider: string, result: string): Promise<number> {
-  const text = await h.metrics.registry.metrics();
-  const line = text
-    .split('\n')
-    .find((l) => l.startsWith(`stackd_webhook_requests_total{provider="${provider}",result="${result}"} `));
-  return line === undefined ? 0 : Number(line.split(' ')[1]);
 }
 
 describe('POST /api/v1/webhook/registry', () => {

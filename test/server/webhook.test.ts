@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { GITLAB_TOKEN, type Harness, SECRET, hmacHex, json, startServer } from './harness.js';
+import { GITLAB_TOKEN, type Harness, SECRET, hmacHex, json, startServer, webhookCount } from './harness.js';
 
 const PUSH_MAIN = JSON.stringify({
   ref: 'refs/heads/main',
@@ -50,14 +50,6 @@ function post(base: string, body: string, headers: Record<string, string>): Prom
     headers: { 'content-type': 'application/json', ...headers },
     body,
   });
-}
-
-async function webhookCount(h: Harness, provider: string, result: string): Promise<number> {
-  const text = await h.metrics.registry.metrics();
-  const line = text
-    .split('\n')
-    .find((l) => l.startsWith(`stackd_webhook_requests_total{provider="${provider}",result="${result}"} `));
-  return line === undefined ? 0 : Number(line.split(' ')[1]);
 }
 
 describe('POST /api/v1/webhook', () => {
