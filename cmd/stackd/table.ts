@@ -126,12 +126,14 @@ export function stackDetail(s: StackDetail, now = Date.now()): string {
     s.history.length === 0
       ? 'no history yet'
       : table(
-          ['WHEN', 'ACTION', 'RESULT', 'REVISION', 'MESSAGE'], // newest first
+          ['WHEN', 'ACTION', 'RESULT', 'REVISION', 'CHANGES', 'MESSAGE'], // newest first
           s.history.map((h) => [
             `${age(h.at, now)} ago`,
             h.action,
             h.outcome,
             shortRev(h.revision),
+            // Why, by service: `web: file conf/app.conf; db: new`.
+            (h.changes ?? []).map((c) => `${c.service}: ${c.why}`).join('; ') || '-',
             h.message.replace(/\s+/g, ' '),
           ]),
         ),

@@ -152,7 +152,7 @@ export class Controller {
           // made; either way the stack may have left the known set. Rare, so recomputing is cheap.
           if (after === undefined) this.#reported.report(this.knownIds());
           const record = after ?? before;
-          this.#runs.finish(key, record?.status ?? 'unknown', record?.message ?? '');
+          this.#runs.finish(key, record?.status ?? 'unknown', record?.message ?? '', record?.history[0]);
         }
       },
       concurrency: 1,

@@ -106,7 +106,7 @@ export async function planOnce(runtime: Runtime): Promise<PlanResult> {
         observation,
         runtime.settings(),
         runtime.config.instance,
-        runtime.state.stack(id)?.held,
+        runtime.state.stack(id),
       ),
     );
     return { revision: snapshot.revision, stacks, fetchError };

@@ -5,6 +5,7 @@
  */
 import { realClock, type Clock } from '../../pkg/clock/index.js';
 import type { RunRecord, StateStore } from '../state/index.js';
+import type { HistoryEntry } from '../status/index.js';
 
 /** Open runs kept at most; the oldest is dropped (unfinished) past this. */
 const OPEN_LIMIT = 50;
@@ -15,9 +16,11 @@ interface OpenRun {
   readonly revision: string | null;
   readonly startedAt: string;
   /** Stack id → outcome; `pending` until its reconcile finishes. */
-  readonly stacks: Map<string, { outcome: string; message: string }>;
+  readonly stacks: Map<string, RunStack>;
   pending: number;
 }
+
+type RunStack = Omit<RunRecord['stacks'][number], 'id'>;
 
 export class RunLog {
   readonly #state: StateStore;
@@ -56,14 +59,18 @@ export class RunLog {
     }
   }
 
-  /** A stack's reconcile finished with this status: every open run waiting for it records it. */
-  finish(id: string, outcome: string, message: string): void {
+  /**
+   * A stack's reconcile finished with this status: every open run waiting for it records it, with
+   * what its apply changed when `latest` (its newest history entry) is an apply of this run.
+   */
+  finish(id: string, outcome: string, message: string, latest?: HistoryEntry): void {
     const runs = this.#waiting.get(id);
     if (runs === undefined) return;
     this.#waiting.delete(id);
     const at = this.#clock.date().toISOString();
     for (const run of runs) {
-      run.stacks.set(id, { outcome, message });
+      const changes = latest !== undefined && latest.at >= run.startedAt ? latest.changes : undefined;
+      run.stacks.set(id, { outcome, message, ...(changes === undefined ? {} : { changes }) });
       run.pending--;
       if (run.pending === 0) {
         this.#open.delete(run.id);
@@ -91,6 +98,6 @@ function toRecord(run: OpenRun, finishedAt: string | null): RunRecord {
     revision: run.revision,
     startedAt: run.startedAt,
     finishedAt,
-    stacks: [...run.stacks].map(([id, r]) => ({ id, outcome: r.outcome, message: r.message })),
+    stacks: [...run.stacks].map(([id, r]) => ({ ...r, id })),
   };
 }

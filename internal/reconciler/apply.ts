@@ -24,6 +24,7 @@ import { type ReconcileContext, describe } from './context.js';
 import { watchStarts } from './engine_watch.js';
 import { ReconcileError, TerminalReconcileError } from './errors.js';
 import { type StackPlan, planDesired } from './plan.js';
+import { appliedOf, changesOf } from './why.js';
 import { waitReady } from './readiness.js';
 import type { ReconcileOutcome } from './recorder.js';
 import { downRenamed } from './rename.js';
@@ -223,6 +224,7 @@ export async function apply(ctx: ReconcileContext, input: ApplyInput): Promise<R
           held: null,
           rollback: null,
           rejectedDigests: keptRejections(previous?.rejectedDigests, digests, input.force === true),
+          applied: appliedOf(stack),
           ...input.extra,
         },
       },
@@ -230,6 +232,7 @@ export async function apply(ctx: ReconcileContext, input: ApplyInput): Promise<R
         target,
         lastResult: { outcome: 'success', at, message: plan.reason, durationMs },
         action: plan.action,
+        changes: changesOf(plan),
       },
       log: {
         level: 'info',
@@ -271,6 +274,7 @@ export async function apply(ctx: ReconcileContext, input: ApplyInput): Promise<R
         target,
         lastResult: { outcome: 'failure', at: recorder.at(), message, durationMs },
         action: plan.action,
+        changes: changesOf(plan),
       },
       log: {
         level: 'error',

@@ -4,6 +4,7 @@ import { LABEL_MANAGED_BY } from '../labels/index.js';
 import { type StackDigests, pendingUpdates } from '../images/digests.js';
 import type { DesiredStack } from '../source/types.js';
 import type { HeldFailure } from '../status/index.js';
+import type { AppliedService } from '../state/index.js';
 import { type StackPlan, foreignContainers, planDesired, planRemoval } from './plan.js';
 
 export interface DecisionSettings {
@@ -36,6 +37,8 @@ export interface DecisionInput {
   readonly held?: HeldFailure | null | undefined;
   /** The watched services' digests (image updates): a new one is applied, a held hash or not. */
   readonly digests?: StackDigests;
+  /** The stack record's `applied` (names what changed in the plan). */
+  readonly applied?: Readonly<Record<string, AppliedService>> | null | undefined;
 }
 
 export type Decision =
@@ -88,6 +91,7 @@ export function decide(input: DecisionInput): Decision {
     const plan = planDesired(desired, observed, {
       instance,
       ...(input.digests === undefined ? {} : { digests: input.digests }),
+      applied: input.applied ?? null,
     });
     // One attempt per commit: a hash that failed stays failed, even if a look finds it running
     // (a container its restart policy keeps bringing back), until the hash changes or a manual sync.

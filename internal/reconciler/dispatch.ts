@@ -22,6 +22,7 @@ import type { ReconcileOutcome } from './recorder.js';
 import { remove } from './remove.js';
 import { serviceStatuses } from './services.js';
 import { leftoverProject, renamedProjects } from './universe.js';
+import { appliedOf } from './why.js';
 
 const NOOP: ReconcileOutcome = { kind: 'noop' };
 
@@ -71,6 +72,7 @@ export async function dispatch(
       force,
       renamedFrom,
       held: record?.held,
+      applied: record?.applied,
       ...(digests === undefined ? {} : { digests }),
     });
   // The informer's cache (kept fresh by events) decides "in sync" without a Docker API call;
@@ -140,9 +142,12 @@ export async function dispatch(
               ...(previous == null ? {} : { appliedAt: previous.appliedAt ?? previous.at }),
             };
       // In sync at another hash than the one held (a revert, say): the hold and rollback are over.
-      const over = {
+      const applied = desired === undefined ? null : appliedOf(desired);
+      const over: Partial<StackRecord> = {
         ...(record?.held == null ? {} : { held: null }),
         ...(record?.rollback == null ? {} : { rollback: null }),
+        // What runs is what Git has: the parts to name the next change by.
+        ...(applied === null ? {} : { applied }),
       };
       return {
         kind: 'in_sync',

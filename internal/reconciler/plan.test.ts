@@ -50,8 +50,8 @@ describe('planDesired', () => {
     const plan = planDesired(stack, obs, ctx);
     expect(plan.driftOnly).toBe(true);
     expect(plan.services).toEqual([
-      { name: 'app', change: 'start', why: 'container exited' },
-      { name: 'db', change: 'create', why: 'no container' },
+      { name: 'app', change: 'start', why: 'drift (exited 137)' },
+      { name: 'db', change: 'create', why: 'drift (no container)' },
     ]);
   });
 
@@ -72,14 +72,14 @@ describe('planDesired', () => {
     expect(planDesired(scaled, two, ctx)).toMatchObject({
       action: 'update',
       driftOnly: true,
-      services: [{ name: 'app', change: 'create', why: '2 containers, 3 wanted' }],
+      services: [{ name: 'app', change: 'create', why: 'drift (2 containers, 3 wanted)' }],
     });
     const four = project(
       's',
       [1, 2, 3, 4].map(() => container('s', 'app', { hash: 'sha256:a' })),
     );
     expect(planDesired(scaled, four, ctx).services).toEqual([
-      { name: 'app', change: 'remove', why: '4 containers, 3 wanted' },
+      { name: 'app', change: 'remove', why: 'drift (4 containers, 3 wanted)' },
     ]);
     const three = project(
       's',
@@ -98,7 +98,7 @@ describe('planDesired', () => {
       container('web', 'old', {}),
     ]);
     expect(planDesired(stack, obs, ctx).services).toEqual([
-      { name: 'old', change: 'remove', why: 'orphan: not in the desired stack' },
+      { name: 'old', change: 'remove', why: 'gone (not in the desired stack)' },
     ]);
   });
 });

@@ -3,6 +3,8 @@ import type { ObservedContainer, ObservedProject } from '../informer/types.js';
 import { LABEL_MANAGED_BY, LABEL_SERVICE_HASH, LABEL_STACK } from '../labels/index.js';
 import type { DesiredStack } from '../source/types.js';
 import { type StackDigests, shortDigest } from '../images/digests.js';
+import type { AppliedService } from '../state/index.js';
+import { driftWhy, missingWhy, reasonPart, recreateWhy } from './why.js';
 
 export type Action = 'none' | 'deploy' | 'update' | 'remove' | 'skip';
 export type ServiceChange = 'create' | 'recreate' | 'start' | 'remove';
@@ -10,7 +12,7 @@ export type ServiceChange = 'create' | 'recreate' | 'start' | 'remove';
 export interface ServicePlan {
   readonly name: string;
   readonly change: ServiceChange;
-  /** Why, in words: `service hash sha256:ab… → sha256:cd…`, `no container`, `orphan`, … */
+  /** Why, in words (why.ts): `new`, `gone`, `image a → b`, `file conf/app.conf`, `drift (exited 1)`, … */
   readonly why: string;
   /** An image update: the digest it runs and the one it is to run (`why` says `digest … → …`). */
   readonly digest?: { readonly from: string | undefined; readonly to: string };
@@ -31,9 +33,9 @@ export interface PlanContext {
   readonly instance: string;
   /** The watched services' digests (image updates); a `want` other than `running` recreates. */
   readonly digests?: StackDigests;
+  /** The stack record's `applied`: what its services last ran, to name what changed. */
+  readonly applied?: Readonly<Record<string, AppliedService>> | null;
 }
-
-const short = (hash: string | undefined): string => (hash === undefined ? 'none' : hash.slice(0, 19));
 
 /** True when a container satisfies its desired service at rest. */
 export function isHealthyState(c: ObservedContainer, oneShot: boolean): boolean {
@@ -64,7 +66,8 @@ export function planDesired(
     const containers = byService.get(name) ?? [];
     const first = containers[0];
     if (first === undefined) {
-      services.push({ name, change: 'create', why: 'no container' });
+      const empty = observed === undefined || observed.containers.length === 0;
+      services.push({ name, change: 'create', why: missingWhy(name, context.applied ?? undefined, empty) });
       drift++;
       continue;
     }
@@ -83,7 +86,7 @@ export function planDesired(
             ? `managed by instance ${stale.labels[LABEL_MANAGED_BY] ?? ''}`
             : stale.labels[LABEL_STACK] !== stack.id
               ? `labelled for stack ${stale.labels[LABEL_STACK] ?? ''}`
-              : `service hash ${short(label)} → ${short(desired.hash)}`;
+              : recreateWhy(label, desired, context.applied?.[name]);
       services.push({ name, change: 'recreate', why });
       continue;
     }
@@ -99,29 +102,27 @@ export function planDesired(
     }
     const down = containers.find((c) => !isHealthyState(c, desired.oneShot));
     if (down !== undefined) {
-      const why =
-        down.state === 'running' ? `container ${down.health ?? 'not ready'}` : `container ${down.state}`;
-      services.push({ name, change: 'start', why });
+      services.push({ name, change: 'start', why: driftWhy(down) });
       drift++;
       continue;
     }
     const want = desired.replicas;
     if (want !== null && containers.length !== want) {
-      const why = `${containers.length} containers, ${want} wanted`;
+      const why = `drift (${containers.length} containers, ${want} wanted)`;
       services.push({ name, change: containers.length < want ? 'create' : 'remove', why });
       drift++;
     }
   }
   for (const [name] of byService) {
     if (!stack.services.has(name))
-      services.push({ name, change: 'remove', why: 'orphan: not in the desired stack' });
+      services.push({ name, change: 'remove', why: 'gone (not in the desired stack)' });
   }
   if (services.length === 0) return { action: 'none', reason: 'in sync', services, driftOnly: false };
   if (observed === undefined || observed.containers.length === 0) {
     return { action: 'deploy', reason: 'not running', services, driftOnly: false };
   }
   const driftOnly = drift === services.length;
-  const names = services.map((s) => `${s.name} (${s.why})`).join(', ');
+  const names = services.map((s) => reasonPart(s.name, s.why, driftOnly)).join(', ');
   return {
     action: 'update',
     reason: driftOnly ? `drift: ${names}` : `changed: ${names}`,
@@ -136,7 +137,7 @@ export function planRemoval(observed: ObservedProject): StackPlan {
   return {
     action: 'remove',
     reason: 'not in the desired state',
-    services: names.map((name) => ({ name, change: 'remove', why: 'stack not in the desired state' })),
+    services: names.map((name) => ({ name, change: 'remove', why: 'gone (stack not in the desired state)' })),
     driftOnly: false,
   };
 }

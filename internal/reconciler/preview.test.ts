@@ -49,7 +49,7 @@ describe('a held failure (one attempt per commit)', () => {
   });
 
   it('`stackd plan` shows it as skip, with the reason and how to retry', () => {
-    expect(preview('web', snapshot, observation, ON, INSTANCE, held)).toMatchObject({
+    expect(preview('web', snapshot, observation, ON, INSTANCE, { held })).toMatchObject({
       action: 'skip',
       reason:
         'failed at this commit, not retried until a new commit or stackd sync web: service app exited with code 1',

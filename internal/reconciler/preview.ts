@@ -1,7 +1,7 @@
 /** `stackd plan`: what a pass would do to each stack, and why, without doing it. */
 import type { Observation } from '../informer/types.js';
 import type { Snapshot } from '../source/types.js';
-import type { HeldFailure } from '../status/index.js';
+import type { StackRecord } from '../state/index.js';
 import { type DecisionSettings, decide } from './decide.js';
 import type { Action, ServicePlan } from './plan.js';
 import { leftoverProject, renamedProjects } from './universe.js';
@@ -21,7 +21,8 @@ export function preview(
   observation: Observation,
   settings: DecisionSettings,
   instance: string,
-  held?: HeldFailure | null,
+  /** The stack's record: its held failure, and what it last applied (names what changed). */
+  record?: Pick<StackRecord, 'held' | 'applied'>,
 ): StackPreview {
   const desired = snapshot.stacks.get(id);
   const observed =
@@ -40,7 +41,8 @@ export function preview(
     settings,
     instance,
     force: false,
-    held,
+    held: record?.held,
+    applied: record?.applied,
     ...(desired !== undefined
       ? { renamedFrom: renamedProjects(observation, snapshot, id, desired.project, instance) }
       : {}),

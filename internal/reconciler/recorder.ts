@@ -8,7 +8,13 @@
 import type { ObservedProject } from '../informer/types.js';
 import type { Logger, LogEventName } from '../log/index.js';
 import { StateStore, type StackRecord } from '../state/index.js';
-import type { FailureCause, LastResult, RevisionHash, StackStatusValue } from '../status/index.js';
+import type {
+  FailureCause,
+  LastResult,
+  RevisionHash,
+  ServiceChangeWhy,
+  StackStatusValue,
+} from '../status/index.js';
 import type { Clock } from '../../pkg/clock/index.js';
 import { syncedFromLabels } from './carry_forward.js';
 import type { ReconcileError } from './errors.js';
@@ -40,6 +46,8 @@ export interface ReconcileOutcome {
     readonly target: RevisionHash | null;
     readonly lastResult: LastResult;
     readonly action: string;
+    /** What the apply changed (or tried to), by service. */
+    readonly changes?: readonly ServiceChangeWhy[];
   };
   /** Drop the stack's record: no longer in the API nor in /metrics. */
   readonly forget?: boolean;
@@ -105,6 +113,9 @@ export class Recorder {
             action: result.action,
             revision: result.target?.revision ?? null,
             composeHash: result.target?.composeHash ?? null,
+            ...(result.changes === undefined || result.changes.length === 0
+              ? {}
+              : { changes: result.changes }),
           }),
         );
       if (result !== undefined) {
@@ -155,6 +166,7 @@ export class Recorder {
       ...(previous?.held == null ? {} : { held: previous.held }),
       ...(previous?.heals == null ? {} : { heals: previous.heals }),
       ...(previous?.rollback == null ? {} : { rollback: previous.rollback }),
+      ...(previous?.applied == null ? {} : { applied: previous.applied }),
       ...patch,
     };
     if (

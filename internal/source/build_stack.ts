@@ -155,6 +155,7 @@ export async function buildStack(
       services.set(name, {
         ...service,
         hash: keyed(service.hash),
+        parts: { ...service.parts, definition: keyed(service.parts.definition) },
         update: settings.services.get(name) ?? settings.update,
       });
     return {

@@ -1,5 +1,6 @@
 /** Desired-state types published by the desired source (DESIGN.md §2). Immutable once published. */
 import type { SecretFormat } from '../../pkg/sops/index.js';
+import type { ServiceParts } from '../../pkg/composehash/index.js';
 import type { MaterializeReport } from './materialize.js';
 import type { UpdatePolicy } from './x_stackd.js';
 
@@ -25,6 +26,8 @@ export interface DesiredService {
    * absent: the global `images.update`.
    */
   readonly update?: UpdatePolicy | null;
+  /** What its hash is made of (image, definition, files): names what changed (`why`). */
+  readonly parts?: ServiceParts;
 }
 
 export interface DesiredStack {

@@ -13,10 +13,17 @@ import type {
   LastResult,
   RejectedDigest,
   RollbackInfo,
+  ServiceChangeWhy,
   ServiceStatus,
   SyncedInfo,
 } from '../status/index.js';
-import { STATE_VERSION, type RunRecord, type StackRecord, type StateData } from './types.js';
+import {
+  STATE_VERSION,
+  type AppliedService,
+  type RunRecord,
+  type StackRecord,
+  type StateData,
+} from './types.js';
 
 export class InvalidStateError extends Error {
   override readonly name = 'InvalidStateError';
@@ -168,6 +175,23 @@ function rollback(value: unknown, where: string): RollbackInfo {
   };
 }
 
+function changes(value: unknown, where: string): ServiceChangeWhy[] {
+  return list(value, where).map((c, i) => {
+    const raw = object(c, `${where}[${i}]`);
+    return {
+      service: string(field(raw, 'service'), `${where}[${i}].service`),
+      change: string(field(raw, 'change'), `${where}[${i}].change`),
+      why: string(field(raw, 'why'), `${where}[${i}].why`),
+    };
+  });
+}
+
+/** An optional list of changes: absent (or null, never written) stays absent. */
+function optionalChanges(raw: Raw, where: string): { changes?: ServiceChangeWhy[] } {
+  const value = field(raw, 'changes');
+  return value === undefined || value === null ? {} : { changes: changes(value, `${where}.changes`) };
+}
+
 function historyEntry(value: unknown, where: string): HistoryEntry {
   const raw = object(value, where);
   const result = lastResult(raw, where);
@@ -177,7 +201,34 @@ function historyEntry(value: unknown, where: string): HistoryEntry {
     revision: nullableString(field(raw, 'revision'), `${where}.revision`),
     composeHash: nullableString(field(raw, 'composeHash'), `${where}.composeHash`),
     action: string(field(raw, 'action'), `${where}.action`),
+    ...optionalChanges(raw, where),
   };
+}
+
+function stringMap(value: unknown, where: string): Record<string, string> {
+  const raw = object(value, where);
+  const out = Object.create(null) as Record<string, string>;
+  for (const [key, item] of Object.entries(raw)) out[key] = string(item, `${where}[${JSON.stringify(key)}]`);
+  return out;
+}
+
+function applied(value: unknown, where: string): Record<string, AppliedService> {
+  const raw = object(value, where);
+  const out = Object.create(null) as Record<string, AppliedService>;
+  for (const [name, entry] of Object.entries(raw)) {
+    const at = `${where}[${JSON.stringify(name)}]`;
+    const item = object(entry, at);
+    const parts = object(field(item, 'parts'), `${at}.parts`);
+    out[name] = {
+      hash: string(field(item, 'hash'), `${at}.hash`),
+      parts: {
+        image: nullableString(field(parts, 'image'), `${at}.parts.image`),
+        definition: string(field(parts, 'definition'), `${at}.parts.definition`),
+        files: stringMap(field(parts, 'files'), `${at}.parts.files`),
+      },
+    };
+  }
+  return out;
 }
 
 function stackRecord(value: unknown, where: string): StackRecord {
@@ -200,6 +251,7 @@ function stackRecord(value: unknown, where: string): StackRecord {
     ...optional(raw, 'heals', where, heals),
     ...optional(raw, 'rollback', where, rollback),
     ...optional(raw, 'rejectedDigests', where, rejectedDigests),
+    ...optional(raw, 'applied', where, applied),
   };
 }
 
@@ -217,6 +269,7 @@ function runRecord(value: unknown, where: string): RunRecord {
         id: string(field(stack, 'id'), `${where}.stacks[${i}].id`),
         outcome: string(field(stack, 'outcome'), `${where}.stacks[${i}].outcome`),
         message: string(field(stack, 'message'), `${where}.stacks[${i}].message`),
+        ...optionalChanges(stack, `${where}.stacks[${i}]`),
       };
     }),
   };

@@ -1,10 +1,12 @@
 /** The durable state file's shape (schema version 1). */
+import type { ServiceParts } from '../../pkg/composehash/index.js';
 import type {
   HeldFailure,
   HistoryEntry,
   RejectedDigest,
   RollbackInfo,
   LastResult,
+  ServiceChangeWhy,
   ServiceStatus,
   StackStatusValue,
   SyncedInfo,
@@ -41,6 +43,17 @@ export interface StackRecord {
   readonly rollback?: RollbackInfo | null;
   /** By service: image digests that failed and are not applied again (image updates). */
   readonly rejectedDigests?: Readonly<Record<string, RejectedDigest>> | null;
+  /**
+   * By service: the hash and its parts of what was last applied (or found in sync), so that the
+   * next change can be named (`image`, `definition`, `file <path>`: internal/reconciler/why.ts).
+   */
+  readonly applied?: Readonly<Record<string, AppliedService>> | null;
+}
+
+/** A service as last applied: its service hash, and what the hash was made of. */
+export interface AppliedService {
+  readonly hash: string;
+  readonly parts: ServiceParts;
 }
 
 export interface RunRecord {
@@ -49,7 +62,13 @@ export interface RunRecord {
   readonly revision: string | null;
   readonly startedAt: string;
   readonly finishedAt: string | null;
-  readonly stacks: readonly { readonly id: string; readonly outcome: string; readonly message: string }[];
+  readonly stacks: readonly {
+    readonly id: string;
+    readonly outcome: string;
+    readonly message: string;
+    /** What the stack's apply changed, by service (absent: nothing applied, or not known). */
+    readonly changes?: readonly ServiceChangeWhy[];
+  }[];
 }
 
 export interface StateData {

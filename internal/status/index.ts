@@ -139,10 +139,21 @@ export interface StackStatus {
   readonly rollback: RollbackInfo | null;
 }
 
+/** One service's change in an apply, and why (internal/reconciler/why.ts's words). */
+export interface ServiceChangeWhy {
+  readonly service: string;
+  /** create, recreate, start or remove. */
+  readonly change: string;
+  /** `new`, `gone`, `image a → b`, `definition`, `file conf/app.conf`, `digest … → …`, `drift (exited 1)`. */
+  readonly why: string;
+}
+
 export interface HistoryEntry extends LastResult {
   readonly revision: string | null;
   readonly composeHash: string | null;
   readonly action: string;
+  /** What the apply changed, by service (absent in entries written before 0.x, and for removals). */
+  readonly changes?: readonly ServiceChangeWhy[];
 }
 
 /** One stack's status plus its history: `GET /api/v1/stacks/{id}`. */

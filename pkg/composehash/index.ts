@@ -15,5 +15,5 @@ export { mergeCompose } from './merge.js';
 export type { ReadFile } from './load.js';
 export { deriveProjectName, projectNameProblem } from './project.js';
 export { serviceReferences, type ServiceReferences } from './references.js';
-export type { ServiceSummary, StackFile } from './service.js';
+export type { ServiceParts, ServiceSummary, StackFile } from './service.js';
 export { hashStack, type ComposeSource, type StackHashes, type StackInput } from './stack.js';

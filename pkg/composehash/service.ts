@@ -16,7 +16,27 @@ export interface ServiceSummary {
   readonly build: boolean;
   /** Its `image:` (interpolated), or null when it has none. */
   readonly image: string | null;
+  /** What the hash is made of, kept so that a later change can be named (`why`). */
+  readonly parts: ServiceParts;
 }
+
+/**
+ * The parts of a service hash, each digested on its own, so that two versions of a service can
+ * say what differs between them: its image, the rest of its definition, or which file.
+ */
+export interface ServiceParts {
+  readonly image: string | null;
+  /** `sha256:…` over the definition without `image:`, and the top-level resources it uses. */
+  readonly definition: string;
+  /**
+   * The files it depends on: path → `<mode>:<sha256>`. A service that depends on more than
+   * PARTS_FILES_LIMIT files keeps one digest of them all, under the key `*`.
+   */
+  readonly files: Readonly<Record<string, string>>;
+}
+
+/** Files listed by path in ServiceParts at most (a bind-mounted tree of thousands is one digest). */
+export const PARTS_FILES_LIMIT = 100;
 
 /** A file of the stack directory as the hashes see it. */
 export interface StackFile {
@@ -156,6 +176,24 @@ export interface ServiceHashInput {
   readonly resources: JsonObject;
   /** The files the service depends on, by path (`.env` included by the caller). */
   readonly files: ReadonlyMap<string, StackFile>;
+}
+
+/** The parts of `serviceHash(input)` (see ServiceParts). */
+export function serviceParts(input: ServiceHashInput): ServiceParts {
+  const definition: JsonObject = { ...hashedDefinition(input.service) };
+  const image = typeof input.service['image'] === 'string' ? input.service['image'] : null;
+  delete definition['image'];
+  const entries = [...input.files.keys()]
+    .sort()
+    .map((path) => [path, `${input.files.get(path)?.mode ?? ''}:${input.files.get(path)?.sha256 ?? ''}`]);
+  const files: Record<string, string> = Object.create(null) as Record<string, string>;
+  if (entries.length > PARTS_FILES_LIMIT) files['*'] = prefixedSha256(canonicalJson(entries));
+  else for (const [path, digest] of entries) files[path as string] = digest as string;
+  return {
+    image,
+    definition: prefixedSha256(canonicalJson({ service: definition, resources: input.resources })),
+    files,
+  };
 }
 
 export function serviceHash(input: ServiceHashInput): string {

@@ -14,6 +14,7 @@ import {
   isOneShot,
   replicasOf,
   serviceHash,
+  serviceParts,
   usedResources,
   type ServiceSummary,
   type StackFile,
@@ -129,9 +130,11 @@ export function hashStack(input: StackInput): StackHashes {
     const refs = followLinks(serviceReferences(service, doc).paths, input.files, raw);
     const files = new Map<string, StackFile>();
     for (const [path, file] of input.files) if (covers(refs, path)) files.set(path, file);
+    const hashInput = { name, service, resources: usedResources(service, doc), files };
     services.set(name, {
       name,
-      hash: serviceHash({ name, service, resources: usedResources(service, doc), files }),
+      hash: serviceHash(hashInput),
+      parts: serviceParts(hashInput),
       oneShot: isOneShot(service),
       healthcheck: hasHealthcheck(service),
       replicas,
