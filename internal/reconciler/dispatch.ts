@@ -216,6 +216,7 @@ export async function dispatch(
         ...(digests === undefined ? {} : { digests }),
         ...(signal ? { signal } : {}),
       };
+      ctx.recorder.applyStarted(id, target);
       const outcome = await apply(ctx, input);
       if (!current.rollback) return outcome;
       const to = rollbackTarget(outcome, input, previous);

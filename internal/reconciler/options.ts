@@ -6,6 +6,7 @@ import type { Informer } from '../informer/types.js';
 import type { Logger } from '../log/index.js';
 import type { Source } from '../source/types.js';
 import type { StateStore, StackRecord } from '../state/index.js';
+import type { RevisionHash } from '../status/index.js';
 import type { EngineHealth } from './engine_watch.js';
 
 export interface ReconcileSettings {
@@ -37,6 +38,8 @@ export interface ReconcileRequest {
 export interface ReconcileHooks {
   /** Called with every recorded status change. */
   readonly onRecord?: (id: string, record: StackRecord) => void;
+  /** Called when an apply of the desired stack starts (not a rollback's), with what it applies. */
+  readonly onApplyStart?: (id: string, target: RevisionHash) => void;
   /** Called when an apply or removal finishes. */
   readonly onResult?: (id: string, outcome: 'success' | 'failure', durationMs: number) => void;
   /** Called when an automatic rollback finishes (`success`: the stack runs its synced revision again). */

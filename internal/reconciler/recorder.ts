@@ -83,6 +83,11 @@ export class Recorder {
     return this.#o.clock.date().toISOString();
   }
 
+  /** An apply of the desired stack (not a rollback) starts: the `onApplyStart` hook (commit status). */
+  applyStarted(id: string, target: RevisionHash): void {
+    this.#o.hooks?.onApplyStart?.(id, target);
+  }
+
   /** A rollback finished: the `onRollback` hook (the rollbacks counter). */
   rolledBack(id: string, outcome: 'success' | 'failure'): void {
     this.#o.hooks?.onRollback?.(id, outcome);
