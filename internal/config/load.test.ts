@@ -111,6 +111,16 @@ describe('environment', () => {
         STACKD_SECRETS_AGE_KEY_FILE: ageKey,
         STACKD_IMAGES_UPDATE: 'notify',
         STACKD_IMAGES_POLL_INTERVAL: '30m',
+        STACKD_NOTIFY_TARGETS:
+          '[{"name":"ops","type":"ntfy","url":"https://ntfy.example.com/ops","secretFile":"/etc/stackd/ntfy"}]',
+        STACKD_NOTIFY_EVENTS: 'failed, recovered',
+        STACKD_NOTIFY_REPEAT_INTERVAL: '12h',
+        STACKD_NOTIFY_BATCH_WINDOW: '10s',
+        STACKD_SCM_COMMIT_STATUS: 'gitea',
+        STACKD_SCM_URL: 'https://git.example.com',
+        STACKD_SCM_REPOSITORY: 'org/stacks',
+        STACKD_SCM_TOKEN: 'scm-token-0123',
+        STACKD_SCM_TARGET_URL: 'https://stackd.example.com/',
       },
     });
     expect(config).toEqual({
@@ -154,7 +164,66 @@ describe('environment', () => {
       },
       secrets: { ageKeyFile: ageKey },
       images: { update: 'notify', pollInterval: 1_800_000 },
+      notify: {
+        targets: [
+          { name: 'ops', type: 'ntfy', url: 'https://ntfy.example.com/ops', secretFile: '/etc/stackd/ntfy' },
+        ],
+        events: ['failed', 'recovered'],
+        repeatInterval: 12 * 3_600_000,
+        batchWindow: 10_000,
+      },
+      scm: {
+        commitStatus: 'gitea',
+        url: 'https://git.example.com',
+        repository: 'org/stacks',
+        token: 'scm-token-0123',
+        targetUrl: 'https://stackd.example.com/',
+      },
       log: { level: 'debug', format: 'text' },
+    });
+  });
+
+  it('notify.targets: each problem named by index and key, no URL or token quoted', () => {
+    const bad = (targets: unknown): string => {
+      try {
+        load({ env: { STACKD_NOTIFY_TARGETS: JSON.stringify(targets) } });
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return 'accepted';
+    };
+    const url = 'https://hooks.example.com/services/T000/B000/secret-path-xyz';
+    expect(bad([{ name: 'chat', type: 'teams', url }])).toMatch(
+      /notify\.targets.*targets\[0\]\.type: expected one of webhook, ntfy, gotify, slack, discord/,
+    );
+    expect(bad([{ name: 'chat', type: 'slack', url, secretFile: '/x', credential: 'y' }])).toMatch(
+      /at most one of secretFile and credential/,
+    );
+    expect(
+      bad([
+        { name: 'a', type: 'slack', url },
+        { name: 'a', type: 'discord', url },
+      ]),
+    ).toMatch(/targets\[1\]\.name: a is the name of another target/);
+    expect(bad([{ name: 'a', type: 'slack' }])).toMatch(/exactly one of url and urlFile/);
+    expect(bad([{ name: 'a', type: 'slack', url: 'ftp://x' }])).toMatch(
+      /targets\[0\]\.url: expected an http/,
+    );
+    expect(bad([{ name: 'a', type: 'slack', url, evnets: ['failed'] }])).toMatch(/unknown key "evnets"/);
+    expect(bad([{ name: 'a', type: 'slack', url, events: ['failure'] }])).toMatch(/unknown event "failure"/);
+    for (const t of [[{ name: 'chat', type: 'teams', url }], [{ name: 'a', type: 'slack', url, events: [] }]])
+      expect(bad(t)).not.toContain('secret-path-xyz');
+    expect(() => load({ env: { STACKD_NOTIFY_TARGETS: `{"url":"${url}"` } })).toThrow(/notify\.targets/);
+    expect(() => load({ env: { STACKD_NOTIFY_EVENTS: 'failed,oops' } })).toThrow(
+      /notify\.events.*unknown event "oops"/,
+    );
+    expect(() => load({ env: { STACKD_SCM_COMMIT_STATUS: 'bitbucket' } })).toThrow(/scm\.commitStatus/);
+    expect(() => load({ env: { STACKD_SCM_REPOSITORY: 'just-a-name' } })).toThrow(/scm\.repository/);
+    expect(load().notify).toEqual({
+      targets: [],
+      events: ['failed', 'recovered', 'rolled_back', 'removed'],
+      repeatInterval: 24 * 3_600_000,
+      batchWindow: 5_000,
     });
   });
 

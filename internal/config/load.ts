@@ -23,6 +23,7 @@ import {
 } from './formats.js';
 import { type Config, FILE_ENV_VARS, schema } from './schema.js';
 import { checkSshSettings, sshFileFormat } from './ssh.js';
+import { httpUrlOrEmptyFormat, notifyEventsFormat, notifyTargetsFormat, repositoryFormat } from './notify.js';
 
 export type { Config } from './schema.js';
 
@@ -65,6 +66,10 @@ function addFormats(): void {
     'origin-list': originListFormat,
     'age-key-file': ageKeyFileFormat,
     'ssh-file': sshFileFormat,
+    'notify-targets': notifyTargetsFormat,
+    'notify-events': notifyEventsFormat,
+    'http-url-or-empty': httpUrlOrEmptyFormat,
+    'scm-repository': repositoryFormat,
     'source-url-or-empty': {
       validate(value: unknown): void {
         if (value !== '') sourceUrlFormat.validate(value);

@@ -21,6 +21,15 @@ export function redactConfig(config: Config): Config {
       gitlabToken: secret(config.webhook.gitlabToken),
       registryToken: secret(config.webhook.registryToken),
     },
+    // A target's URL may hold its token (Slack, Discord): only names, types and files are shown.
+    notify: {
+      ...config.notify,
+      targets: config.notify.targets.map((t) => ({
+        ...t,
+        ...(t.url === undefined ? {} : { url: REDACTED }),
+      })),
+    },
+    scm: { ...config.scm, token: secret(config.scm.token) },
   };
 }
 
@@ -39,6 +48,11 @@ export function displayConfig(config: Config): unknown {
       timeout: formatDuration(redacted.reconcile.timeout),
       minReady: formatDuration(redacted.reconcile.minReady),
       resyncInterval: formatDuration(redacted.reconcile.resyncInterval),
+    },
+    notify: {
+      ...redacted.notify,
+      repeatInterval: formatDuration(redacted.notify.repeatInterval),
+      batchWindow: formatDuration(redacted.notify.batchWindow),
     },
   };
 }

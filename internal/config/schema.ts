@@ -1,5 +1,7 @@
 /** The convict schema: every key, environment variable, flag and default of DESIGN.md §5. */
 import { hostname } from 'node:os';
+import type { NotifyEvent } from '../feedback/types.js';
+import type { NotifyTargetConfig } from './notify.js';
 
 export const schema = {
   source: {
@@ -257,6 +259,66 @@ export const schema = {
       env: 'STACKD_IMAGES_POLL_INTERVAL',
     },
   },
+  notify: {
+    targets: {
+      doc: 'Where notifications go: a list of { name, type (webhook, ntfy, gotify, slack, discord), url or urlFile, secretFile or credential, events } (JSON in the environment); empty: none',
+      format: 'notify-targets',
+      default: [] as NotifyTargetConfig[],
+      env: 'STACKD_NOTIFY_TARGETS',
+      sensitive: true,
+    },
+    events: {
+      doc: 'Events notified to targets that do not list their own: failed, recovered, rolled_back, removed, synced',
+      format: 'notify-events',
+      default: ['failed', 'recovered', 'rolled_back', 'removed'] as NotifyEvent[],
+      env: 'STACKD_NOTIFY_EVENTS',
+    },
+    repeatInterval: {
+      doc: 'A stack that keeps failing for the same reason is notified again at most this often',
+      format: 'positive-duration',
+      default: 24 * 60 * 60 * 1000,
+      env: 'STACKD_NOTIFY_REPEAT_INTERVAL',
+    },
+    batchWindow: {
+      doc: 'A notification waits this long for more of the same event (one message for a burst across stacks); at most 6 windows in all',
+      format: 'stackd-duration',
+      default: 5_000,
+      env: 'STACKD_NOTIFY_BATCH_WINDOW',
+    },
+  },
+  scm: {
+    commitStatus: {
+      doc: 'Post a commit status per stack on the desired commit: off, github, gitea (Forgejo, Gogs) or gitlab',
+      format: ['off', 'github', 'gitea', 'gitlab'] as const,
+      default: 'off',
+      env: 'STACKD_SCM_COMMIT_STATUS',
+    },
+    url: {
+      doc: "The forge's API base URL; empty: https://api.github.com for github, else the source URL's https://host",
+      format: 'http-url-or-empty',
+      default: '',
+      env: 'STACKD_SCM_URL',
+    },
+    repository: {
+      doc: 'owner/repo (GitLab: the project path) to post statuses on; empty: taken from source.url',
+      format: 'scm-repository',
+      default: '',
+      env: 'STACKD_SCM_REPOSITORY',
+    },
+    token: {
+      doc: 'API token that may write commit statuses (GitHub: repo:status or a fine-grained "Commit statuses: write"; Gitea: write:repository; GitLab: api)',
+      format: String,
+      default: '',
+      env: 'STACKD_SCM_TOKEN',
+      sensitive: true,
+    },
+    targetUrl: {
+      doc: "Linked from each commit status (say, this stackd's status page); empty: no link",
+      format: 'http-url-or-empty',
+      default: '',
+      env: 'STACKD_SCM_TARGET_URL',
+    },
+  },
   log: {
     level: {
       doc: 'error, warn, info or debug',
@@ -312,6 +374,7 @@ export const FILE_ENV_VARS = [
   'STACKD_WEBHOOK_SECRET',
   'STACKD_WEBHOOK_GITLAB_TOKEN',
   'STACKD_WEBHOOK_REGISTRY_TOKEN',
+  'STACKD_SCM_TOKEN',
 ] as const;
 
 /** Keys whose values never leave the process (printed as `[redacted]`). */
@@ -321,4 +384,5 @@ export const SECRET_KEYS = [
   'webhook.secret',
   'webhook.gitlabToken',
   'webhook.registryToken',
+  'scm.token',
 ] as const;

@@ -3,7 +3,11 @@ import { realClock, type Clock } from '../../pkg/clock/index.js';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ControllerHooks } from '../controller/hooks.js';
 import {
+  COMMIT_STATUSES_TOTAL,
+  DELIVERY_RESULTS,
+  NOTIFICATIONS_TOTAL,
   RUNTIME_UP,
+  type DeliveryResultLabel,
   WEBHOOK_PROVIDERS,
   WEBHOOK_REQUESTS_TOTAL,
   WEBHOOK_RESULTS,
@@ -29,6 +33,8 @@ export interface MetricsOptions {
   readonly defaultMetrics?: boolean;
   /** Timestamps (wall clock) and the render cache's age. @default realClock */
   readonly clock?: Clock;
+  /** The names of notify.targets: their series exist (at 0) from the start. @default [] */
+  readonly notifyTargets?: readonly string[];
 }
 
 export interface Metrics {
@@ -44,6 +50,10 @@ export interface Metrics {
   readonly hooks: ControllerHooks;
   /** Count one webhook request. */
   webhook(provider: WebhookProviderLabel, result: WebhookResult): void;
+  /** Count one notification's delivery to a target (all its attempts). */
+  notification(target: string, result: DeliveryResultLabel): void;
+  /** Count one commit status posted to the forge. */
+  commitStatus(result: DeliveryResultLabel): void;
 }
 
 /**
@@ -83,6 +93,21 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     labelNames: ['provider', 'result'] as const,
     registers: [registry],
   });
+  const notifications = new Counter({
+    name: NOTIFICATIONS_TOTAL,
+    help: 'Notifications per target (notify.targets), by result: sent, or failed after its retries.',
+    labelNames: ['target', 'result'] as const,
+    registers: [registry],
+  });
+  for (const target of options.notifyTargets ?? [])
+    for (const result of DELIVERY_RESULTS) notifications.inc({ target, result }, 0);
+  const commitStatuses = new Counter({
+    name: COMMIT_STATUSES_TOTAL,
+    help: 'Commit statuses posted to the forge (scm.commitStatus), by result: sent, or failed after its retries.',
+    labelNames: ['result'] as const,
+    registers: [registry],
+  });
+  for (const result of DELIVERY_RESULTS) commitStatuses.inc({ result }, 0);
   /** Bumped by every report: a rendered body is reused only while it is unchanged. */
   let generation = 0;
   const counted = <T extends object>(target: T): T => {
@@ -112,6 +137,14 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     webhook: (provider, result) => {
       generation++;
       webhooks.inc({ provider: WEBHOOK_PROVIDERS.includes(provider) ? provider : 'unknown', result });
+    },
+    notification: (target, result) => {
+      generation++;
+      notifications.inc({ target, result });
+    },
+    commitStatus: (result) => {
+      generation++;
+      commitStatuses.inc({ result });
     },
     render() {
       const key = `${generation}:${runtimeUp() ? 1 : 0}`;

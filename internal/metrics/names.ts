@@ -16,6 +16,10 @@ export const BUILDS_TOTAL = 'stackd_builds_total';
 export const IMAGE_UPDATE_AVAILABLE = 'stackd_image_update_available';
 /** Registry digest checks of watched tags, by result (success, failure). */
 export const IMAGE_CHECKS_TOTAL = 'stackd_image_checks_total';
+/** Notifications delivered (`sent`) or given up (`failed`) per target (notify.targets), by result. */
+export const NOTIFICATIONS_TOTAL = 'stackd_notifications_total';
+/** Commit statuses posted to the forge (scm.commitStatus), by result (sent, failed). */
+export const COMMIT_STATUSES_TOTAL = 'stackd_commit_statuses_total';
 export const SOURCE_FETCH_TOTAL = 'stackd_source_fetch_total';
 export const SOURCE_FETCH_DURATION_SECONDS = 'stackd_source_fetch_duration_seconds';
 export const SOURCE_REVISION_INFO = 'stackd_source_revision_info';
@@ -41,6 +45,8 @@ export const METRIC_NAMES = [
   BUILDS_TOTAL,
   IMAGE_UPDATE_AVAILABLE,
   IMAGE_CHECKS_TOTAL,
+  NOTIFICATIONS_TOTAL,
+  COMMIT_STATUSES_TOTAL,
   SOURCE_FETCH_TOTAL,
   SOURCE_FETCH_DURATION_SECONDS,
   SOURCE_REVISION_INFO,
@@ -87,3 +93,7 @@ export type WebhookResult = (typeof WEBHOOK_RESULTS)[number];
 
 /** `result` label of the fetch and reconcile counters. */
 export type Result = 'success' | 'failure';
+
+/** `result` of stackd_notifications_total and stackd_commit_statuses_total. */
+export const DELIVERY_RESULTS = ['sent', 'failed'] as const;
+export type DeliveryResultLabel = (typeof DELIVERY_RESULTS)[number];
