@@ -48,7 +48,9 @@ export async function startReceiver(): Promise<Receiver> {
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+    });
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
       const received: Received = {
@@ -100,7 +102,9 @@ export async function startReceiver(): Promise<Receiver> {
         };
         const timer = setTimeout(() => {
           waiters.delete(check);
-          reject(new Error(`receiver: condition not met within ${timeoutMs} ms (${requests.length} requests)`));
+          reject(
+            new Error(`receiver: condition not met within ${timeoutMs} ms (${requests.length} requests)`),
+          );
         }, timeoutMs);
         waiters.add(check);
         check();
@@ -109,7 +113,11 @@ export async function startReceiver(): Promise<Receiver> {
     async close() {
       for (const socket of sockets) socket.destroy();
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      });
     },
   };
 }
@@ -142,6 +150,12 @@ function parseBody(req: Received): Record<string, unknown> | undefined {
   }
 }
 
+/** Characters (code points, as Ruby and Go count them) of an optional string field. */
+function descriptionLength(body: Record<string, unknown>): number {
+  const value = body['description'];
+  return typeof value === 'string' ? Array.from(value).length : 0;
+}
+
 function optionalString(body: Record<string, unknown>, field: string): boolean {
   return body[field] === undefined || typeof body[field] === 'string';
 }
@@ -158,19 +172,28 @@ function github(options: ScmFakeOptions): (req: Received) => Reply {
   return (req) => {
     const auth = req.headers['authorization'];
     if (auth !== `Bearer ${options.token}` && auth !== `token ${options.token}`) {
-      return json(401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest', status: '401' });
+      return json(401, {
+        message: 'Bad credentials',
+        documentation_url: 'https://docs.github.com/rest',
+        status: '401',
+      });
     }
     if (req.headers['user-agent'] === undefined) return json(403, { message: 'User-Agent required' });
     const sha = req.path.startsWith(path) ? req.path.slice(path.length) : '';
     if (req.method !== 'POST' || !SHA.test(sha)) {
-      return json(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest', status: '404' });
+      return json(404, {
+        message: 'Not Found',
+        documentation_url: 'https://docs.github.com/rest',
+        status: '404',
+      });
     }
     const body = parseBody(req);
     if (body === undefined) return json(400, { message: 'Problems parsing JSON' });
     const state = body['state'];
     const invalid: string[] = [];
-    if (typeof state !== 'string' || !['error', 'failure', 'pending', 'success'].includes(state)) invalid.push('state');
-    if (!optionalString(body, 'description') || [...String(body['description'] ?? '')].length > 140) {
+    if (typeof state !== 'string' || !['error', 'failure', 'pending', 'success'].includes(state))
+      invalid.push('state');
+    if (!optionalString(body, 'description') || descriptionLength(body) > 140) {
       invalid.push('description');
     }
     if (!optionalString(body, 'context') || !optionalString(body, 'target_url')) invalid.push('context');
@@ -211,14 +234,19 @@ function gitea(options: ScmFakeOptions): (req: Received) => Reply {
       return json(401, { message: 'token is required', url: 'https://gitea.example/api/swagger' });
     }
     const sha = req.path.startsWith(path) ? req.path.slice(path.length) : '';
-    if (req.method !== 'POST' || !SHA.test(sha)) return json(404, { errors: null, message: 'not found', url: '' });
+    if (req.method !== 'POST' || !SHA.test(sha))
+      return json(404, { errors: null, message: 'not found', url: '' });
     const body = parseBody(req);
     if (body === undefined) return json(422, [{ fieldNames: [], classification: 'DeserializationError' }]);
     const state = body['state'];
     if (typeof state !== 'string' || !['pending', 'success', 'error', 'failure', 'warning'].includes(state)) {
       return json(422, [{ fieldNames: ['State'], classification: 'InvalidState', message: 'invalid state' }]);
     }
-    if (!optionalString(body, 'description') || !optionalString(body, 'context') || !optionalString(body, 'target_url')) {
+    if (
+      !optionalString(body, 'description') ||
+      !optionalString(body, 'context') ||
+      !optionalString(body, 'target_url')
+    ) {
       return json(422, [{ fieldNames: [], classification: 'DeserializationError' }]);
     }
     const now = new Date().toISOString();
@@ -244,7 +272,10 @@ function gitea(options: ScmFakeOptions): (req: Received) => Reply {
 function gitlab(options: ScmFakeOptions): (req: Received) => Reply {
   const path = `/api/v4/projects/${encodeURIComponent(options.repository)}/statuses/`;
   return (req) => {
-    if (req.headers['private-token'] !== options.token && req.headers['authorization'] !== `Bearer ${options.token}`) {
+    if (
+      req.headers['private-token'] !== options.token &&
+      req.headers['authorization'] !== `Bearer ${options.token}`
+    ) {
       return json(401, { message: '401 Unauthorized' });
     }
     const sha = req.path.startsWith(path) ? req.path.slice(path.length) : '';
@@ -252,14 +283,21 @@ function gitlab(options: ScmFakeOptions): (req: Received) => Reply {
     const body = parseBody(req);
     if (body === undefined) return json(400, { error: 'body is not valid JSON' });
     const state = body['state'];
-    if (typeof state !== 'string' || !['pending', 'running', 'success', 'failed', 'canceled', 'skipped'].includes(state)) {
+    if (
+      typeof state !== 'string' ||
+      !['pending', 'running', 'success', 'failed', 'canceled', 'skipped'].includes(state)
+    ) {
       return json(400, { error: 'state does not have a valid value' });
     }
     if (body['context'] !== undefined) return json(400, { error: 'stackd sends name, not context' });
-    if (!optionalString(body, 'name') || !optionalString(body, 'description') || !optionalString(body, 'target_url')) {
+    if (
+      !optionalString(body, 'name') ||
+      !optionalString(body, 'description') ||
+      !optionalString(body, 'target_url')
+    ) {
       return json(400, { error: 'name, description and target_url are strings' });
     }
-    if ([...String(body['description'] ?? '')].length > 255) {
+    if (descriptionLength(body) > 255) {
       return json(400, { message: { description: ['is too long (maximum is 255 characters)'] } });
     }
     const now = new Date().toISOString();

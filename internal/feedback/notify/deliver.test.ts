@@ -50,7 +50,9 @@ beforeEach(() => {
 
 describe('Delivery', () => {
   it('retries a 500 and delivers once', async () => {
-    receiver.respond((req) => (receiver.requests.indexOf(req) === 0 ? { status: 500 } : { status: 200, body: '{}' }));
+    receiver.respond((req) =>
+      receiver.requests.indexOf(req) === 0 ? { status: 500 } : { status: 200, body: '{}' },
+    );
     const d = delivery();
     d.send('hook', post(`${receiver.url}/a?token=abc`));
     await d.idle();

@@ -160,7 +160,8 @@ export class Delivery implements Sender {
   close(): void {
     this.#closing.abort(new ClosedError('closed'));
     for (const [target, lane] of this.#lanes) {
-      for (const _ of lane.items.splice(0)) this.#report(target, 'failed', { attempts: 0, error: 'closed' });
+      for (let n = lane.items.splice(0).length; n > 0; n--)
+        this.#report(target, 'failed', { attempts: 0, error: 'closed' });
     }
   }
 
@@ -178,7 +179,7 @@ export class Delivery implements Sender {
   async #deliver(target: string, request: OutboundRequest): Promise<void> {
     let last: Attempt = { ok: false, retry: false, error: 'not sent' };
     let attempts = 0;
-    for (; attempts <= this.#retries; ) {
+    for (; attempts <= this.#retries;) {
       if (this.#closing.signal.aborted) {
         last = { ok: false, retry: false, error: 'closed' };
         break;
@@ -193,7 +194,12 @@ export class Delivery implements Sender {
       try {
         await sleep(this.#clock, delay, this.#closing.signal);
       } catch {
-        last = { ok: false, retry: false, error: 'closed', ...(last.status === undefined ? {} : { status: last.status }) };
+        last = {
+          ok: false,
+          retry: false,
+          error: 'closed',
+          ...(last.status === undefined ? {} : { status: last.status }),
+        };
         break;
       }
     }

@@ -26,7 +26,13 @@ function stack(id: string, over: Partial<StackNotice> = {}): StackNotice {
 }
 
 function note(over: Partial<Notification> = {}): Notification {
-  return { instance: 'prod', event: 'failed', at: '2026-01-01T00:00:01Z', stacks: [stack('apps/web')], ...over };
+  return {
+    instance: 'prod',
+    event: 'failed',
+    at: '2026-01-01T00:00:01Z',
+    stacks: [stack('apps/web')],
+    ...over,
+  };
 }
 
 function target(type: NotifyTarget['type'], url: string, secret = ''): NotifyTarget {
@@ -37,11 +43,17 @@ describe('humanText', () => {
   it('names one stack, its message, short revision and changes', () => {
     const { title, text } = humanText(note());
     expect(title).toBe('stackd prod: apps/web failed');
-    expect(text).toBe('apps/web — compose up: service web: image not found (rev 0123456)\n  web: file conf/app.conf');
+    expect(text).toBe(
+      'apps/web — compose up: service web: image not found (rev 0123456)\n  web: file conf/app.conf',
+    );
   });
 
   it('counts several stacks and says "still failing" for repeats', () => {
-    const stacks = [stack('a', { repeated: true }), stack('b', { repeated: true }), stack('c', { repeated: true })];
+    const stacks = [
+      stack('a', { repeated: true }),
+      stack('b', { repeated: true }),
+      stack('c', { repeated: true }),
+    ];
     const { title, text } = humanText(note({ stacks }));
     expect(title).toBe('stackd prod: 3 stacks still failing');
     expect(text).toContain('a — still failing: compose up');
@@ -57,7 +69,7 @@ describe('humanText', () => {
     const long = stack('big', { message: `${'x'.repeat(1000)}\nsecond line` });
     const { text } = humanText(note({ stacks: [long] }));
     const first = text.split('\n')[0]!;
-    expect([...first].length).toBeLessThan(340);
+    expect(Array.from(first).length).toBeLessThan(340);
     expect(text).not.toContain('second line');
     const many = Array.from({ length: 25 }, (_, i) => stack(`s${i}`, { changes: [] }));
     const list = humanText(note({ stacks: many })).text.split('\n');
@@ -119,23 +131,31 @@ describe('renderNotification', () => {
     const ok = renderNotification(target('ntfy', 'https://ntfy.sh/t'), note({ event: 'recovered' }), 'd');
     expect(ok.headers).toMatchObject({ Priority: 'default', Tags: 'white_check_mark' });
     expect(ok.headers['Authorization']).toBeUndefined();
-    expect(renderNotification(target('ntfy', 'u'), note({ event: 'rolled_back' }), 'd').headers).toMatchObject({
+    expect(
+      renderNotification(target('ntfy', 'u'), note({ event: 'rolled_back' }), 'd').headers,
+    ).toMatchObject({
       Priority: 'high',
       Tags: 'leftwards_arrow_with_hook',
     });
-    expect(renderNotification(target('ntfy', 'u'), note({ event: 'removed' }), 'd').headers['Tags']).toBe('wastebasket');
+    expect(renderNotification(target('ntfy', 'u'), note({ event: 'removed' }), 'd').headers['Tags']).toBe(
+      'wastebasket',
+    );
   });
 
   it('ntfy: a non-ASCII title is RFC 2047 encoded (header values are bytes)', () => {
     const req = renderNotification(target('ntfy', 'u'), note({ instance: 'münchen' }), 'd');
     const title = req.headers['Title']!;
     expect(title).toMatch(/^=\?UTF-8\?B\?[A-Za-z0-9+/=]+\?=$/);
-    expect(Buffer.from(title.slice(10, -2), 'base64').toString('utf8')).toBe('stackd münchen: apps/web failed');
+    expect(Buffer.from(title.slice(10, -2), 'base64').toString('utf8')).toBe(
+      'stackd münchen: apps/web failed',
+    );
   });
 
   it('gotify: JSON to <base>/message, priority by event, the token in X-Gotify-Key only', () => {
     for (const base of ['https://gotify.example', 'https://gotify.example/', 'https://gotify.example//']) {
-      expect(renderNotification(target('gotify', base, SECRET), note(), 'd').url).toBe('https://gotify.example/message');
+      expect(renderNotification(target('gotify', base, SECRET), note(), 'd').url).toBe(
+        'https://gotify.example/message',
+      );
     }
     expect(joinUrl('https://h/sub/', 'message')).toBe('https://h/sub/message');
     expect(joinUrl('https://h/sub?x=1', 'message')).toBe('https://h/sub/message?x=1');
@@ -152,18 +172,27 @@ describe('renderNotification', () => {
     const req = renderNotification(target('slack', 'https://hooks.slack.com/services/T/B/X'), n, 'd');
     const body = JSON.parse(req.body) as { text: string };
     expect(Object.keys(body)).toEqual(['text']);
-    expect(body.text).toBe('*stackd prod: apps/web failed*\napps/web — bad &lt;@U123&gt; &amp; co (rev 0123456)\n  web: file conf/app.conf');
+    expect(body.text).toBe(
+      '*stackd prod: apps/web failed*\napps/web — bad &lt;@U123&gt; &amp; co (rev 0123456)\n  web: file conf/app.conf',
+    );
   });
 
   it('discord: { content, username }, no mentions, content ≤ 2000 with "… and N more stacks"', () => {
     const many = Array.from({ length: 60 }, (_, i) =>
-      stack(`group/stack-${i}`, { message: 'x'.repeat(250), changes: [{ service: 'web', change: 'recreate', why: 'image' }] }),
+      stack(`group/stack-${i}`, {
+        message: 'x'.repeat(250),
+        changes: [{ service: 'web', change: 'recreate', why: 'image' }],
+      }),
     );
-    const req = renderNotification(target('discord', 'https://discord.com/api/webhooks/1/abc'), note({ stacks: many }), 'd');
+    const req = renderNotification(
+      target('discord', 'https://discord.com/api/webhooks/1/abc'),
+      note({ stacks: many }),
+      'd',
+    );
     const body = JSON.parse(req.body) as { content: string; username: string; allowed_mentions: unknown };
     expect(body.username).toBe('stackd');
     expect(body.allowed_mentions).toEqual({ parse: [] });
-    expect([...body.content].length).toBeLessThanOrEqual(DISCORD_MAX_CONTENT);
+    expect(Array.from(body.content).length).toBeLessThanOrEqual(DISCORD_MAX_CONTENT);
     expect(body.content.startsWith('**stackd prod: 60 stacks failed**\n')).toBe(true);
     expect(body.content).toMatch(/… and \d+ more stacks$/);
     const shown = body.content.split('\n').filter((line) => line.startsWith('group/stack-')).length;

@@ -31,7 +31,7 @@ export interface HumanText {
 
 /** Characters, not UTF-16 units: an emoji is never cut in half. */
 function truncate(text: string, max: number): string {
-  const chars = [...text];
+  const chars = Array.from(text);
   return chars.length <= max ? text : `${chars.slice(0, Math.max(0, max - 1)).join('')}…`;
 }
 
@@ -62,7 +62,8 @@ function firstLine(message: string): string {
 function stackBlock(event: NotifyEvent, s: StackNotice): string {
   const message = firstLine(s.message);
   let head = `${s.id} — `;
-  if (event === 'failed' && s.repeated === true) head += message === '' ? 'still failing' : `still failing: ${message}`;
+  if (event === 'failed' && s.repeated === true)
+    head += message === '' ? 'still failing' : `still failing: ${message}`;
   else head += message === '' ? (event === 'failed' ? `failed (${s.status})` : PAST[event]) : message;
   if (s.revision !== null && s.revision !== '') head += ` (rev ${s.revision.slice(0, 7)})`;
   const lines = [head];
@@ -90,7 +91,7 @@ function stackList(n: Notification, maxChars: number, maxStacks = MAX_LISTED_STA
   const render = (k: number): string =>
     [...blocks.slice(0, k), ...(k < total ? [more(total - k)] : [])].join('\n');
   let text = render(shown);
-  while (shown > 1 && [...text].length > maxChars) text = render(--shown);
+  while (shown > 1 && Array.from(text).length > maxChars) text = render(--shown);
   return truncate(text, maxChars);
 }
 
@@ -139,7 +140,6 @@ function renderWebhook(target: NotifyTarget, n: Notification, deliveryId: string
  */
 function headerText(value: string): string {
   const flat = value.replace(/[\r\n]+/g, ' ');
-  // eslint-disable-next-line no-control-regex
   if (/^[\x20-\x7e]*$/.test(flat)) return flat;
   return `=?UTF-8?B?${Buffer.from(flat, 'utf8').toString('base64')}?=`;
 }
@@ -205,7 +205,10 @@ function renderSlack(target: NotifyTarget, n: Notification): OutboundRequest {
 function renderDiscord(target: NotifyTarget, n: Notification): OutboundRequest {
   const t = title(n);
   const head = `**${truncate(t, 200)}**\n`;
-  const content = truncate(head + stackList(n, DISCORD_MAX_CONTENT - [...head].length), DISCORD_MAX_CONTENT);
+  const content = truncate(
+    head + stackList(n, DISCORD_MAX_CONTENT - Array.from(head).length),
+    DISCORD_MAX_CONTENT,
+  );
   // No pings: a stack's message must not be able to @everyone a server.
   const body = JSON.stringify({ content, username: 'stackd', allowed_mentions: { parse: [] } });
   return {
@@ -217,7 +220,11 @@ function renderDiscord(target: NotifyTarget, n: Notification): OutboundRequest {
 }
 
 /** The request that delivers `n` to `target`; `deliveryId` names this delivery (webhook header). */
-export function renderNotification(target: NotifyTarget, n: Notification, deliveryId: string): OutboundRequest {
+export function renderNotification(
+  target: NotifyTarget,
+  n: Notification,
+  deliveryId: string,
+): OutboundRequest {
   switch (target.type) {
     case 'webhook':
       return renderWebhook(target, n, deliveryId);

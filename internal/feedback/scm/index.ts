@@ -6,4 +6,9 @@ export {
   repositoryFromUrl,
   truncateChars,
 } from './status.js';
-export { CommitStatuses, DEDUP_MEMORY, DEFAULT_MIN_INTERVAL_MS, type CommitStatusesOptions } from './statuses.js';
+export {
+  CommitStatuses,
+  DEDUP_MEMORY,
+  DEFAULT_MIN_INTERVAL_MS,
+  type CommitStatusesOptions,
+} from './statuses.js';

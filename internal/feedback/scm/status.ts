@@ -10,13 +10,17 @@ import type { CommitState, CommitStatus, OutboundRequest, ScmProvider, ScmTarget
  * long"). GitLab validates 255. Gitea stores TEXT and documents no limit, but its UI shows the
  * description as a one-line tooltip; 255 keeps it readable and fits Gogs and older schemas too.
  */
-export const DESCRIPTION_LIMITS: Readonly<Record<ScmProvider, number>> = { github: 140, gitea: 255, gitlab: 255 };
+export const DESCRIPTION_LIMITS: Readonly<Record<ScmProvider, number>> = {
+  github: 140,
+  gitea: 255,
+  gitlab: 255,
+};
 
 const USER_AGENT = 'stackd';
 
 /** At most `max` characters (code points, not bytes or UTF-16 units), `…` marking a cut. */
 export function truncateChars(text: string, max: number): string {
-  const chars = [...text];
+  const chars = Array.from(text);
   return chars.length <= max ? text : `${chars.slice(0, Math.max(0, max - 1)).join('')}…`;
 }
 
@@ -80,7 +84,12 @@ export function commitStatusRequest(target: ScmTarget, status: CommitStatus): Ou
           'User-Agent': USER_AGENT,
           'Content-Type': 'application/json',
         },
-        body: JSON.stringify({ state: gitlabState(status.state), name: status.context, description, ...link }),
+        body: JSON.stringify({
+          state: gitlabState(status.state),
+          name: status.context,
+          description,
+          ...link,
+        }),
       };
     }
   }
@@ -145,7 +154,10 @@ export function defaultBaseUrl(provider: ScmProvider, sourceUrl: string): string
   const remote = parseRemote(sourceUrl);
   if (remote === undefined) return undefined;
   const web = remote.scheme === 'http:' || remote.scheme === 'https:';
-  const hostname = remote.hostname.includes(':') && !remote.hostname.startsWith('[') ? `[${remote.hostname}]` : remote.hostname;
+  const hostname =
+    remote.hostname.includes(':') && !remote.hostname.startsWith('[')
+      ? `[${remote.hostname}]`
+      : remote.hostname;
   const origin = web ? `${remote.scheme}//${remote.host}` : `https://${hostname}`;
   if (provider === 'github') {
     const name = remote.hostname.toLowerCase();

@@ -42,7 +42,7 @@ export class CommitStatuses {
   /** The last state sent per (sha, context). */
   readonly #sent = new Map<string, string>();
   #lastSentAt: number | undefined;
-  #timer: TimerHandle | undefined;
+  #timer: TimerHandle = undefined;
   #closed = false;
   #drained: (() => void)[] = [];
 
