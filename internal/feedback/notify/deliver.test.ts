@@ -113,6 +113,28 @@ describe('Delivery', () => {
     expect(results).toEqual([['down', 'failed', { attempts: 1, error: 'connection refused' }]]);
   });
 
+  it('does not retry a request fetch refuses (bad URL, non-Latin-1 header, blocked port)', async () => {
+    const d = delivery();
+    d.send('a', post('not a url with tok3n'));
+    d.send('b', { ...post(`${receiver.url}/h`), headers: { Title: 'münchen — ok' } });
+    d.send('c', post('http://127.0.0.1:1/tok3n'));
+    await d.idle();
+    expect(results.sort()).toEqual([
+      ['a', 'failed', { attempts: 1, error: 'invalid URL' }],
+      ['b', 'failed', { attempts: 1, error: 'invalid request' }],
+      ['c', 'failed', { attempts: 1, error: 'port not allowed by fetch' }],
+    ]);
+    expect(receiver.requests).toHaveLength(0);
+  });
+
+  it('reads a bounded part of a large response', async () => {
+    receiver.respond(() => ({ status: 200, body: 'x'.repeat(1024 * 1024) }));
+    const d = delivery();
+    d.send('big', post(`${receiver.url}/big`));
+    await d.idle();
+    expect(results).toEqual([['big', 'sent', { attempts: 1, status: 200 }]]);
+  });
+
   it('drops the oldest queued request beyond the queue limit', async () => {
     receiver.respond(() => 'hang');
     const d = delivery({ timeoutMs: 60_000, queueLimit: 2 });

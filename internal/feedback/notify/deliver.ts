@@ -82,18 +82,25 @@ const NETWORK_CODES: Record<string, string> = {
   ERR_TLS_CERT_ALTNAME_INVALID: 'TLS: certificate does not match the host',
 };
 
+function fieldOf(value: unknown, field: string): unknown {
+  return value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[field] : undefined;
+}
+
 function codeOf(error: unknown): string | undefined {
   for (let e: unknown = error, depth = 0; e !== null && typeof e === 'object' && depth < 5; depth++) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string') return code;
-    e = (e as { cause?: unknown }).cause;
+    // Happy eyeballs (several addresses) fails with an AggregateError of each attempt's error.
+    const errors = (e as { errors?: unknown }).errors;
+    e =
+      Array.isArray(errors) && errors.length > 0 ? (errors[0] as unknown) : (e as { cause?: unknown }).cause;
   }
   return undefined;
 }
 
 function networkError(error: unknown): string {
   const code = codeOf(error);
-  if (code === undefined) return error instanceof TypeError ? 'request failed' : 'network error';
+  if (code === undefined) return 'network error';
   return NETWORK_CODES[code] ?? `network error (${code})`;
 }
 
@@ -104,6 +111,25 @@ function retryAfterMs(value: string | null, clock: Clock): number | undefined {
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
   const at = Date.parse(trimmed);
   return Number.isNaN(at) ? undefined : Math.max(0, at - clock.date().getTime());
+}
+
+/** Responses read before the rest is dropped: the APIs answer a few hundred bytes. */
+const MAX_RESPONSE_BYTES = 64 * 1024;
+
+/** Reads (a bounded part of) the response, under the attempt's timeout, so the connection is reused. */
+async function discardBody(response: Response): Promise<void> {
+  if (response.body === null) return;
+  const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
+  let read = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    read += value.byteLength;
+    if (read > MAX_RESPONSE_BYTES) {
+      await reader.cancel();
+      return;
+    }
+  }
 }
 
 export class Delivery implements Sender {
@@ -229,8 +255,7 @@ export class Delivery implements Sender {
         // A redirected POST turns into a GET elsewhere; a moved endpoint is a configuration error.
         redirect: 'manual',
       });
-      // Read the body (bounded by the same timeout) so the connection is reused.
-      await response.arrayBuffer();
+      await discardBody(response);
       const status = response.status;
       if (status >= 200 && status < 300) return { ok: true, retry: false, status };
       const retry = status >= 500 || status === 429;
@@ -247,6 +272,18 @@ export class Delivery implements Sender {
       if (reason instanceof ClosedError) return { ok: false, retry: false, error: 'closed' };
       if (reason instanceof TimeoutError) {
         return { ok: false, retry: true, error: `timed out after ${seconds(this.#timeoutMs)}` };
+      }
+      // fetch refuses a malformed request (a bad URL, a header that is not Latin-1) with a
+      // TypeError of its own, before any I/O: retrying cannot help.
+      // (Checked by shape: errors from undici may come from another realm, as under jest.)
+      const cause = fieldOf(error, 'cause');
+      if (fieldOf(error, 'name') === 'TypeError' && cause === undefined) {
+        return { ok: false, retry: false, error: 'invalid request' };
+      }
+      if (codeOf(error) === 'ERR_INVALID_URL') return { ok: false, retry: false, error: 'invalid URL' };
+      // The fetch standard's blocked ports (25, 6000, …): refused before connecting.
+      if (fieldOf(cause, 'message') === 'bad port') {
+        return { ok: false, retry: false, error: 'port not allowed by fetch' };
       }
       return { ok: false, retry: true, error: networkError(error) };
     } finally {

@@ -142,6 +142,13 @@ describe('renderNotification', () => {
     );
   });
 
+  it('ntfy: the message stays within 4096 bytes (else it becomes an attachment)', () => {
+    const many = Array.from({ length: 30 }, (_, i) => stack(`s${i}`, { message: '—'.repeat(290) }));
+    const req = renderNotification(target('ntfy', 'u'), note({ stacks: many }), 'd');
+    expect(Buffer.byteLength(req.body, 'utf8')).toBeLessThanOrEqual(4096);
+    expect(req.body).toMatch(/… and \d+ more stacks$/);
+  });
+
   it('ntfy: a non-ASCII title is RFC 2047 encoded (header values are bytes)', () => {
     const req = renderNotification(target('ntfy', 'u'), note({ instance: 'münchen' }), 'd');
     const title = req.headers['Title']!;

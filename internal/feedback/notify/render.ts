@@ -17,6 +17,8 @@ export const MAX_LISTED_STACKS = 20;
 export const MAX_LISTED_CHANGES = 10;
 /** Discord rejects a `content` longer than this. */
 export const DISCORD_MAX_CONTENT = 2000;
+/** ntfy makes a longer message body an attachment (its `message-size-limit` default, 4 KiB). */
+export const NTFY_MAX_BYTES = 4096;
 /** Slack truncates a message's `text` beyond 40 000 characters; stay well below. */
 export const SLACK_MAX_TEXT = 10_000;
 
@@ -84,20 +86,32 @@ function more(count: number): string {
  * The list of stacks, at most `maxStacks` of them and at most `maxChars` characters: whole
  * stacks are dropped from the end (and counted) rather than cut mid-line.
  */
-function stackList(n: Notification, maxChars: number, maxStacks = MAX_LISTED_STACKS): string {
+function stackList(n: Notification, maxChars: number, measure: Measure = chars): string {
   const blocks = n.stacks.map((s) => stackBlock(n.event, s));
   const total = blocks.length;
-  let shown = Math.min(total, maxStacks);
+  let shown = Math.min(total, MAX_LISTED_STACKS);
   const render = (k: number): string =>
     [...blocks.slice(0, k), ...(k < total ? [more(total - k)] : [])].join('\n');
   let text = render(shown);
-  while (shown > 1 && Array.from(text).length > maxChars) text = render(--shown);
-  return truncate(text, maxChars);
+  while (shown > 1 && measure(text) > maxChars) text = render(--shown);
+  while (measure(text) > maxChars && text.length > 1) text = truncate(text, Array.from(text).length - 16);
+  return text;
+}
+
+/** How a target counts a text's length. */
+type Measure = (text: string) => number;
+
+function chars(text: string): number {
+  return Array.from(text).length;
+}
+
+function utf8Bytes(text: string): number {
+  return Buffer.byteLength(text, 'utf8');
 }
 
 /** The title and text every target shows (webhook `title`/`text`, ntfy, Gotify, Slack, Discord). */
-export function humanText(n: Notification, maxChars = 20_000): HumanText {
-  return { title: title(n), text: stackList(n, maxChars) };
+export function humanText(n: Notification, maxChars = 20_000, measure: Measure = chars): HumanText {
+  return { title: title(n), text: stackList(n, maxChars, measure) };
 }
 
 /** The `X-Stackd-Signature-256` value of `body`: `sha256=` and the hex HMAC-SHA256 (like GitHub's). */
@@ -157,7 +171,8 @@ function urgent(event: NotifyEvent): boolean {
 }
 
 function renderNtfy(target: NotifyTarget, n: Notification): OutboundRequest {
-  const { title: t, text } = humanText(n, 4000); // ntfy turns longer messages into attachments
+  // ntfy turns a message over 4096 bytes into an attachment.
+  const { title: t, text } = humanText(n, NTFY_MAX_BYTES, utf8Bytes);
   const headers: Record<string, string> = {
     'Content-Type': 'text/plain; charset=utf-8',
     'User-Agent': USER_AGENT,
