@@ -186,8 +186,9 @@ export class Delivery implements Sender {
   close(): void {
     this.#closing.abort(new ClosedError('closed'));
     for (const [target, lane] of this.#lanes) {
-      for (let n = lane.items.splice(0).length; n > 0; n--)
+      lane.items.splice(0).forEach(() => {
         this.#report(target, 'failed', { attempts: 0, error: 'closed' });
+      });
     }
   }
 
@@ -205,7 +206,7 @@ export class Delivery implements Sender {
   async #deliver(target: string, request: OutboundRequest): Promise<void> {
     let last: Attempt = { ok: false, retry: false, error: 'not sent' };
     let attempts = 0;
-    for (; attempts <= this.#retries;) {
+    while (attempts <= this.#retries) {
       if (this.#closing.signal.aborted) {
         last = { ok: false, retry: false, error: 'closed' };
         break;

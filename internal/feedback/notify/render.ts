@@ -63,10 +63,15 @@ function firstLine(message: string): string {
 /** One stack's lines: `apps/web — <message> (rev abc1234)` then its changes, indented. */
 function stackBlock(event: NotifyEvent, s: StackNotice): string {
   const message = firstLine(s.message);
-  let head = `${s.id} — `;
-  if (event === 'failed' && s.repeated === true)
-    head += message === '' ? 'still failing' : `still failing: ${message}`;
-  else head += message === '' ? (event === 'failed' ? `failed (${s.status})` : PAST[event]) : message;
+  let what: string;
+  if (event === 'failed' && s.repeated === true) {
+    what = message === '' ? 'still failing' : `still failing: ${message}`;
+  } else if (message !== '') {
+    what = message;
+  } else {
+    what = event === 'failed' ? `failed (${s.status})` : PAST[event];
+  }
+  let head = `${s.id} — ${what}`;
   if (s.revision !== null && s.revision !== '') head += ` (rev ${s.revision.slice(0, 7)})`;
   const lines = [head];
   for (const c of s.changes.slice(0, MAX_LISTED_CHANGES)) {
@@ -83,8 +88,8 @@ function more(count: number): string {
 }
 
 /**
- * The list of stacks, at most `maxStacks` of them and at most `maxChars` characters: whole
- * stacks are dropped from the end (and counted) rather than cut mid-line.
+ * The list of stacks, at most MAX_LISTED_STACKS of them and at most `maxChars` long (as `measure`
+ * counts): whole stacks are dropped from the end (and counted) rather than cut mid-line.
  */
 function stackList(n: Notification, maxChars: number, measure: Measure = chars): string {
   const blocks = n.stacks.map((s) => stackBlock(n.event, s));
