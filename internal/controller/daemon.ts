@@ -5,6 +5,7 @@
  */
 import type { Config } from '../config/index.js';
 import type { Logger } from '../log/index.js';
+import { type Feedback, createFeedback } from '../feedback/index.js';
 import { type Metrics, createMetrics } from '../metrics/index.js';
 import { Controller } from './controller.js';
 import type { ControllerOptions } from './options.js';
@@ -26,6 +27,8 @@ export interface Daemon {
   readonly runtime: Runtime;
   readonly controller: Controller;
   readonly metrics: Metrics;
+  /** Notifications and commit statuses; null when none is configured. */
+  readonly feedback: Feedback | null;
 }
 
 export async function createDaemon(config: Config, parts: DaemonParts): Promise<Daemon> {
@@ -37,12 +40,23 @@ export async function createDaemon(config: Config, parts: DaemonParts): Promise<
       ...(parts.clock === undefined ? {} : { clock: parts.clock }),
       runtimeUp: () => runtime.informer.current().up && runtime.engine.stalled() === undefined,
       longestRunningSeconds: (): number => controller.queue.longestRunningSeconds(),
+      notifyTargets: config.notify.targets.map((t) => t.name),
     });
+  // Notifications and commit statuses: their files are read (and refused) before anything starts.
+  const feedback = createFeedback(config, {
+    logger,
+    ...(parts.clock === undefined ? {} : { clock: parts.clock }),
+    count: metrics,
+  });
   const runtime = await createRuntime(
     config,
     logger,
     {
-      onRecord: (id, record) => metrics.hooks.stackRecord?.(id, record),
+      onRecord: (id, record) => {
+        metrics.hooks.stackRecord?.(id, record);
+        feedback?.record(id, record);
+      },
+      onApplyStart: (id, target, driftOnly) => feedback?.applyStarted(id, target, driftOnly),
       onResult: (id, outcome, ms) => metrics.hooks.reconcile?.(id, outcome, ms / 1000),
       onRollback: (id, outcome) => metrics.hooks.rollback?.(id, outcome),
       onBuild: (id, outcome, ms) => metrics.hooks.build?.(id, outcome, ms / 1000),
@@ -76,5 +90,6 @@ export async function createDaemon(config: Config, parts: DaemonParts): Promise<
   // The recorded stacks are exported from the start; the controller takes out-of-scope ones away.
   for (const [id, record] of Object.entries(runtime.state.data.stacks))
     metrics.hooks.stackRecord?.(id, record);
-  return { runtime, controller, metrics };
+  feedback?.prime(Object.entries(runtime.state.data.stacks));
+  return { runtime, controller, metrics, feedback };
 }

@@ -2,8 +2,7 @@
  * Which commit statuses to post (`scm.commitStatus`): per stack, context
  * `stackd/<instance>/<stack>` on the desired revision — `pending` when an apply of a changed stack
  * starts, then `success` once it is synced or `failure` with the message once it failed. An apply
- * that changes nothing of the stack's definition (a self-heal of drift at the synced hash) and a
- * commit that does not touch a stack post nothing. Retries of a failing stack do not post
+ * that only repairs drift (a self-heal) and a commit that does not touch a stack post nothing. Retries of a failing stack do not post
  * `pending` again on the same commit; the client drops a status identical to the last one.
  */
 import type { StackRecord } from '../state/index.js';
@@ -14,8 +13,6 @@ export interface CommitStatusReporterOptions {
   readonly instance: string;
   /** Queues one status (never blocks, never throws). */
   readonly post: (status: CommitStatus) => void;
-  /** The stack's recorded synced hash (a drift repair at it posts nothing). */
-  readonly syncedHash: (id: string) => string | undefined;
 }
 
 export class CommitStatusReporter {
@@ -29,9 +26,9 @@ export class CommitStatusReporter {
     this.#o = options;
   }
 
-  /** An apply of the desired stack starts. */
-  applyStarted(id: string, target: RevisionHash): void {
-    if (this.#o.syncedHash(id) === target.composeHash) return;
+  /** An attempt at the desired stack starts; a self-heal (`driftOnly`) is no news for the commit. */
+  applyStarted(id: string, target: RevisionHash, driftOnly: boolean): void {
+    if (driftOnly) return;
     this.#open.set(id, target.revision);
     if (this.#posted.get(id) === target.revision) return;
     this.#posted.set(id, target.revision);

@@ -95,7 +95,7 @@ describe('Notices: one notification per transition, bursts batched', () => {
   it('the same failure retried 10 times notifies once; after repeatInterval once more, marked repeated', () => {
     const { clock, sent, fail } = setup();
     for (let i = 0; i < 10; i++) {
-      fail('apps/a', 'service app exited with code 1\nlog line ' + i);
+      fail('apps/a', `service app exited with code 1\nlog line ${i}`);
       clock.advance(60_000);
     }
     expect(sent).toHaveLength(1);
@@ -181,12 +181,11 @@ describe('Notices: one notification per transition, bursts batched', () => {
 });
 
 describe('CommitStatusReporter: pending, then success or failure, only for changed stacks', () => {
-  function reporter(synced: Record<string, string> = {}) {
+  function reporter() {
     const posted: CommitStatus[] = [];
     const r = new CommitStatusReporter({
       instance: 'host1',
       post: (s) => posted.push(s),
-      syncedHash: (id) => synced[id],
     });
     return { posted, r };
   }
@@ -194,7 +193,7 @@ describe('CommitStatusReporter: pending, then success or failure, only for chang
 
   it('posts pending then success on the desired commit', () => {
     const { posted, r } = reporter();
-    r.applyStarted('apps/web', { revision: SHA, composeHash: 'sha256:new' });
+    r.applyStarted('apps/web', { revision: SHA, composeHash: 'sha256:new' }, false);
     r.record('apps/web', record({ status: 'syncing' }));
     r.record(
       'apps/web',
@@ -208,9 +207,9 @@ describe('CommitStatusReporter: pending, then success or failure, only for chang
 
   it('posts failure with the message; a retry does not post pending again', () => {
     const { posted, r } = reporter();
-    r.applyStarted('apps/db', { revision: SHA, composeHash: 'sha256:new' });
+    r.applyStarted('apps/db', { revision: SHA, composeHash: 'sha256:new' }, false);
     r.record('apps/db', record({ status: 'failed', message: 'service db exited\nwith code 1' }));
-    r.applyStarted('apps/db', { revision: SHA, composeHash: 'sha256:new' });
+    r.applyStarted('apps/db', { revision: SHA, composeHash: 'sha256:new' }, false);
     r.record('apps/db', record({ status: 'failed', message: 'service db exited\nwith code 1' }));
     expect(posted.map((s) => [s.state, s.description])).toEqual([
       ['pending', 'deploying apps/db'],
@@ -219,13 +218,13 @@ describe('CommitStatusReporter: pending, then success or failure, only for chang
     ]);
   });
 
-  it('posts nothing for a stack a commit did not change, nor for a drift repair at the synced hash', () => {
-    const { posted, r } = reporter({ 'apps/web': 'sha256:same' });
+  it('posts nothing for a stack a commit did not change, nor for a drift repair (self-heal)', () => {
+    const { posted, r } = reporter();
     r.record(
       'apps/other',
       record({ status: 'synced', synced: { revision: SHA, composeHash: 'sha256:o', at: 'x' } }),
     );
-    r.applyStarted('apps/web', { revision: SHA, composeHash: 'sha256:same' });
+    r.applyStarted('apps/web', { revision: SHA, composeHash: 'sha256:same' }, true);
     r.record(
       'apps/web',
       record({ status: 'synced', synced: { revision: SHA, composeHash: 'sha256:same', at: 'x' } }),

@@ -40,6 +40,8 @@ interface Memory {
   /** `at` of the newest history entry and rollback seen: a new one is an event. */
   historyAt: string | undefined;
   rollbackAt: string | undefined;
+  /** The revision of the last attempt (a failure without an apply, an invalid stack, names it). */
+  attempted: string | undefined;
 }
 
 /** The first line of a failure message: what "the same reason" compares. */
@@ -50,31 +52,31 @@ export class Notices {
   readonly #memory = new Map<string, Memory>();
   /** By event, by stack: the notices of the open batch. */
   readonly #pending = new Map<NotifyEvent, Map<string, StackNotice>>();
-  #timer: TimerHandle | undefined;
+  #timer: TimerHandle = undefined;
   #batchStarted = 0;
 
   constructor(options: NoticesOptions, recorded: Iterable<readonly [string, StackRecord]> = []) {
     this.#o = options;
-    const now = options.clock.now();
+    this.prime(recorded);
+  }
+
+  /** What the stacks recorded at start were (before any reconcile): known, not news. */
+  prime(recorded: Iterable<readonly [string, StackRecord]>): void {
+    const now = this.#o.clock.now();
     for (const [id, record] of recorded) {
       this.#memory.set(id, {
         settled: settledOf(record.status),
         failure: record.status === 'failed' ? { key: reasonKey(record.message), at: now } : undefined,
         historyAt: record.history[0]?.at,
         rollbackAt: record.rollback?.at,
+        attempted: undefined,
       });
     }
   }
 
   /** A stack's record was written. */
   record(id: string, record: StackRecord): void {
-    const memory = this.#memory.get(id) ?? {
-      settled: undefined,
-      failure: undefined,
-      historyAt: undefined,
-      rollbackAt: undefined,
-    };
-    this.#memory.set(id, memory);
+    const memory = this.#entry(id);
     const latest = record.history[0];
     const newResult = latest !== undefined && latest.at !== memory.historyAt ? latest : undefined;
     memory.historyAt = latest?.at;
@@ -103,7 +105,7 @@ export class Notices {
     switch (record.status) {
       case 'failed': {
         const key = reasonKey(record.message);
-        const revision = newResult?.revision ?? null;
+        const revision = newResult?.revision ?? memory.attempted ?? null;
         if (memory.settled !== 'failed' || memory.failure === undefined || memory.failure.key !== key) {
           notice('failed', record.message, revision);
           memory.failure = { key, at: now };
@@ -136,6 +138,26 @@ export class Notices {
         // syncing, out_of_sync, unknown: on the way somewhere; nothing settled yet.
         return;
     }
+  }
+
+  /** An attempt at `revision` of the stack starts (ReconcileHooks.onApplyStart). */
+  attempt(id: string, revision: string): void {
+    this.#entry(id).attempted = revision;
+  }
+
+  #entry(id: string): Memory {
+    let memory = this.#memory.get(id);
+    if (memory === undefined) {
+      memory = {
+        settled: undefined,
+        failure: undefined,
+        historyAt: undefined,
+        rollbackAt: undefined,
+        attempted: undefined,
+      };
+      this.#memory.set(id, memory);
+    }
+    return memory;
   }
 
   /** A stack left the reported set (out of scope, forgotten): nothing more to say about it. */

@@ -112,6 +112,13 @@ export async function dispatch(
     case 'foreign': {
       const previous = ctx.recorder.previous(id);
       const repeated = previous?.status === 'failed' && previous.message === decision.message;
+      // Found invalid at this commit: an attempt that failed at once (its commit status says so).
+      if (!repeated && decision.kind === 'invalid')
+        ctx.recorder.applyStarted(
+          id,
+          { revision: snapshot.revision, composeHash: desired?.composeHash ?? '' },
+          false,
+        );
       return {
         kind: 'failed',
         record: { project, patch: { status: 'failed', message: decision.message, services } },
@@ -216,7 +223,7 @@ export async function dispatch(
         ...(digests === undefined ? {} : { digests }),
         ...(signal ? { signal } : {}),
       };
-      ctx.recorder.applyStarted(id, target);
+      ctx.recorder.applyStarted(id, target, decision.plan.driftOnly);
       const outcome = await apply(ctx, input);
       if (!current.rollback) return outcome;
       const to = rollbackTarget(outcome, input, previous);

@@ -38,8 +38,12 @@ export interface ReconcileRequest {
 export interface ReconcileHooks {
   /** Called with every recorded status change. */
   readonly onRecord?: (id: string, record: StackRecord) => void;
-  /** Called when an apply of the desired stack starts (not a rollback's), with what it applies. */
-  readonly onApplyStart?: (id: string, target: RevisionHash) => void;
+  /**
+   * Called when an attempt at the desired stack starts, with its revision and hash: an apply (not
+   * a rollback's), or the stack found invalid at a new commit (its failure is recorded at once).
+   * `driftOnly`: the apply only repairs drift (a self-heal), the definitions are as synced.
+   */
+  readonly onApplyStart?: (id: string, target: RevisionHash, driftOnly: boolean) => void;
   /** Called when an apply or removal finishes. */
   readonly onResult?: (id: string, outcome: 'success' | 'failure', durationMs: number) => void;
   /** Called when an automatic rollback finishes (`success`: the stack runs its synced revision again). */

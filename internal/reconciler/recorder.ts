@@ -83,9 +83,9 @@ export class Recorder {
     return this.#o.clock.date().toISOString();
   }
 
-  /** An apply of the desired stack (not a rollback) starts: the `onApplyStart` hook (commit status). */
-  applyStarted(id: string, target: RevisionHash): void {
-    this.#o.hooks?.onApplyStart?.(id, target);
+  /** An attempt at the desired stack (an apply, not a rollback's) starts: the `onApplyStart` hook. */
+  applyStarted(id: string, target: RevisionHash, driftOnly: boolean): void {
+    this.#o.hooks?.onApplyStart?.(id, target, driftOnly);
   }
 
   /** A rollback finished: the `onRollback` hook (the rollbacks counter). */

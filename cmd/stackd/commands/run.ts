@@ -22,7 +22,7 @@ export async function runDaemon(argv: readonly string[], io: Io): Promise<number
     process.once('SIGTERM', on('SIGTERM'));
     process.once('SIGINT', on('SIGINT'));
   });
-  const { runtime, controller, metrics } = await createDaemon(config, { logger });
+  const { runtime, controller, metrics, feedback } = await createDaemon(config, { logger });
   const server = createServer({
     controller,
     logger,
@@ -62,6 +62,8 @@ export async function runDaemon(argv: readonly string[], io: Io): Promise<number
   });
   await server.close();
   await controller.stop();
+  // The last reconcile's notifications go out (within a grace period) before the process ends.
+  await feedback?.close();
   logger.info('stopped', { event: LogEvent.daemonStopped });
   return 0;
 }
