@@ -19,6 +19,8 @@ const KNOWN_SECONDS = {
   'test/faults/engine-hang.test.ts': 77,
   'test/e2e/sync-core.v1.test.ts': 73,
   'test/faults/crash.test.ts': 63,
+  // Measured alone: a daemon, four HTTP receivers, ten manual syncs.
+  'test/e2e/feedback.test.ts': 55,
   'test/faults/hostile-worktree.v2.test.ts': 55,
   'test/cli/lock.test.ts': 54,
   'test/faults/compose-hang.test.ts': 50,

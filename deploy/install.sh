@@ -230,6 +230,7 @@ stackd is installed. Next steps:
        install -m 0600 /dev/null $CONFDIR/webhook-secret  && \$EDITOR $CONFDIR/webhook-secret
        install -m 0600 /dev/null $CONFDIR/webhook-gitlab-token && \$EDITOR $CONFDIR/webhook-gitlab-token
        install -m 0600 /dev/null $CONFDIR/webhook-registry-token && \$EDITOR $CONFDIR/webhook-registry-token
+       install -m 0600 /dev/null $CONFDIR/scm-token       && \$EDITOR $CONFDIR/scm-token
      (16 characters or more each: openssl rand -hex 32)
   3. Make sure the compose v2 plugin is installed system-wide (/usr/libexec/docker/cli-plugins or
      /usr/local/lib/docker/cli-plugins; see $LIBDIR/deploy/INSTALL.md); stackd never runs one
