@@ -7,6 +7,8 @@ const SECRETS = [
   'hook-secret-ghi789',
   'urlpass-jkl012',
   'registry-token-mno345',
+  'scm-token-pqr678',
+  'slack-path-stu901',
 ];
 
 function configWithSecrets() {
@@ -18,6 +20,11 @@ function configWithSecrets() {
       STACKD_API_TOKEN: SECRETS[1],
       STACKD_WEBHOOK_SECRET: SECRETS[2],
       STACKD_WEBHOOK_REGISTRY_TOKEN: SECRETS[4],
+      STACKD_SCM_TOKEN: SECRETS[5],
+      STACKD_NOTIFY_TARGETS: JSON.stringify([
+        { name: 'chat', type: 'slack', url: `https://hooks.example.com/services/${SECRETS[6] ?? ''}` },
+        { name: 'ops', type: 'webhook', urlFile: '/etc/stackd/ops-url', secretFile: '/etc/stackd/ops-key' },
+      ]),
     },
   });
 }
@@ -37,6 +44,12 @@ describe('redactConfig', () => {
     expect(redacted.server.token).toBe(REDACTED);
     expect(redacted.webhook.secret).toBe(REDACTED);
     expect(redacted.webhook.registryToken).toBe(REDACTED);
+    expect(redacted.scm.token).toBe(REDACTED);
+    // A target's URL may be its secret (Slack, Discord); names, types and file paths are shown.
+    expect(redacted.notify.targets).toEqual([
+      { name: 'chat', type: 'slack', url: REDACTED },
+      { name: 'ops', type: 'webhook', urlFile: '/etc/stackd/ops-url', secretFile: '/etc/stackd/ops-key' },
+    ]);
   });
 
   it('shows an unset secret as empty, so operators can tell it is not set', () => {
