@@ -102,6 +102,10 @@ describe('stackd status', () => {
           durationMs: 900,
           revision: 'beefcafe1234567890',
           composeHash: 'sha256:1',
+          changes: [
+            { service: 'pg', change: 'recreate', why: 'image postgres:15 → postgres:16' },
+            { service: 'backup', change: 'create', why: 'new' },
+          ],
         },
       ],
     });
@@ -117,7 +121,7 @@ describe('stackd status', () => {
     );
     expect(detail.stdout).toMatch(/^images {3}update available: pg \(sha256:222222222222\)$/m);
     expect(detail.stdout).toMatch(
-      /WHEN\s+ACTION\s+RESULT\s+REVISION\s+MESSAGE\n\d+s ago\s+update\s+failure\s+beefcafe1234\s+pg exited 1/,
+      /WHEN\s+ACTION\s+RESULT\s+REVISION\s+CHANGES\s+MESSAGE\n\d+s ago\s+update\s+failure\s+beefcafe1234\s+pg: image postgres:15 → postgres:16; backup: new\s+pg exited 1/,
     );
     expect(detail.exitCode).toBe(1);
     const apps = await stackd(['status', 'apps/web', '--server', s.base, '-o', 'json']);

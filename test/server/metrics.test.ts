@@ -31,6 +31,8 @@ const ADDITIONS = [
   // Issue 14's image updates.
   'stackd_image_update_available',
   'stackd_image_checks_total',
+  'stackd_notifications_total',
+  'stackd_commit_statuses_total',
 ];
 
 function record(status: StackRecord['status'], syncedAt: string | null): StackRecord {
