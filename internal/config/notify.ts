@@ -4,6 +4,7 @@
  * value (a target's URL may hold a token: the key is `sensitive`, so convict does not echo it).
  */
 import { NOTIFY_EVENTS, TARGET_TYPES } from '../feedback/types.js';
+import { globListFormat } from './formats.js';
 
 /** What one entry of `notify.targets` is, as written (secrets still in their files). */
 export interface NotifyTargetConfig {
@@ -103,13 +104,8 @@ export const notifyEventsFormat = {
   validate: (value: unknown): void => {
     checkEvents(value, 'events');
   },
-  coerce(value: unknown): unknown {
-    if (typeof value !== 'string') return value;
-    return value
-      .split(',')
-      .map((v) => v.trim())
-      .filter((v) => v.length > 0);
-  },
+  // A comma list in the environment, as the glob lists are.
+  coerce: (value: unknown): unknown => globListFormat.coerce(value),
 };
 
 /** `scm.url`: empty (derived from source.url) or an http(s) URL. */

@@ -47,6 +47,8 @@ export async function createDaemon(config: Config, parts: DaemonParts): Promise<
     logger,
     ...(parts.clock === undefined ? {} : { clock: parts.clock }),
     count: metrics,
+    // A commit's applies run one after the other: its burst is over once the queue is idle.
+    busy: () => controller.queue.len() > 0 || controller.queue.longestRunningSeconds() > 0,
   });
   const runtime = await createRuntime(
     config,

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../config/index.js';
 import { memoryLogger } from '../log/memory.test-helpers.js';
 import type { StackRecord } from '../state/index.js';
+import { stackRecord as record } from './records.test-helpers.js';
 import { type Receiver, scmRoutes, startReceiver } from '../../test/helpers/receiver.js';
 import { createFeedback } from './index.js';
 import { verifyWebhookSignature } from './notify/index.js';
@@ -40,19 +41,6 @@ afterAll(async () => {
   await Promise.all([forge.close(), hook.close()]);
   await rm(dir, { recursive: true, force: true });
 });
-
-function record(fields: Partial<StackRecord>): StackRecord {
-  return {
-    project: 'p',
-    status: 'syncing',
-    message: '',
-    synced: null,
-    lastResult: null,
-    services: [],
-    history: [],
-    ...fields,
-  };
-}
 
 describe.each(['github', 'gitea', 'gitlab'] as const)(
   'commit statuses through createFeedback: %s',

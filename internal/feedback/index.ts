@@ -38,6 +38,8 @@ export interface FeedbackOptions {
     notification(target: string, result: 'sent' | 'failed'): void;
     commitStatus(result: 'sent' | 'failed'): void;
   };
+  /** Whether reconciles are queued or running: a burst's message waits for them (see Notices). */
+  readonly busy?: () => boolean;
   /** Where `credential:` files are: systemd's $CREDENTIALS_DIRECTORY. @default process.env */
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
@@ -164,6 +166,7 @@ export function createFeedback(config: Config, options: FeedbackOptions): Feedba
     batchWindowMs: config.notify.batchWindow,
     events,
     send,
+    ...(options.busy === undefined ? {} : { busy: options.busy }),
   });
 
   let statusDelivery: Delivery | undefined;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { FakeClock } from '../../pkg/clock/fake.js';
 import type { StackRecord } from '../state/index.js';
+import { stackRecord as record } from './records.test-helpers.js';
 import type { HistoryEntry } from '../status/index.js';
 import { CommitStatusReporter } from './commit_status.js';
 import { BATCH_MAX_WINDOWS, Notices } from './notices.js';
@@ -21,19 +22,6 @@ function entry(clock: FakeClock, fields: Partial<HistoryEntry> = {}): HistoryEnt
     revision: 'c0ffee1',
     composeHash: 'sha256:h',
     action: 'update',
-    ...fields,
-  };
-}
-
-function record(fields: Partial<StackRecord>): StackRecord {
-  return {
-    project: 'p',
-    status: 'synced',
-    message: '',
-    synced: null,
-    lastResult: null,
-    services: [],
-    history: [],
     ...fields,
   };
 }
@@ -121,6 +109,38 @@ describe('Notices: one notification per transition, bursts batched', () => {
       ['recovered', ['apps/a']],
     ]);
     expect(sent[2]?.stacks[0]?.revision).toBe('good001');
+  });
+
+  it('waits while reconciles are queued or running (the burst goes on), up to the deadline', () => {
+    let busy = true;
+    const clock = new FakeClock();
+    const sent: Notification[] = [];
+    const notices = new Notices({
+      instance: 'host1',
+      clock,
+      repeatIntervalMs: HOUR,
+      batchWindowMs: WINDOW,
+      events: DEFAULT_EVENTS,
+      send: (n) => sent.push(n),
+      busy: () => busy,
+    });
+    const failed = (id: string): void => {
+      notices.record(id, record({ status: 'failed', message: 'x', history: [entry(clock)] }));
+    };
+    failed('apps/a');
+    clock.advance(3 * WINDOW);
+    failed('apps/b');
+    clock.advance(WINDOW);
+    expect(sent).toHaveLength(0);
+    busy = false;
+    clock.advance(WINDOW);
+    expect(sent.map((n) => n.stacks.length)).toEqual([2]);
+    busy = true;
+    failed('apps/c');
+    clock.advance(BATCH_MAX_WINDOWS * WINDOW - 1);
+    expect(sent).toHaveLength(1);
+    clock.advance(1);
+    expect(sent).toHaveLength(2);
   });
 
   it('a failure fixed within one batch window sends nothing', () => {

@@ -8,8 +8,8 @@
  *   automatic rollback happened (it stands for the failure too); `removed` when stackd took a
  *   stack down; `synced` (only if asked for) when an apply succeeded.
  * - A burst is one message per event: notices wait `notify.batchWindow` for more, and go once none
- *   came for that long (at most BATCH_MAX_WINDOWS windows after the first). A stack that fails and
- *   recovers within one batch is not notified at all.
+ *   came for that long and no reconcile is queued or running (at most BATCH_MAX_WINDOWS windows
+ *   after the first). A stack that fails and recovers within one batch is not notified at all.
  *
  * What each stack was last notified as is rebuilt from the state at start (a stack failed when
  * stackd stopped is taken as notified), so a restart sends nothing new for a known failure.
@@ -30,6 +30,11 @@ export interface NoticesOptions {
   readonly events: ReadonlySet<NotifyEvent>;
   /** One message, ready to render per target. Must not throw. */
   readonly send: (notification: Notification) => void;
+  /**
+   * Whether reconciles are queued or running (the burst may not be over): a quiet window that
+   * ends while busy waits on, up to the batch's deadline. @default never busy
+   */
+  readonly busy?: () => boolean;
 }
 
 /** Per stack: what it was last settled as, and what was notified about it. */
@@ -198,12 +203,14 @@ export class Notices {
     if (this.#timer === undefined) this.#batchStarted = now;
     else clock.clearTimeout(this.#timer);
     const deadline = this.#batchStarted + BATCH_MAX_WINDOWS * batchWindowMs;
-    this.#timer = clock.setTimeout(
-      () => {
-        this.flush();
-      },
-      Math.max(0, Math.min(batchWindowMs, deadline - now)),
-    );
+    const fire = (): void => {
+      // Stacks still being reconciled may join the burst (one commit's applies run one by one).
+      const left = deadline - clock.now();
+      if (left > 0 && this.#o.busy?.() === true)
+        this.#timer = clock.setTimeout(fire, Math.min(batchWindowMs, left));
+      else this.flush();
+    };
+    this.#timer = clock.setTimeout(fire, Math.max(0, Math.min(batchWindowMs, deadline - now)));
   }
 }
 

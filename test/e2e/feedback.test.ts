@@ -21,7 +21,7 @@ const NTFY_TOKEN = 'tk_ntfytoken0123456789abcdef';
 const DISCORD_PATH = '/api/webhooks/1234/discord-url-token-0123456789';
 const SCM_TOKEN = 'ghp_scmtoken0123456789abcdefABCDEF';
 const REPOSITORY = 'acme/stacks';
-const BATCH = 2;
+const BATCH = 3;
 
 const broken = [
   'services:',
@@ -238,6 +238,13 @@ describe('feedback: notifications without spam, commit statuses, and why', () =>
   }, 120_000);
 
   it('a self-heal is recorded as `drift (exited 1)`, and posts no commit status', async () => {
+    // Its apply at r3 (the file change) is done: the container stopped is the one that stays.
+    await waitForStack(
+      d,
+      h.id('web'),
+      'synced at r3',
+      (s) => s.status === 'synced' && s.synced?.revision === r3,
+    );
     const [container] = await h.containers('web');
     const posted = github.requests.length;
     await docker('stop', container?.Id ?? '');
