@@ -22,6 +22,7 @@ const RUNNERS: Readonly<Record<CommandName, Command>> = {
   refresh: lazy(() => import('./commands/refresh.js'), 'runRefresh'),
   pause: lazy(() => import('./commands/pause.js'), 'runPause'),
   resume: lazy(() => import('./commands/pause.js'), 'runResume'),
+  suspend: lazy(() => import('./commands/pause.js'), 'runSuspend'),
   validate: lazy(() => import('./commands/validate.js'), 'runValidate'),
   config: lazy(() => import('./commands/config.js'), 'runConfig'),
   version: runVersion,

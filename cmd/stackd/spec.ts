@@ -124,13 +124,29 @@ ${TOKEN_NOTE}`,
     positionals: false,
   },
   resume: {
-    summary: 'ask a running daemon to apply changes again',
-    usage: '[--server URL]',
-    about: `Reconciliation resumes and every stack is looked at once.
+    summary: 'ask a running daemon to apply changes again (ID: resume one suspended stack)',
+    usage: '[ID] [--server URL]',
+    about: `Without ID: reconciliation resumes and every stack is looked at once. With ID: the stack's
+suspension through the API (stackd suspend) ends and it is reconciled now, applying what changed
+meanwhile; a suspension in its compose file (x-stackd.suspend) stays until the file drops it.
 ${TOKEN_NOTE}`,
     flags: { server: SERVER },
     config: CLIENT_CONFIG,
-    positionals: false,
+    positionals: true,
+  },
+  suspend: {
+    summary: 'ask a running daemon to leave one stack alone (kept across restarts)',
+    usage: 'ID [--reason TEXT] [--server URL]',
+    about: `Nothing is applied to the stack or removed, self-heal is off (containers stopped by hand
+stay stopped); it reads out_of_sync with the reason while Git and the host differ, until
+stackd resume ID.
+${TOKEN_NOTE}`,
+    flags: {
+      reason: { type: 'string', value: 'TEXT', doc: 'why, shown in stackd status and the API' },
+      server: SERVER,
+    },
+    config: CLIENT_CONFIG,
+    positionals: true,
   },
   validate: {
     summary: 'check a local stacks checkout (no Docker engine), for CI',

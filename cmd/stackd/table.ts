@@ -58,7 +58,8 @@ export function stacksTable(response: StacksResponse, now = Date.now(), withSour
     const message = messages[i] ?? '';
     return [
       s.id,
-      s.status,
+      // A 0.1 daemon answers no `suspended`.
+      s.suspended == null ? s.status : `${s.status} (suspended)`,
       shortRev(s.synced?.revision),
       s.lastResult ? s.lastResult.outcome : '-',
       appliedAge(s, now),
@@ -95,6 +96,11 @@ export function stackDetail(s: StackDetail, now = Date.now()): string {
     `status   ${s.status}`,
     ...(s.message === '' ? [] : [`message  ${s.message.replace(/\n/g, '\n         ')}`]),
     ...(updatesNote(s) === '' ? [] : [`images   ${updatesNote(s)}`]),
+    ...(s.suspended == null
+      ? []
+      : [
+          `suspended ${s.suspended.by === 'api' ? 'by stackd suspend' : 'in x-stackd.suspend'} ${age(s.suspended.at, now)} ago: ${s.suspended.reason}`,
+        ]),
     `desired  ${rev(s.desired)}`,
     `synced   ${rev(s.synced)}${s.synced === null ? '' : `, applied ${appliedAge(s, now)} ago`}`,
     `last     ${

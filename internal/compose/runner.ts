@@ -75,7 +75,8 @@ class Runner implements ComposeRunner {
   }
 
   async up(target: ComposeTarget, options?: ComposeRunOptions): Promise<void> {
-    await this.#run(target, ['up', '-d', '--remove-orphans'], options);
+    const force = options?.forceRecreate === true ? ['--force-recreate'] : [];
+    await this.#run(target, ['up', '-d', '--remove-orphans', ...force], options);
   }
 
   async build(

@@ -18,6 +18,8 @@ export interface ComposeRunOptions {
   readonly signal?: AbortSignal;
   /** Kill the whole process group after this many ms. */
   readonly timeoutMs?: number;
+  /** `up` only: `--force-recreate`, every service's containers recreated (x-stackd.recreate: stack). */
+  readonly forceRecreate?: boolean;
 }
 
 /** What a build did. */
@@ -32,7 +34,7 @@ export interface BuildResult {
 export interface ComposeRunner {
   /** `config -q`: throws a ComposeError naming what compose rejected. */
   validate(target: ComposeTarget, options?: ComposeRunOptions): Promise<void>;
-  /** `up -d --remove-orphans`. */
+  /** `up -d --remove-orphans` (and `--force-recreate` with `options.forceRecreate`). */
   up(target: ComposeTarget, options?: ComposeRunOptions): Promise<void>;
   /**
    * `build -- SERVICES` (nothing when empty). A failure is a ComposeError whose `outputTail` has

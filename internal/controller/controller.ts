@@ -20,6 +20,7 @@ import type { Snapshot } from '../source/types.js';
 import type { RunRecord } from '../state/index.js';
 import type { StackDetail, StacksResponse } from '../status/index.js';
 import { ProjectMapper } from './enqueue_mapped.js';
+import { dependentsOf, setApiSuspension } from './intent.js';
 import type { ControllerOptions } from './options.js';
 import { Pause } from './pause.js';
 import { ReadModel } from './read_model.js';
@@ -153,6 +154,9 @@ export class Controller {
           if (after === undefined) this.#reported.report(this.knownIds());
           const record = after ?? before;
           this.#runs.finish(key, record?.status ?? 'unknown', record?.message ?? '', record?.history[0]);
+          // dependsOn: the stacks waiting for this one look again (and apply once it is synced).
+          for (const id of dependentsOf(this.#o.source.current(), key, before, after, this.#o.state))
+            this.#enqueue.add(id);
         }
       },
       concurrency: 1,
@@ -222,6 +226,30 @@ export class Controller {
     if (!this.knownIds().includes(id)) return false;
     this.#runs.open('manual', this.#o.source.current()?.revision ?? null, [id]);
     this.#enqueue.addForced(id, options.prune === true ? [PRUNE_ONCE] : []);
+    return true;
+  }
+
+  /**
+   * Suspend one stack (a reason) or resume it (null), through the API: kept in its record across
+   * restarts, and reconciled at once (a resume applies what changed meanwhile). False if no such
+   * stack.
+   */
+  suspend(id: string, reason: string | null): boolean {
+    if (!this.knownIds().includes(id)) return false;
+    const project =
+      this.#o.source.current()?.stacks.get(id)?.project ?? this.#o.state.stack(id)?.project ?? '';
+    const record = setApiSuspension(this.#o.state, id, project, reason, this.#clock.date().toISOString());
+    this.#o.hooks?.stackRecord?.(id, record);
+    this.#o.logger.info(
+      `${reason === null ? 'resumed' : 'suspended'} ${id}${reason === null ? '' : `: ${reason}`}`,
+      {
+        event: reason === null ? LogEvent.stackResumed : LogEvent.stackSuspended,
+        stack: id,
+        ...(reason === null ? {} : { reason }),
+      },
+    );
+    this.#runs.open(reason === null ? 'resume' : 'suspend', this.#o.source.current()?.revision ?? null, [id]);
+    this.#enqueue.add(id);
     return true;
   }
 

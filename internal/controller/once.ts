@@ -107,6 +107,7 @@ export async function planOnce(runtime: Runtime): Promise<PlanResult> {
         runtime.settings(),
         runtime.config.instance,
         runtime.state.stack(id),
+        (dep) => runtime.state.stack(dep),
       ),
     );
     return { revision: snapshot.revision, stacks, fetchError };

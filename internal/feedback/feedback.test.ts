@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../config/index.js';
 import { memoryLogger } from '../log/memory.test-helpers.js';
 import type { StackRecord } from '../state/index.js';
-import { stackRecord as record } from './records.test-helpers.js';
+import { stackRecord as record } from '../state/record.test-helpers.js';
 import { type Receiver, scmRoutes, startReceiver } from '../../test/helpers/receiver.js';
 import { createFeedback } from './index.js';
 import { verifyWebhookSignature } from './notify/index.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { FakeClock } from '../../pkg/clock/fake.js';
 import type { StackRecord } from '../state/index.js';
-import { stackRecord as record } from './records.test-helpers.js';
+import { stackRecord as record } from '../state/record.test-helpers.js';
 import type { HistoryEntry } from '../status/index.js';
 import { CommitStatusReporter } from './commit_status.js';
 import { BATCH_MAX_WINDOWS, Notices } from './notices.js';

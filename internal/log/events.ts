@@ -13,6 +13,8 @@ export const LogEvent = {
   reconcilePaused: 'reconcile.paused',
   reconcileResumed: 'reconcile.resumed',
   stackForgotten: 'stack.forgotten',
+  stackSuspended: 'stack.suspended',
+  stackResumed: 'stack.resumed',
   secretsDecrypted: 'secrets.decrypted',
   sourceFetch: 'source.fetch',
   sourceRetry: 'source.retry',

@@ -5,6 +5,8 @@
  */
 
 export const STACK_STATUS = 'stackd_stack_status';
+/** Addition: 1 while a stack is suspended (x-stackd.suspend or the API), else 0. */
+export const STACK_SUSPENDED = 'stackd_stack_suspended';
 export const STACK_LAST_SYNC_TIMESTAMP_SECONDS = 'stackd_stack_last_sync_timestamp_seconds';
 export const RECONCILE_TOTAL = 'stackd_reconcile_total';
 export const RECONCILE_DURATION_SECONDS = 'stackd_reconcile_duration_seconds';
@@ -38,6 +40,7 @@ export const WORKQUEUE_LONGEST_RUNNING_PROCESSOR_SECONDS =
 /** Every stackd metric name (prom-client's default process metrics come on top). */
 export const METRIC_NAMES = [
   STACK_STATUS,
+  STACK_SUSPENDED,
   STACK_LAST_SYNC_TIMESTAMP_SECONDS,
   RECONCILE_TOTAL,
   RECONCILE_DURATION_SECONDS,

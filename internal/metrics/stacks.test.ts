@@ -27,7 +27,7 @@ describe('stack metrics', () => {
     hooks.reconcile('a', 'success', 1);
     hooks.reconcile('a', 'failure', 1);
     hooks.stackRecord('b', record('synced'));
-    expect(await seriesOf(registry, 'a')).toHaveLength(STACK_STATUSES.length + 1 + 2);
+    expect(await seriesOf(registry, 'a')).toHaveLength(STACK_STATUSES.length + 1 + 1 + 2);
     hooks.stackGone('a');
     expect(await seriesOf(registry, 'a')).toEqual([]);
     expect(await seriesOf(registry, 'b')).toContain('stackd_stack_status{stack="b",status="synced"} 1');

@@ -11,6 +11,7 @@ import {
   ROLLBACKS_TOTAL,
   STACK_LAST_SYNC_TIMESTAMP_SECONDS,
   STACK_STATUS,
+  STACK_SUSPENDED,
   type Result,
 } from './names.js';
 
@@ -72,6 +73,12 @@ export function stackHooks(
     for (const service of watched.get(stack) ?? [])
       if (!keep.has(service)) updates.remove({ stack, service });
   };
+  const suspended = new Gauge({
+    name: STACK_SUSPENDED,
+    help: 'Whether each stack is suspended (x-stackd.suspend, or stackd suspend through the API): 1, else 0.',
+    labelNames: ['stack'] as const,
+    registers: [registry],
+  });
   const duration = new Histogram({
     name: RECONCILE_DURATION_SECONDS,
     help: 'Duration of applies and removals of stacks, in seconds.',
@@ -81,6 +88,7 @@ export function stackHooks(
   return {
     stackRecord: (stack, record) => {
       for (const s of STACK_STATUSES) status.set({ stack, status: s }, s === record.status ? 1 : 0);
+      suspended.set({ stack }, record.suspended == null ? 0 : 1);
       // When the running containers were applied: a commit that changes nothing here does not move it.
       const at =
         record.synced === null ? Number.NaN : Date.parse(record.synced.appliedAt ?? record.synced.at);
@@ -101,6 +109,7 @@ export function stackHooks(
     },
     stackGone: (stack) => {
       for (const s of STACK_STATUSES) status.remove({ stack, status: s });
+      suspended.remove({ stack });
       dropUpdates(stack);
       watched.delete(stack);
       lastSync.remove({ stack });

@@ -149,7 +149,13 @@ export async function apply(ctx: ReconcileContext, input: ApplyInput): Promise<R
         ...(signal ? { signal } : {}),
       });
     }
-    await up(ctx, stack, compose, run(), input.timeoutMs);
+    await up(
+      ctx,
+      stack,
+      compose,
+      { ...run(), ...(plan.forceRecreate === true ? { forceRecreate: true } : {}) },
+      input.timeoutMs,
+    );
     const ready = await waitReady(stack, {
       observe: () => ctx.informer.observeProject(stack.project, signal),
       deadline,

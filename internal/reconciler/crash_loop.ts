@@ -4,8 +4,13 @@
  * that hash (one attempt per commit), so a container that keeps exiting is never a hot loop.
  */
 import type { ObservedProject } from '../informer/types.js';
+import { LogEvent } from '../log/index.js';
 import type { StackRecord } from '../state/index.js';
+import type { RevisionHash, ServiceStatus } from '../status/index.js';
+import type { ReconcileContext } from './context.js';
+import { TerminalReconcileError } from './errors.js';
 import type { StackPlan } from './plan.js';
+import type { ReconcileOutcome } from './recorder.js';
 
 export const CRASH_LOOP_WINDOW_MS = 10 * 60_000;
 
@@ -45,4 +50,42 @@ export function crashLoopMessage(
   const first = Date.parse(heals.at[0] ?? '');
   const last = Date.parse(heals.at[heals.at.length - 1] ?? '');
   return `crash loop: ${down.join(', ') || 'a service stopped'} ${heals.at.length} times in ${minutes(last - first)} (reconcile.crashLoopLimit=${limit}); self-heal stopped at this revision until a new commit or a manual sync`;
+}
+
+/** A crash loop: `failed`, and self-heal stops at this desired stack hash (held). */
+export function crashLoop(
+  ctx: ReconcileContext,
+  id: string,
+  project: string | undefined,
+  target: RevisionHash,
+  services: readonly ServiceStatus[],
+  fields: Readonly<Record<string, unknown>>,
+  found: { readonly message: string; readonly heals: Heals },
+): ReconcileOutcome {
+  const { message, heals } = found;
+  return {
+    kind: 'failed',
+    cause: 'crash_loop',
+    record: {
+      project,
+      patch: {
+        status: 'failed',
+        message,
+        services,
+        heals,
+        held: { ...target, cause: 'crash_loop', message },
+      },
+    },
+    result: {
+      target,
+      lastResult: { outcome: 'failure', at: ctx.recorder.at(), message, durationMs: 0 },
+      action: 'update',
+    },
+    log: {
+      level: 'error',
+      event: LogEvent.reconcileCrashLoop,
+      fields: { ...fields, reason: message, heals: heals.at.length },
+    },
+    error: new TerminalReconcileError(id, message, { failure: 'crash_loop' }),
+  };
 }

@@ -3,9 +3,10 @@ import type { ObservedProject } from '../informer/types.js';
 import { LABEL_MANAGED_BY } from '../labels/index.js';
 import { type StackDigests, pendingUpdates } from '../images/digests.js';
 import type { DesiredStack } from '../source/types.js';
-import type { HeldFailure } from '../status/index.js';
+import type { HeldFailure, Suspension } from '../status/index.js';
 import type { AppliedService } from '../state/index.js';
-import { type StackPlan, foreignContainers, planDesired, planRemoval } from './plan.js';
+import { type StackPlan, foreignContainers, planDesired, planRemoval, wholeStack } from './plan.js';
+import { suspensionWords } from './intent.js';
 
 export interface DecisionSettings {
   readonly enabled: boolean;
@@ -39,6 +40,10 @@ export interface DecisionInput {
   readonly digests?: StackDigests;
   /** The stack record's `applied` (names what changed in the plan). */
   readonly applied?: Readonly<Record<string, AppliedService>> | null | undefined;
+  /** The suspension in force (intent.ts): nothing is applied or removed, drift is left alone. */
+  readonly suspended?: Suspension | null | undefined;
+  /** A dependency not synced at the desired revision, in words (intent.ts's waitingFor). */
+  readonly waitingFor?: string | null | undefined;
 }
 
 export type Decision =
@@ -88,11 +93,17 @@ export function decide(input: DecisionInput): Decision {
         message: `project ${desired.project} has containers stackd did not create for services not in Git (${strays.join(', ')}); remove them or add the services, stackd will not`,
       };
     }
-    const plan = planDesired(desired, observed, {
-      instance,
-      ...(input.digests === undefined ? {} : { digests: input.digests }),
-      applied: input.applied ?? null,
-    });
+    const plan = wholeStack(
+      planDesired(desired, observed, {
+        instance,
+        ...(input.digests === undefined ? {} : { digests: input.digests }),
+        applied: input.applied ?? null,
+      }),
+      desired,
+    );
+    // Suspended: looked at, never acted on (a manual sync neither); in sync stays in sync.
+    if (input.suspended != null && (plan.action !== 'none' || (input.renamedFrom ?? []).length > 0))
+      return { kind: 'hold', message: `${suspensionWords(input.suspended)}; ${plan.reason}`, plan };
     // One attempt per commit: a hash that failed stays failed, even if a look finds it running
     // (a container its restart policy keeps bringing back), until the hash changes or a manual sync.
     const held = input.held;
@@ -135,6 +146,9 @@ export function decide(input: DecisionInput): Decision {
     }
     if (plan.action === 'none' && !force) return { kind: 'in_sync', plan };
     if (!settings.enabled) return { kind: 'hold', message: `reconciliation disabled; ${plan.reason}`, plan };
+    // dependsOn: applied once every dependency is synced at this revision (a manual sync goes ahead).
+    if (input.waitingFor != null && !force)
+      return { kind: 'hold', message: `${input.waitingFor}; ${plan.reason}`, plan };
     if (plan.driftOnly && !settings.selfHeal && !force) {
       return { kind: 'hold', message: `self-heal disabled; ${plan.reason}`, plan };
     }
@@ -142,14 +156,17 @@ export function decide(input: DecisionInput): Decision {
   }
   if (observed === undefined || observed.containers.length === 0) return { kind: 'gone' };
   const plan = planRemoval(observed);
-  const hold = !settings.prune
-    ? 'not in the desired state; removal is disabled (reconcile.prune=false)'
-    : input.desiredEmpty && !settings.allowEmpty
-      ? 'not in the desired state, but the desired state has no stacks at all: refusing to remove every stack (set reconcile.allowEmpty=true to allow)'
-      : foreignContainers(observed, instance).length > 0
-        ? `not in the desired state, but project ${observed.project} also has containers stackd does not own: not removing it`
-        : !settings.enabled
-          ? 'not in the desired state; reconciliation disabled'
-          : undefined;
+  const hold =
+    input.suspended != null
+      ? `not in the desired state; ${suspensionWords(input.suspended)}`
+      : !settings.prune
+        ? 'not in the desired state; removal is disabled (reconcile.prune=false)'
+        : input.desiredEmpty && !settings.allowEmpty
+          ? 'not in the desired state, but the desired state has no stacks at all: refusing to remove every stack (set reconcile.allowEmpty=true to allow)'
+          : foreignContainers(observed, instance).length > 0
+            ? `not in the desired state, but project ${observed.project} also has containers stackd does not own: not removing it`
+            : !settings.enabled
+              ? 'not in the desired state; reconciliation disabled'
+              : undefined;
   return hold === undefined ? { kind: 'remove', plan } : { kind: 'hold', message: hold, plan };
 }

@@ -1,6 +1,6 @@
 /**
  * Dispatch: read the latest snapshot and observation, decide, and hand the decision to its
- * branch. The branches that only record (invalid, in sync, held, gone) are here; apply and
+ * branch. The branches that only record (invalid, in sync, held) are here (gone: missing.ts); apply and
  * removal have their own files. Every branch returns a ReconcileOutcome; none writes the final
  * record itself.
  */
@@ -8,8 +8,9 @@ import type { ObservedProject } from '../informer/types.js';
 import { LogEvent } from '../log/index.js';
 import type { Snapshot } from '../source/types.js';
 import type { StackRecord } from '../state/index.js';
-import type { RevisionHash, ServiceStatus } from '../status/index.js';
-import { type Heals, countHeal, crashLoopMessage } from './crash_loop.js';
+import type { ServiceStatus, Suspension } from '../status/index.js';
+import { stackSettings, suspensionOf, waitingFor } from './intent.js';
+import { countHeal, crashLoop, crashLoopMessage } from './crash_loop.js';
 import { rollBack, rollbackTarget } from './rollback.js';
 import type { StackDigests } from '../images/digests.js';
 import { imageRollbackTargets, rollBackImages } from './image_rollback.js';
@@ -23,6 +24,7 @@ import { remove } from './remove.js';
 import { serviceStatuses } from './services.js';
 import { leftoverProject, renamedProjects } from './universe.js';
 import { appliedOf } from './why.js';
+import { gone } from './missing.js';
 
 const NOOP: ReconcileOutcome = { kind: 'noop' };
 
@@ -34,6 +36,30 @@ export async function dispatch(
 ): Promise<ReconcileOutcome> {
   const snapshot = ctx.source.current();
   if (snapshot === undefined) return NOOP; // nothing desired known yet; the first snapshot enqueues all
+  const desired = snapshot.stacks.get(request.stack);
+  const record = ctx.recorder.previous(request.stack);
+  const suspended = suspensionOf(desired, record, () => ctx.recorder.at());
+  const outcome = await act(ctx, snapshot, settings, request, suspended, signal);
+  // The stack's intent as recorded: its suspension, and its own prune for when it leaves Git.
+  if (outcome.record === undefined) return outcome;
+  const prune = desired === undefined ? (record?.prune ?? null) : (desired.intent?.prune ?? null);
+  const intent: Partial<StackRecord> = {
+    ...(JSON.stringify(record?.suspended ?? null) === JSON.stringify(suspended) ? {} : { suspended }),
+    ...((record?.prune ?? null) === prune ? {} : { prune }),
+  };
+  return Object.keys(intent).length === 0
+    ? outcome
+    : { ...outcome, record: { ...outcome.record, patch: { ...outcome.record.patch, ...intent } } };
+}
+
+async function act(
+  ctx: ReconcileContext,
+  snapshot: Snapshot,
+  settings: () => ReconcileSettings,
+  request: ReconcileRequest,
+  suspended: Suspension | null,
+  signal?: AbortSignal,
+): Promise<ReconcileOutcome> {
   const id = request.stack;
   const desired = snapshot.stacks.get(id);
   const observation = ctx.informer.current();
@@ -51,10 +77,12 @@ export async function dispatch(
     };
   }
   const force = request.force === true;
-  const current = force && request.prune === true ? { ...settings(), prune: true } : settings();
+  const record = ctx.recorder.previous(id);
+  const own = stackSettings(settings(), desired, record);
+  const current = force && request.prune === true ? { ...own, prune: true } : own;
   const renamedFrom =
     desired === undefined ? [] : renamedProjects(observation, snapshot, id, desired.project, ctx.instance);
-  const record = ctx.recorder.previous(id);
+  const waiting = waitingFor(desired, snapshot, (dep) => ctx.recorder.previous(dep));
   // The watched services' digests: what each runs, what its registry serves (image updates).
   const digestsOf = async (seen: ObservedProject | undefined): Promise<StackDigests | undefined> => {
     if (ctx.images === undefined || desired === undefined || desired.composeHash === null) return undefined;
@@ -73,6 +101,8 @@ export async function dispatch(
       renamedFrom,
       held: record?.held,
       applied: record?.applied,
+      suspended,
+      waitingFor: waiting,
       ...(digests === undefined ? {} : { digests }),
     });
   // The informer's cache (kept fresh by events) decides "in sync" without a Docker API call;
@@ -244,80 +274,4 @@ export async function dispatch(
         ...(signal ? { signal } : {}),
       });
   }
-}
-
-/** A crash loop: `failed`, and self-heal stops at this desired stack hash (held). */
-function crashLoop(
-  ctx: ReconcileContext,
-  id: string,
-  project: string | undefined,
-  target: RevisionHash,
-  services: readonly ServiceStatus[],
-  fields: Readonly<Record<string, unknown>>,
-  found: { readonly message: string; readonly heals: Heals },
-): ReconcileOutcome {
-  const { message, heals } = found;
-  return {
-    kind: 'failed',
-    cause: 'crash_loop',
-    record: {
-      project,
-      patch: {
-        status: 'failed',
-        message,
-        services,
-        heals,
-        held: { ...target, cause: 'crash_loop', message },
-      },
-    },
-    result: {
-      target,
-      lastResult: { outcome: 'failure', at: ctx.recorder.at(), message, durationMs: 0 },
-      action: 'update',
-    },
-    log: {
-      level: 'error',
-      event: LogEvent.reconcileCrashLoop,
-      fields: { ...fields, reason: message, heals: heals.at.length },
-    },
-    error: new TerminalReconcileError(id, message, { failure: 'crash_loop' }),
-  };
-}
-
-/**
- * Neither desired nor running: reported `missing` while the desired state stays at the revision
- * that lacked it; once it has moved on, the stack is forgotten (no longer in the API nor in
- * /metrics).
- */
-function gone(ctx: ReconcileContext, id: string, snapshot: Snapshot): ReconcileOutcome {
-  const previous = ctx.recorder.previous(id);
-  if (previous === undefined) return NOOP;
-  if (previous.status !== 'missing') {
-    return {
-      kind: 'missing',
-      record: {
-        project: previous.project,
-        patch: {
-          status: 'missing',
-          message: 'not in the desired state and not running',
-          services: [],
-          missingAt: snapshot.revision,
-        },
-      },
-    };
-  }
-  if (previous.missingAt === snapshot.revision) return NOOP;
-  return {
-    kind: 'forgotten',
-    forget: true,
-    log: {
-      level: 'info',
-      event: LogEvent.stackForgotten,
-      fields: {
-        project: previous.project,
-        revision: snapshot.revision,
-        reason: `missing since ${previous.missingAt?.slice(0, 12) ?? 'an earlier revision'}; record dropped`,
-      },
-    },
-  };
 }

@@ -27,6 +27,8 @@ export interface StackPlan {
    * definitions match: what `reconcile.selfHeal` governs.
    */
   readonly driftOnly: boolean;
+  /** `x-stackd.recreate: stack`: `compose up --force-recreate`, every service recreated. */
+  readonly forceRecreate?: boolean;
 }
 
 export interface PlanContext {
@@ -128,6 +130,27 @@ export function planDesired(
     reason: driftOnly ? `drift: ${names}` : `changed: ${names}`,
     services,
     driftOnly,
+  };
+}
+
+/**
+ * `x-stackd.recreate: stack`: a change to any service (not a self-heal of drift alone) recreates
+ * every service of the stack, the unchanged ones with the why `recreate: stack`.
+ */
+export function wholeStack(plan: StackPlan, stack: DesiredStack): StackPlan {
+  if (stack.intent?.recreate !== 'stack' || plan.action !== 'update' || plan.driftOnly) return plan;
+  const named = new Set(plan.services.map((s) => s.name));
+  const rest: ServicePlan[] = [...stack.services.keys()]
+    .filter((name) => !named.has(name))
+    .map((name) => ({ name, change: 'recreate', why: 'recreate: stack' }));
+  return {
+    ...plan,
+    services: [...plan.services, ...rest],
+    reason:
+      rest.length === 0
+        ? plan.reason
+        : `${plan.reason}; recreate: stack (${rest.map((s) => s.name).join(', ')})`,
+    forceRecreate: true,
   };
 }
 

@@ -5,6 +5,7 @@ import type { HeldFailure } from '../status/index.js';
 import { decide, type DecisionSettings } from './decide.js';
 import { INSTANCE, container, desiredStack, project } from './fixtures.test-helpers.js';
 import { preview } from './preview.js';
+import { stackRecord } from '../state/record.test-helpers.js';
 
 const ON: DecisionSettings = { enabled: true, prune: true, allowEmpty: false, selfHeal: true };
 
@@ -49,7 +50,7 @@ describe('a held failure (one attempt per commit)', () => {
   });
 
   it('`stackd plan` shows it as skip, with the reason and how to retry', () => {
-    expect(preview('web', snapshot, observation, ON, INSTANCE, { held })).toMatchObject({
+    expect(preview('web', snapshot, observation, ON, INSTANCE, stackRecord({ held }))).toMatchObject({
       action: 'skip',
       reason:
         'failed at this commit, not retried until a new commit or stackd sync web: service app exited with code 1',

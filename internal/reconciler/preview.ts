@@ -3,6 +3,7 @@ import type { Observation } from '../informer/types.js';
 import type { Snapshot } from '../source/types.js';
 import type { StackRecord } from '../state/index.js';
 import { type DecisionSettings, decide } from './decide.js';
+import { stackSettings, suspensionOf, waitingFor } from './intent.js';
 import type { Action, ServicePlan } from './plan.js';
 import { leftoverProject, renamedProjects } from './universe.js';
 
@@ -22,7 +23,9 @@ export function preview(
   settings: DecisionSettings,
   instance: string,
   /** The stack's record: its held failure, and what it last applied (names what changed). */
-  record?: Pick<StackRecord, 'held' | 'applied'>,
+  record?: StackRecord,
+  /** Every stack's record (its dependencies' statuses). */
+  records: (id: string) => StackRecord | undefined = () => undefined,
 ): StackPreview {
   const desired = snapshot.stacks.get(id);
   const observed =
@@ -38,11 +41,13 @@ export function preview(
     desired,
     observed,
     desiredEmpty: snapshot.stacks.size === 0,
-    settings,
+    settings: stackSettings(settings, desired, record),
     instance,
     force: false,
     held: record?.held,
     applied: record?.applied,
+    suspended: suspensionOf(desired, record, () => new Date().toISOString()),
+    waitingFor: waitingFor(desired, snapshot, records),
     ...(desired !== undefined
       ? { renamedFrom: renamedProjects(observation, snapshot, id, desired.project, instance) }
       : {}),

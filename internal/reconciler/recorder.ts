@@ -172,6 +172,8 @@ export class Recorder {
       ...(previous?.heals == null ? {} : { heals: previous.heals }),
       ...(previous?.rollback == null ? {} : { rollback: previous.rollback }),
       ...(previous?.applied == null ? {} : { applied: previous.applied }),
+      ...(previous?.suspended == null ? {} : { suspended: previous.suspended }),
+      ...(previous?.prune == null ? {} : { prune: previous.prune }),
       ...patch,
     };
     if (

@@ -22,6 +22,12 @@ export function stackStatus(
     lastResult: record?.lastResult ?? null,
     services: record?.services ?? [],
     rollback: record?.rollback ?? null,
+    // Before its first reconcile, a stack suspended in Git already says so.
+    suspended:
+      record?.suspended ??
+      (desired?.intent?.suspend == null || snapshot === undefined
+        ? null
+        : { ...desired.intent.suspend, by: 'repo', at: snapshot.fetchedAt.toISOString() }),
   };
 }
 

@@ -20,6 +20,11 @@ export interface ServerController {
    */
   sync(id: string, options?: { readonly prune?: boolean }): boolean;
   setReconcileEnabled(enabled: boolean): void;
+  /**
+   * Suspend one stack (with a reason) or resume it (null), kept across restarts; false when no
+   * such stack is known.
+   */
+  suspend(id: string, reason: string | null): boolean;
   readonly reconcileEnabled: boolean;
   /** A desired state is known and the Docker engine answers (and starts containers). */
   ready(): boolean;

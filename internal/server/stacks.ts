@@ -1,4 +1,4 @@
-/** Stack routes: the status of every stack, of one stack (with history), and a manual sync. */
+/** Stack routes: the status of every stack, of one stack (with history), a manual sync, suspend/resume. */
 import type { FastifyInstance } from 'fastify';
 import type { Guards } from './auth.js';
 import type { ServerController } from './options.js';
@@ -34,6 +34,36 @@ export function registerStackRoutes(
       return reply.code(202).send({ accepted: true, stack: id, prune });
     },
   );
+
+  app.put<{ Params: StackParams }>(
+    '/api/v1/stacks/:id/suspend',
+    { onRequest: guards.write },
+    (request, reply) => {
+      const { id } = request.params;
+      const reason = suspendBody(request.body);
+      if (reason === undefined) {
+        return reply.code(400).send({
+          error: 'expected a JSON body {"suspended": true, "reason": "…"} or {"suspended": false}',
+        });
+      }
+      if (!controller.suspend(id, reason)) return reply.code(404).send({ error: noSuchStack(id) });
+      return reply.code(200).send({ stack: id, suspended: controller.stack(id)?.suspended ?? null });
+    },
+  );
+}
+
+/** Longest suspension reason kept (it is shown in tables and sent in notifications). */
+const MAX_REASON = 500;
+
+/** `{"suspended": true, "reason": "…"}` → the reason; `{"suspended": false}` → null; else undefined. */
+function suspendBody(body: unknown): string | null | undefined {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
+  const { suspended, reason, ...rest } = body as { suspended?: unknown; reason?: unknown };
+  if (Object.keys(rest).length > 0 || typeof suspended !== 'boolean') return undefined;
+  if (!suspended) return reason === undefined ? null : undefined;
+  if (reason === undefined) return 'suspended through the API';
+  if (typeof reason !== 'string' || reason.trim() === '') return undefined;
+  return reason.trim().slice(0, MAX_REASON);
 }
 
 /** `prune` of a sync's body: false when absent, null when the body is not `{}` / `{"prune": bool}`. */

@@ -164,6 +164,7 @@ export async function buildStack(
       project: result.project,
       composeHash: keyed(result.composeHash),
       services,
+      intent: settings.intent,
       error: null,
     };
   } catch (error) {

@@ -1,5 +1,6 @@
 import { buildStack } from './build_stack.js';
 import { markProjectConflicts } from './conflicts.js';
+import { markDependencyProblems } from './depends.js';
 import { findStacks } from './discover.js';
 import type { StackLimits } from './limits.js';
 import type { Scope } from './scope.js';
@@ -41,7 +42,7 @@ export async function buildSnapshot(reader: TreeReader, options: SnapshotOptions
     options.memo.clear();
     for (const [key, stack] of used) options.memo.set(key, stack);
   }
-  const stacks = new Map(markProjectConflicts(built).map((s) => [s.id, s]));
+  const stacks = new Map(markDependencyProblems(markProjectConflicts(built)).map((s) => [s.id, s]));
   return {
     revision: reader.revision,
     fetchedAt: options.fetchedAt,

@@ -2,7 +2,7 @@
 import type { SecretFormat } from '../../pkg/sops/index.js';
 import type { ServiceParts } from '../../pkg/composehash/index.js';
 import type { MaterializeReport } from './materialize.js';
-import type { UpdatePolicy } from './x_stackd.js';
+import type { StackIntent, UpdatePolicy } from './x_stackd.js';
 
 export interface DesiredService {
   readonly name: string;
@@ -57,6 +57,8 @@ export interface DesiredStack {
    * comes from and its format (`app.env` ← `app.sops.env`, dotenv). Absent when there are none.
    */
   readonly secrets?: ReadonlyMap<string, { readonly source: string; readonly format: SecretFormat }>;
+  /** Its top-level `x-stackd` (suspend, prune, dependsOn, …); absent: none set (NO_INTENT). */
+  readonly intent?: StackIntent;
 }
 
 export interface Snapshot {

@@ -15,6 +15,7 @@ import type {
   RollbackInfo,
   ServiceChangeWhy,
   ServiceStatus,
+  Suspension,
   SyncedInfo,
 } from '../status/index.js';
 import {
@@ -205,6 +206,20 @@ function historyEntry(value: unknown, where: string): HistoryEntry {
   };
 }
 
+function suspension(value: unknown, where: string): Suspension {
+  const raw = object(value, where);
+  return {
+    reason: string(field(raw, 'reason'), `${where}.reason`),
+    by: oneOf(field(raw, 'by'), ['repo', 'api'] as const, `${where}.by`),
+    at: string(field(raw, 'at'), `${where}.at`),
+  };
+}
+
+function boolean(value: unknown, where: string): boolean {
+  if (typeof value !== 'boolean') throw new InvalidStateError(`${where} is not a boolean`);
+  return value;
+}
+
 function stringMap(value: unknown, where: string): Record<string, string> {
   const raw = object(value, where);
   const out = Object.create(null) as Record<string, string>;
@@ -252,6 +267,8 @@ function stackRecord(value: unknown, where: string): StackRecord {
     ...optional(raw, 'rollback', where, rollback),
     ...optional(raw, 'rejectedDigests', where, rejectedDigests),
     ...optional(raw, 'applied', where, applied),
+    ...optional(raw, 'suspended', where, suspension),
+    ...optional(raw, 'prune', where, boolean),
   };
 }
 

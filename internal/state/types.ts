@@ -8,6 +8,7 @@ import type {
   LastResult,
   ServiceChangeWhy,
   ServiceStatus,
+  Suspension,
   StackStatusValue,
   SyncedInfo,
 } from '../status/index.js';
@@ -48,6 +49,13 @@ export interface StackRecord {
    * next change can be named (`image`, `definition`, `file <path>`: internal/reconciler/why.ts).
    */
   readonly applied?: Readonly<Record<string, AppliedService>> | null;
+  /** While suspended: by whom, why, since when (see Suspension); an `api` one outlives restarts. */
+  readonly suspended?: Suspension | null;
+  /**
+   * The stack's own `x-stackd.prune` when it was last in the desired state: whether to remove it
+   * once it is deleted from Git, over `reconcile.prune`. Absent or null: the global setting.
+   */
+  readonly prune?: boolean | null;
 }
 
 /** A service as last applied: its service hash, and what the hash was made of. */

@@ -117,6 +117,18 @@ export interface HeldFailure {
   readonly message: string;
 }
 
+/**
+ * A suspended stack: nothing is applied to it, self-heal is off, it reads `out_of_sync` (with the
+ * reason) while Git and the host differ. `by`: its compose file's `x-stackd.suspend` (`repo`) or
+ * `PUT /api/v1/stacks/{id}/suspend` / `stackd suspend` (`api`, kept across restarts).
+ */
+export interface Suspension {
+  readonly reason: string;
+  readonly by: 'repo' | 'api';
+  /** RFC 3339: since when. */
+  readonly at: string;
+}
+
 /** The last automatic rollback (`reconcile.rollback`): from the failed revision back to the synced one. */
 export interface RollbackInfo {
   readonly from: string;
@@ -137,6 +149,8 @@ export interface StackStatus {
   readonly services: readonly ServiceStatus[];
   /** Set after an automatic rollback, until the stack next applies successfully; else null. */
   readonly rollback: RollbackInfo | null;
+  /** Set while the stack is suspended (in the repository or through the API); else null. */
+  readonly suspended: Suspension | null;
 }
 
 /** One service's change in an apply, and why (internal/reconciler/why.ts's words). */

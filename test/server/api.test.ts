@@ -87,6 +87,36 @@ describe('/api/v1 (no token, loopback client)', () => {
     expect(h.controller.syncCalls).toEqual(['apps/web']);
   });
 
+  it('PUT /api/v1/stacks/{id}/suspend suspends with a reason and resumes; a bad body is 400, an unknown stack 404', async () => {
+    const put = (id: string, body: string) =>
+      fetch(`${h.base}/api/v1/stacks/${id}/suspend`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+    const on = await put('apps%2Fweb', '{"suspended": true, "reason": "db migration"}');
+    expect(on.status).toBe(200);
+    expect(await json(on)).toEqual({
+      stack: 'apps/web',
+      suspended: { reason: 'db migration', by: 'api', at: '2024-05-01T10:00:00.000Z' },
+    });
+    const off = await put('apps%2Fweb', '{"suspended": false}');
+    expect(await json(off)).toEqual({ stack: 'apps/web', suspended: null });
+    for (const bad of [
+      '{}',
+      '{"suspended": "yes"}',
+      '{"suspended": true, "reason": ""}',
+      '{"suspended": false, "reason": "x"}',
+      '{"suspended": true, "why": "x"}',
+    ])
+      expect((await put('apps%2Fweb', bad)).status).toBe(400);
+    expect((await put('ghost', '{"suspended": true}')).status).toBe(404);
+    expect(h.controller.suspendCalls).toEqual([
+      ['apps/web', 'db migration'],
+      ['apps/web', null],
+    ]);
+  });
+
   it('POST /api/v1/stacks/{id}/sync with {"prune": true} asks for a one-off removal; a bad body is 400', async () => {
     const post = (body: string) =>
       fetch(`${h.base}/api/v1/stacks/db/sync`, {

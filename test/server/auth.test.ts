@@ -17,6 +17,7 @@ const WRITES: readonly (readonly [string, string, string | undefined])[] = [
   ['POST', '/api/v1/refresh', undefined],
   ['POST', '/api/v1/stacks/apps%2Fweb/sync', undefined],
   ['PUT', '/api/v1/reconcile', '{"enabled":false}'],
+  ['PUT', '/api/v1/stacks/apps%2Fweb/suspend', '{"suspended":true,"reason":"x"}'],
 ];
 
 function send(base: string, method: string, path: string, body: string | undefined, token?: string) {
@@ -140,7 +141,10 @@ describe('without server.token', () => {
       expect(h.controller.refreshCalls).toEqual([]);
       expect(h.controller.syncCalls).toEqual([]);
       expect(h.controller.reconcileCalls).toEqual([]);
-      expect(h.logs.filter((l) => l['event'] === 'api.refused' && l['status'] === 403)).toHaveLength(3);
+      expect(h.controller.suspendCalls).toEqual([]);
+      expect(h.logs.filter((l) => l['event'] === 'api.refused' && l['status'] === 403)).toHaveLength(
+        WRITES.length,
+      );
     },
   );
 

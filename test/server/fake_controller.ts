@@ -14,6 +14,7 @@ export function stackStatus(id: string, overrides: Partial<StackStatus> = {}): S
     lastResult: { outcome: 'success', at: '2024-05-01T10:00:00.000Z', message: '', durationMs: 812 },
     services: [{ name: 'web', state: 'running', health: null, inSync: true, restarts: 0 }],
     rollback: null,
+    suspended: null,
     ...overrides,
   };
 }
@@ -23,6 +24,7 @@ export class FakeController implements ServerController {
   readonly syncCalls: string[] = [];
   readonly pruneCalls: string[] = [];
   readonly reconcileCalls: boolean[] = [];
+  readonly suspendCalls: [string, string | null][] = [];
   reconcileEnabled = true;
   isReady = true;
   revision: string | null = 'c0ffee';
@@ -72,6 +74,15 @@ export class FakeController implements ServerController {
   refresh(trigger: string): Promise<void> {
     this.refreshCalls.push(trigger);
     return this.refreshResult();
+  }
+
+  suspend(id: string, reason: string | null): boolean {
+    const detail = this.details.get(id);
+    if (detail === undefined) return false;
+    this.suspendCalls.push([id, reason]);
+    const suspended = reason === null ? null : { reason, by: 'api' as const, at: '2024-05-01T10:00:00.000Z' };
+    this.details.set(id, { ...detail, suspended });
+    return true;
   }
 
   sync(id: string, options: { readonly prune?: boolean } = {}): boolean {

@@ -32,6 +32,7 @@ const ADDITIONS = [
   'stackd_image_update_available',
   'stackd_image_checks_total',
   'stackd_notifications_total',
+  'stackd_stack_suspended',
   'stackd_commit_statuses_total',
 ];
 

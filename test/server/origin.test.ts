@@ -59,6 +59,7 @@ const WRITES: readonly (readonly [string, string, string])[] = [
   ['POST', '/api/v1/refresh', ''],
   ['POST', '/api/v1/stacks/apps%2Fweb/sync', ''],
   ['PUT', '/api/v1/reconcile', '{"enabled":false}'],
+  ['PUT', '/api/v1/stacks/apps%2Fweb/suspend', '{"suspended":true,"reason":"x"}'],
 ];
 
 describe('the API answers only its own origin', () => {
@@ -68,7 +69,10 @@ describe('the API answers only its own origin', () => {
   });
   const own = (): string => new URL(h.base).host;
   const changed = (): number =>
-    h.controller.refreshCalls.length + h.controller.syncCalls.length + h.controller.reconcileCalls.length;
+    h.controller.refreshCalls.length +
+    h.controller.syncCalls.length +
+    h.controller.reconcileCalls.length +
+    h.controller.suspendCalls.length;
 
   it('Host: attacker.example (DNS rebinding) is refused with 421 on every endpoint', async () => {
     h = await startServer();
@@ -89,7 +93,7 @@ describe('the API answers only its own origin', () => {
     }
     expect(changed()).toBe(0);
     expect(h.logs.filter((l) => l['event'] === 'api.refused' && l['status'] === 421)).toHaveLength(
-      READS.length + 3,
+      READS.length + WRITES.length,
     );
   });
 

@@ -1,5 +1,5 @@
 /** A stack record for the feedback tests: synced, empty, with `fields` over it. */
-import type { StackRecord } from '../state/index.js';
+import type { StackRecord } from './types.js';
 
 export function stackRecord(fields: Partial<StackRecord>): StackRecord {
   return {
