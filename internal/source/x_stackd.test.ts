@@ -71,7 +71,7 @@ describe('readStackSettings (x-stackd)', () => {
   ])('refuses %j naming the key', (yaml, message) => {
     expect(() => readStackSettings(doc(yaml))).toThrow(StackSettingsError);
     expect(() => readStackSettings(doc(yaml))).toThrow(
-      expect.objectContaining({ message }) as unknown as Error,
+      expect.objectContaining({ message }),
     );
   });
 
