@@ -35,6 +35,7 @@ const KNOWN_SECONDS = {
   'test/faults/hostile-worktree.v1.test.ts': 32,
   'test/cli/logs.test.ts': 32,
   'test/e2e/forget.test.ts': 27,
+  'test/e2e/intent.test.ts': 30,
   'test/faults/engine-stall.test.ts': 26,
   'test/e2e/source-status.test.ts': 25,
   // Measured alone (a docker-registry on loopback, six sync --once runs).
