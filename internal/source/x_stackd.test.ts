@@ -70,9 +70,7 @@ describe('readStackSettings (x-stackd)', () => {
     ],
   ])('refuses %j naming the key', (yaml, message) => {
     expect(() => readStackSettings(doc(yaml))).toThrow(StackSettingsError);
-    expect(() => readStackSettings(doc(yaml))).toThrow(
-      expect.objectContaining({ message }),
-    );
+    expect(() => readStackSettings(doc(yaml))).toThrow(expect.objectContaining({ message }));
   });
 
   it("reads the stack's intent: each key, bare numbers as seconds, suspend: true", () => {
