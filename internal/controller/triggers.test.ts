@@ -15,6 +15,7 @@ import type { Snapshot, SnapshotListener, Source } from '../source/types.js';
 import { StateStore } from '../state/index.js';
 import { Controller } from './controller.js';
 import type { ControllerOptions } from './options.js';
+import { stackRecord } from '../state/record.test-helpers.js';
 
 /** A source whose fetches the test makes fail or succeed; records when each fetch started. */
 class FakeSource implements Source {
@@ -122,15 +123,7 @@ describe('Controller timers (FakeClock)', () => {
   });
 
   it('resyncs every resyncInterval: a run over every known stack each time', async () => {
-    state.setStack('a', {
-      project: 'a',
-      status: 'synced',
-      message: '',
-      synced: null,
-      lastResult: null,
-      services: [],
-      history: [],
-    });
+    state.setStack('a', stackRecord({ project: 'a' }));
     const c = await start({ resyncIntervalMs: 5 * MINUTE });
     const resyncs = (): string[] =>
       c

@@ -1,18 +1,10 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import { FakeClock } from '../../pkg/clock/fake.js';
 import { Registry } from 'prom-client';
-import type { StackRecord } from '../state/index.js';
+import { stackRecord } from '../state/record.test-helpers.js';
 import { DROPPED_DEFAULT_METRICS, createMetrics } from './metrics.js';
 
-const SYNCED: StackRecord = {
-  project: 'p',
-  status: 'synced',
-  message: '',
-  synced: null,
-  lastResult: null,
-  services: [],
-  history: [],
-};
+const SYNCED = stackRecord({});
 
 describe('Metrics.render', () => {
   it('renders once for concurrent callers and reuses the body while nothing changes, for at most a second', async () => {
