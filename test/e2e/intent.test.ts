@@ -4,6 +4,8 @@
  * stack, dependsOn with a health gate, cycles and typos failing the stacks involved.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { copyFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { StackDetail } from '../../internal/status/index.js';
 import { type Daemon, githubPush, startDaemon, waitForStack } from '../helpers/daemon.js';
 import { docker, engine, waitFor } from '../helpers/docker.js';
@@ -184,6 +186,21 @@ describe('per-stack intent (x-stackd)', () => {
       expect(await h.containers(name)).toEqual([]);
     }
     expect(r).toHaveLength(40);
+  });
+
+  it('stackd plan says the same: the dependency waited for, the suspension, the cycle', async () => {
+    // A copy of the daemon's state, so that the plan's own fetch stays out of the daemon's way.
+    const dir = join(h.root, 'plan-data');
+    await mkdir(dir, { recursive: true });
+    await copyFile(join(h.dataDir, 'state.json'), join(dir, 'state.json'));
+    const r = await h.cli(['plan', '--output', 'json'], { STACKD_DATA_DIR: dir });
+    const plan = JSON.parse(r.stdout) as { stacks: { id: string; action: string; reason: string }[] };
+    const of = (name: string) => plan.stacks.find((s) => s.id === h.id(name));
+    expect(of('app')).toMatchObject({ action: 'skip' });
+    expect(of('app')?.reason).toMatch(new RegExp(`^waiting for ${h.id('db')}: failed; changed: web`));
+    expect(of('paused')?.reason).toMatch(/^suspended \(x-stackd\.suspend\): db migration until 18:00; /);
+    expect(of('c1')).toMatchObject({ action: 'skip' });
+    expect(of('c1')?.reason).toContain('`x-stackd.dependsOn`: a cycle');
   });
 
   it('suspend over the API: a change is not applied, a container stopped by hand stays stopped, both across a restart; resume applies', async () => {
