@@ -143,6 +143,39 @@ describe('Notices: one notification per transition, bursts batched', () => {
     expect(sent).toHaveLength(2);
   });
 
+  it('a fix within the window of a second failure (the first was sent) is one `recovered`, never a stale `failed`', () => {
+    const { clock, sent, fail, sync } = setup();
+    fail('apps/a', 'service app exited with code 1');
+    clock.advance(WINDOW);
+    fail('apps/a', 'port 80 is in use');
+    clock.advance(1_000);
+    sync('apps/a');
+    clock.advance(WINDOW);
+    expect(sent.map((n) => n.event)).toEqual(['failed', 'recovered']);
+  });
+
+  it('a stack failing again while its recovery waits: the recovery is dropped, the failure goes', () => {
+    const { clock, sent, fail, sync } = setup();
+    fail('apps/a', 'one');
+    clock.advance(WINDOW);
+    sync('apps/a');
+    clock.advance(1_000);
+    fail('apps/a', 'two');
+    clock.advance(WINDOW);
+    expect(sent.map((n) => [n.event, n.stacks.map((s) => s.message)])).toEqual([
+      ['failed', ['one']],
+      ['failed', ['two']],
+    ]);
+  });
+
+  it('a failure known at restart, then fixed: `recovered`', () => {
+    const failed = record({ status: 'failed', message: 'known' });
+    const { clock, sent, sync } = setup(DEFAULT_EVENTS, [['apps/a', failed]]);
+    sync('apps/a');
+    clock.advance(WINDOW);
+    expect(sent.map((n) => n.event)).toEqual(['recovered']);
+  });
+
   it('a failure fixed within one batch window sends nothing', () => {
     const { clock, sent, fail, sync } = setup();
     fail('apps/a', 'flaky');

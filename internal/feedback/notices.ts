@@ -47,6 +47,8 @@ interface Memory {
   rollbackAt: string | undefined;
   /** The revision of the last attempt (a failure without an apply, an invalid stack, names it). */
   attempted: string | undefined;
+  /** A failure (or rollback) of the current failing streak has gone out: its fix is news. */
+  notified: boolean;
 }
 
 /** The first line of a failure message: what "the same reason" compares. */
@@ -75,6 +77,7 @@ export class Notices {
         historyAt: record.history[0]?.at,
         rollbackAt: record.rollback?.at,
         attempted: undefined,
+        notified: record.status === 'failed',
       });
     }
   }
@@ -124,13 +127,16 @@ export class Notices {
       case 'synced': {
         const revision = record.synced?.revision ?? null;
         if (memory.settled === 'failed') {
-          // Failed and fixed within one batch: nothing to tell.
-          if (!this.#cancel('failed', id)) notice('recovered', '', revision);
+          // A failure still waiting in the batch is stale now; fixed before anyone was told of
+          // this streak: nothing to tell.
+          const cancelled = this.#cancel('failed', id) || this.#cancel('rolled_back', id);
+          if (!cancelled || memory.notified) notice('recovered', '', revision);
         } else if (newResult?.outcome === 'success' && newResult.action !== 'remove') {
           notice('synced', newResult.message, revision);
         }
         memory.settled = 'synced';
         memory.failure = undefined;
+        memory.notified = false;
         return;
       }
       case 'missing':
@@ -138,6 +144,7 @@ export class Notices {
           notice('removed', newResult.message, newResult.revision);
         memory.settled = 'missing';
         memory.failure = undefined;
+        memory.notified = false;
         return;
       default:
         // syncing, out_of_sync, unknown: on the way somewhere; nothing settled yet.
@@ -159,6 +166,7 @@ export class Notices {
         historyAt: undefined,
         rollbackAt: undefined,
         attempted: undefined,
+        notified: false,
       };
       this.#memory.set(id, memory);
     }
@@ -179,12 +187,19 @@ export class Notices {
     this.#pending.clear();
     for (const [event, stacks] of batches) {
       if (stacks.size === 0) continue;
+      if (event === 'failed' || event === 'rolled_back')
+        for (const id of stacks.keys()) {
+          const memory = this.#memory.get(id);
+          if (memory !== undefined) memory.notified = true;
+        }
       this.#o.send({ instance: this.#o.instance, event, at, stacks: [...stacks.values()] });
     }
   }
 
   #add(event: NotifyEvent, notice: StackNotice): void {
     if (!this.#o.events.has(event)) return;
+    // The last word on a stack is its latest: a pending recovery of a stack failing again goes.
+    if (event === 'failed' || event === 'rolled_back') this.#cancel('recovered', notice.id);
     const batch = this.#pending.get(event) ?? new Map<string, StackNotice>();
     batch.set(notice.id, notice);
     this.#pending.set(event, batch);

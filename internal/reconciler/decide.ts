@@ -147,7 +147,8 @@ export function decide(input: DecisionInput): Decision {
     if (plan.action === 'none' && !force) return { kind: 'in_sync', plan };
     if (!settings.enabled) return { kind: 'hold', message: `reconciliation disabled; ${plan.reason}`, plan };
     // dependsOn: applied once every dependency is synced at this revision (a manual sync goes ahead).
-    if (input.waitingFor != null && !force)
+    // A self-heal of drift alone is not a change: what runs is kept running meanwhile.
+    if (input.waitingFor != null && !force && !plan.driftOnly)
       return { kind: 'hold', message: `${input.waitingFor}; ${plan.reason}`, plan };
     if (plan.driftOnly && !settings.selfHeal && !force) {
       return { kind: 'hold', message: `self-heal disabled; ${plan.reason}`, plan };

@@ -9,7 +9,7 @@ import { LogEvent } from '../log/index.js';
 import type { Snapshot } from '../source/types.js';
 import type { StackRecord } from '../state/index.js';
 import type { ServiceStatus, Suspension } from '../status/index.js';
-import { stackSettings, suspensionOf, waitingFor } from './intent.js';
+import { intentProblem, stackSettings, suspensionOf, waitingFor } from './intent.js';
 import { countHeal, crashLoop, crashLoopMessage } from './crash_loop.js';
 import { rollBack, rollbackTarget } from './rollback.js';
 import type { StackDigests } from '../images/digests.js';
@@ -42,7 +42,10 @@ export async function dispatch(
   const outcome = await act(ctx, snapshot, settings, request, suspended, signal);
   // The stack's intent as recorded: its suspension, and its own prune for when it leaves Git.
   if (outcome.record === undefined) return outcome;
-  const prune = desired === undefined ? (record?.prune ?? null) : (desired.intent?.prune ?? null);
+  const prune =
+    desired === undefined || desired.error !== null
+      ? (record?.prune ?? null)
+      : (desired.intent?.prune ?? null);
   const intent: Partial<StackRecord> = {
     ...(JSON.stringify(record?.suspended ?? null) === JSON.stringify(suspended) ? {} : { suspended }),
     ...((record?.prune ?? null) === prune ? {} : { prune }),
@@ -61,7 +64,11 @@ async function act(
   signal?: AbortSignal,
 ): Promise<ReconcileOutcome> {
   const id = request.stack;
-  const desired = snapshot.stacks.get(id);
+  const read = snapshot.stacks.get(id);
+  // A stack's own minReady that no apply could meet fails the stack, as an invalid file does.
+  const problem = intentProblem(read, settings());
+  const desired =
+    read === undefined || problem === null ? read : { ...read, error: problem, composeHash: null };
   const observation = ctx.informer.current();
   if (!observation.up) {
     const message = `Docker engine unreachable: ${observation.error ?? 'no answer'}`;

@@ -125,6 +125,8 @@ describe('decide with intent', () => {
     expect(
       decide({ ...base, desired: stack, observed: running, waitingFor: 'waiting', force: true }).kind,
     ).toBe('apply');
+    // Drift alone is healed meanwhile: what runs is kept running.
+    expect(decide({ ...base, desired: stack, observed: stopped, waitingFor: 'waiting' }).kind).toBe('apply');
   });
 
   it('recreate: stack: a change to one service recreates all of them (--force-recreate); drift alone does not', () => {

@@ -13,8 +13,8 @@ export function stackSettings<
   S extends Pick<ReconcileSettings, 'prune' | 'selfHeal'> & Partial<ReconcileSettings>,
 >(current: S, desired: DesiredStack | undefined, record: StackRecord | undefined): S {
   const intent = desired?.intent;
-  // A stack deleted from Git has no compose file left: its last known `prune` decides.
-  const prune = desired === undefined ? record?.prune : intent?.prune;
+  // A stack deleted from Git (or unreadable) has no intent to read: its last known `prune` decides.
+  const prune = desired === undefined || desired.error !== null ? record?.prune : intent?.prune;
   return {
     ...current,
     prune: prune ?? current.prune,
@@ -35,7 +35,10 @@ export function suspensionOf(
 ): Suspension | null {
   const recorded = record?.suspended ?? null;
   if (recorded?.by === 'api') return recorded;
-  const repo = desired?.intent?.suspend ?? null;
+  // Gone from Git (moved, deleted) or unreadable this commit: what the file said last still holds,
+  // so a suspended stack is not removed or re-applied because its compose file cannot be read.
+  if (desired === undefined || desired.error !== null) return recorded;
+  const repo = desired.intent?.suspend ?? null;
   if (repo === null) return null;
   return recorded?.by === 'repo' && recorded.reason === repo.reason
     ? recorded
@@ -72,4 +75,11 @@ export function waitingFor(
     return `waiting for ${dep}: ${state}`;
   }
   return null;
+}
+
+/** A stack's own value that cannot work with the global ones, in words; null when none. */
+export function intentProblem(desired: DesiredStack | undefined, current: ReconcileSettings): string | null {
+  const minReady = desired?.intent?.minReadyMs;
+  if (minReady == null || minReady < current.timeoutMs) return null;
+  return `\`x-stackd.minReady\` (${minReady} ms) must be shorter than reconcile.timeout (${current.timeoutMs} ms), which bounds the whole apply`;
 }

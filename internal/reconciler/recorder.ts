@@ -175,6 +175,9 @@ export class Recorder {
       ...(previous?.suspended == null ? {} : { suspended: previous.suspended }),
       ...(previous?.prune == null ? {} : { prune: previous.prune }),
       ...patch,
+      // A suspension set through the API meanwhile (this reconcile read the record before it) is
+      // never overwritten here: only `stackd resume ID` ends it.
+      ...(previous?.suspended?.by === 'api' ? { suspended: previous.suspended } : {}),
     };
     if (
       history === undefined &&

@@ -27,6 +27,9 @@ describe('markDependencyProblems (x-stackd.dependsOn)', () => {
       '`x-stackd.dependsOn`: a cycle `a` → `b` → `c` → `a`',
       null,
     ]);
+    // c is on the cycle a → c → b → a, though a's first path to b is direct.
+    const knot = markDependencyProblems([on('a', 'b', 'c'), on('b', 'a'), on('c', 'b')]);
+    expect(knot.map((s) => s.error?.startsWith('`x-stackd.dependsOn`: a cycle'))).toEqual([true, true, true]);
     const pair = markDependencyProblems([on('app', 'db'), on('db', 'app')]);
     expect(pair.map((s) => s.error)).toEqual([
       '`x-stackd.dependsOn`: a cycle `app` → `db` → `app`',

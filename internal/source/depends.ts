@@ -9,25 +9,42 @@ import type { DesiredStack } from './types.js';
 export function markDependencyProblems(stacks: readonly DesiredStack[]): DesiredStack[] {
   const byId = new Map(stacks.map((s) => [s.id, s]));
   const needs = (s: DesiredStack): readonly string[] => s.intent?.dependsOn ?? [];
+  // Tarjan's strongly connected components: every stack in a component of two or more (or with
+  // an edge to itself) is on a cycle; its message names the component's members in order.
   const cycles = new Map<string, string[]>();
-  // Depth-first search; a back edge closes a cycle: every stack on it gets its path.
-  const state = new Map<string, 'open' | 'done'>();
-  const path: string[] = [];
-  const visit = (id: string): void => {
-    state.set(id, 'open');
-    path.push(id);
-    const stack = byId.get(id);
-    for (const next of stack === undefined ? [] : needs(stack)) {
-      if (!byId.has(next)) continue;
-      if (state.get(next) === 'open') {
-        const cycle = [...path.slice(path.indexOf(next)), next];
-        for (const member of cycle.slice(0, -1)) if (!cycles.has(member)) cycles.set(member, cycle);
-      } else if (state.get(next) === undefined) visit(next);
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const onStack = new Set<string>();
+  const stack: string[] = [];
+  let counter = 0;
+  const connect = (id: string): void => {
+    index.set(id, counter);
+    low.set(id, counter);
+    counter++;
+    stack.push(id);
+    onStack.add(id);
+    const node = byId.get(id);
+    for (const next of node === undefined ? [] : needs(node)) {
+      if (!byId.has(next) || next === id) continue;
+      if (!index.has(next)) {
+        connect(next);
+        low.set(id, Math.min(low.get(id) ?? 0, low.get(next) ?? 0));
+      } else if (onStack.has(next)) low.set(id, Math.min(low.get(id) ?? 0, index.get(next) ?? 0));
     }
-    path.pop();
-    state.set(id, 'done');
+    if (low.get(id) !== index.get(id)) return;
+    const members: string[] = [];
+    for (;;) {
+      const member = stack.pop();
+      if (member === undefined) break;
+      onStack.delete(member);
+      members.push(member);
+      if (member === id) break;
+    }
+    if (members.length < 2) return;
+    const ordered = members.reverse();
+    for (const member of ordered) cycles.set(member, [...ordered, ordered[0] ?? '']);
   };
-  for (const s of stacks) if (state.get(s.id) === undefined) visit(s.id);
+  for (const s of stacks) if (!index.has(s.id)) connect(s.id);
   return stacks.map((stack) => {
     if (stack.error !== null) return stack;
     const deps = needs(stack);
