@@ -5,6 +5,7 @@ import { desiredStack } from './fixtures.test-helpers.js';
 import { Recorder } from './recorder.js';
 import { REV, REV2, type World, createWorld } from './world.test-helpers.js';
 import { silentLogger } from '../log/index.js';
+import { stackRecord } from '../state/record.test-helpers.js';
 
 const intent = (over: Partial<StackIntent>): StackIntent => ({ ...NO_INTENT, ...over });
 const web = (over: Partial<StackIntent>) =>
@@ -64,16 +65,7 @@ describe('dispatch with x-stackd', () => {
   it('a suspension set through the API while a reconcile ran is not overwritten by its record', () => {
     const recorder = new Recorder({ state: w.state, logger: silentLogger(), instance: 'i', clock: w.clock });
     const api = { reason: 'by hand', by: 'api' as const, at: 'now' };
-    w.state.setStack('web', {
-      project: 'web',
-      status: 'synced',
-      message: '',
-      synced: null,
-      lastResult: null,
-      services: [],
-      history: [],
-      suspended: api,
-    });
+    w.state.setStack('web', stackRecord({ project: 'web', suspended: api }));
     recorder.commit('web', {
       kind: 'held',
       record: {
