@@ -2,18 +2,14 @@
  * Feedback to where operators look (issue 15): the shapes shared by the notification targets
  * (notify/), the commit status clients (scm/) and the transition tracker that feeds them.
  */
+import type { ServiceChangeWhy } from '../status/index.js';
 
 /** What a notification is about; `synced` is sent only when `notify.events` lists it. */
 export const NOTIFY_EVENTS = ['failed', 'recovered', 'rolled_back', 'removed', 'synced'] as const;
 export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
 
 /** One service's change in an apply, in the words of the plan (`image`, `file conf/app.conf`, …). */
-export interface ServiceChangeWhy {
-  readonly service: string;
-  /** create, recreate, start or remove. */
-  readonly change: string;
-  readonly why: string;
-}
+export type { ServiceChangeWhy } from '../status/index.js';
 
 /** One stack in a notification. */
 export interface StackNotice {
