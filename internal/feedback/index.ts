@@ -19,6 +19,8 @@ import {
   DEFAULT_RETRIES,
   DEFAULT_TIMEOUT_MS,
   Delivery,
+  type DeliveryDetail,
+  type OnResult,
   renderNotification,
 } from './notify/index.js';
 import { CommitStatuses, defaultBaseUrl, repositoryFromUrl } from './scm/index.js';
@@ -127,28 +129,35 @@ export function createFeedback(config: Config, options: FeedbackOptions): Feedba
   if (targets.length === 0 && scm === null) return null;
   const { logger } = options;
   const clock = options.clock ?? realClock;
-  const delivery = new Delivery({
-    clock,
-    timeoutMs: DEFAULT_TIMEOUT_MS,
-    retries: DEFAULT_RETRIES,
-    backoff: DEFAULT_BACKOFF,
-    onResult: (target, result, detail) => {
-      options.count?.notification(target, result);
-      if (result === 'sent')
-        logger.info(`notification sent to ${target}`, {
-          event: LogEvent.notifySent,
-          target,
-          attempts: detail.attempts,
-        });
-      else
-        logger.warn(`notification to ${target} failed: ${detail.error ?? 'unknown'}`, {
-          event: LogEvent.notifyFailed,
-          target,
-          attempts: detail.attempts,
-          ...(detail.status === undefined ? {} : { status: detail.status }),
-          error: detail.error ?? 'unknown',
-        });
-    },
+  // One schedule for both kinds of request (notify/deliver.ts's defaults); each its own queues.
+  const deliveries = (onResult: OnResult): Delivery =>
+    new Delivery({
+      clock,
+      timeoutMs: DEFAULT_TIMEOUT_MS,
+      retries: DEFAULT_RETRIES,
+      backoff: DEFAULT_BACKOFF,
+      onResult,
+    });
+  /** What a given-up delivery's warning carries (never the URL: detail.error has none). */
+  const failure = (detail: DeliveryDetail): Record<string, unknown> => ({
+    attempts: detail.attempts,
+    ...(detail.status === undefined ? {} : { status: detail.status }),
+    error: detail.error ?? 'unknown',
+  });
+  const delivery = deliveries((target, result, detail) => {
+    options.count?.notification(target, result);
+    if (result === 'sent')
+      logger.info(`notification sent to ${target}`, {
+        event: LogEvent.notifySent,
+        target,
+        attempts: detail.attempts,
+      });
+    else
+      logger.warn(`notification to ${target} failed: ${detail.error ?? 'unknown'}`, {
+        event: LogEvent.notifyFailed,
+        target,
+        ...failure(detail),
+      });
   });
   const defaults = new Set<NotifyEvent>(config.notify.events);
   const events = new Set<NotifyEvent>();
@@ -173,28 +182,20 @@ export function createFeedback(config: Config, options: FeedbackOptions): Feedba
   let statuses: CommitStatuses | undefined;
   let reporter: CommitStatusReporter | undefined;
   if (scm !== null) {
-    statusDelivery = new Delivery({
-      clock,
-      timeoutMs: DEFAULT_TIMEOUT_MS,
-      retries: DEFAULT_RETRIES,
-      backoff: DEFAULT_BACKOFF,
-      onResult: (_target, result, detail) => {
-        options.count?.commitStatus(result);
-        if (result === 'sent')
-          logger.debug('commit status posted', {
-            event: LogEvent.scmStatusSent,
-            provider: scm.provider,
-            attempts: detail.attempts,
-          });
-        else
-          logger.warn(`commit status to ${scm.provider} failed: ${detail.error ?? 'unknown'}`, {
-            event: LogEvent.scmStatusFailed,
-            provider: scm.provider,
-            attempts: detail.attempts,
-            ...(detail.status === undefined ? {} : { status: detail.status }),
-            error: detail.error ?? 'unknown',
-          });
-      },
+    statusDelivery = deliveries((_target, result, detail) => {
+      options.count?.commitStatus(result);
+      if (result === 'sent')
+        logger.debug('commit status posted', {
+          event: LogEvent.scmStatusSent,
+          provider: scm.provider,
+          attempts: detail.attempts,
+        });
+      else
+        logger.warn(`commit status to ${scm.provider} failed: ${detail.error ?? 'unknown'}`, {
+          event: LogEvent.scmStatusFailed,
+          provider: scm.provider,
+          ...failure(detail),
+        });
     });
     const client = new CommitStatuses({ target: scm, delivery: statusDelivery, clock });
     statuses = client;
