@@ -56,6 +56,8 @@ export class Controller {
   readonly #sourceHealth: SourceHealth;
   #stopping = false;
   #unsubscribe: (() => void)[] = [];
+  /** Told when what the API shows may have changed besides the state (a fetch's outcome). */
+  readonly #changed = new Set<() => void>();
 
   constructor(options: ControllerOptions) {
     this.#o = options;
@@ -281,6 +283,20 @@ export class Controller {
     return this.#runs.list();
   }
 
+  /**
+   * Calls `listener` whenever what `stacks()`, `stack()` or `runs()` answer may have changed (a
+   * record, a run, the pause, a fetch's outcome); returns the unsubscribe. The status page's event
+   * stream listens, and coalesces.
+   */
+  onChange(listener: () => void): () => void {
+    const offState = this.#o.state.onChange(listener);
+    this.#changed.add(listener);
+    return () => {
+      offState();
+      this.#changed.delete(listener);
+    };
+  }
+
   /** Stop taking work, let the running reconcile finish, flush state. */
   async stop(): Promise<void> {
     if (this.#stopping) return;
@@ -327,6 +343,7 @@ export class Controller {
       throw error;
     } finally {
       unsubscribe();
+      for (const listener of this.#changed) listener();
     }
   }
 

@@ -29,6 +29,8 @@ export const LogEvent = {
   webhookDuplicate: 'webhook.duplicate',
   apiRefused: 'api.refused',
   apiRefresh: 'api.refresh',
+  eventsOpened: 'events.opened',
+  eventsClosed: 'events.closed',
   httpError: 'http.error',
   serverListening: 'server.listening',
   composeDetected: 'compose.detected',

@@ -5,6 +5,7 @@ import type { ControllerHooks } from '../controller/hooks.js';
 import {
   COMMIT_STATUSES_TOTAL,
   DELIVERY_RESULTS,
+  EVENT_STREAMS,
   NOTIFICATIONS_TOTAL,
   RUNTIME_UP,
   type DeliveryResultLabel,
@@ -54,6 +55,8 @@ export interface Metrics {
   notification(target: string, result: DeliveryResultLabel): void;
   /** Count one commit status posted to the forge. */
   commitStatus(result: DeliveryResultLabel): void;
+  /** The number of open event streams (`GET /api/v1/events`) is now `open`. */
+  eventStreams(open: number): void;
 }
 
 /**
@@ -108,6 +111,11 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     registers: [registry],
   });
   for (const result of DELIVERY_RESULTS) commitStatuses.inc({ result }, 0);
+  const eventStreams = new Gauge({
+    name: EVENT_STREAMS,
+    help: 'Open event streams (GET /api/v1/events: status pages watching).',
+    registers: [registry],
+  });
   /** Bumped by every report: a rendered body is reused only while it is unchanged. */
   let generation = 0;
   const counted = <T extends object>(target: T): T => {
@@ -145,6 +153,10 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     commitStatus: (result) => {
       generation++;
       commitStatuses.inc({ result });
+    },
+    eventStreams: (open) => {
+      generation++;
+      eventStreams.set(open);
     },
     render() {
       const key = `${generation}:${runtimeUp() ? 1 : 0}`;

@@ -29,6 +29,8 @@ export const SOURCE_REVISION_INFO = 'stackd_source_revision_info';
 export const SOURCE_LAST_SUCCESS_TIMESTAMP_SECONDS = 'stackd_source_last_success_timestamp_seconds';
 export const WEBHOOK_REQUESTS_TOTAL = 'stackd_webhook_requests_total';
 export const RUNTIME_UP = 'stackd_runtime_up';
+/** Addition: open `GET /api/v1/events` streams (the status page). */
+export const EVENT_STREAMS = 'stackd_event_streams';
 export const WORKQUEUE_DEPTH = 'stackd_workqueue_depth';
 export const WORKQUEUE_ADDS_TOTAL = 'stackd_workqueue_adds_total';
 export const WORKQUEUE_QUEUE_DURATION_SECONDS = 'stackd_workqueue_queue_duration_seconds';
@@ -56,6 +58,7 @@ export const METRIC_NAMES = [
   SOURCE_LAST_SUCCESS_TIMESTAMP_SECONDS,
   WEBHOOK_REQUESTS_TOTAL,
   RUNTIME_UP,
+  EVENT_STREAMS,
   WORKQUEUE_DEPTH,
   WORKQUEUE_ADDS_TOTAL,
   WORKQUEUE_QUEUE_DURATION_SECONDS,

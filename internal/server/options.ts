@@ -1,4 +1,5 @@
 /** What the HTTP server needs: the controller's face, the logger, secrets and the metrics. */
+import type { Clock } from '../../pkg/clock/index.js';
 import type { Logger } from '../log/index.js';
 import type { Metrics } from '../metrics/index.js';
 import type { RunRecord } from '../state/index.js';
@@ -26,6 +27,11 @@ export interface ServerController {
    */
   suspend(id: string, reason: string | null): boolean;
   readonly reconcileEnabled: boolean;
+  /**
+   * Calls `listener` whenever what `stacks()`, `stack()` or `runs()` answer may have changed;
+   * returns the unsubscribe. Without it, `GET /api/v1/events` answers 404.
+   */
+  onChange?(listener: () => void): () => void;
   /** A desired state is known and the Docker engine answers (and starts containers). */
   ready(): boolean;
   /** Why it is not ready, when it is not (else the probe guesses from `stacks()`). */
@@ -68,11 +74,20 @@ export interface ServerOptions {
   readonly allowedOrigins?: readonly string[];
   /** `source.branch`: webhook pushes to any other branch are ignored. */
   readonly branch: string;
-  readonly metrics: Pick<Metrics, 'registry' | 'render' | 'webhook'>;
+  readonly metrics: Pick<Metrics, 'registry' | 'render' | 'webhook'> & Partial<Pick<Metrics, 'eventStreams'>>;
+  /** `instance`: the status page's title. */
+  readonly instance?: string;
   /** stackd's version, reported by `/healthz`. */
   readonly version: string;
   /** Largest request body accepted, in bytes; larger ones get 413. @default 1 MiB */
   readonly bodyLimit?: number;
+  /**
+   * `source.webUrl`: the repository's web address; the status page links revisions to
+   * `<webUrl>/commit/<sha>`. Empty: no links.
+   */
+  readonly webUrl?: string;
+  /** Timers of the event stream. @default realClock */
+  readonly clock?: Clock;
   /** How long `close()` waits for requests in flight before cutting their connections. @default 10 s */
   readonly closeGraceMs?: number;
 }

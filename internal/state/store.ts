@@ -23,6 +23,8 @@ export class StateStore {
   /** The write in flight, if any; at most one more is pending behind it. */
   #writing: Promise<void> | undefined;
   #dirty = false;
+  /** Told after every change, synchronously (the status page's event stream listens). */
+  readonly #listeners = new Set<() => void>();
   /** How the state was found at start-up: rebuilt from labels unless `ok`. */
   readonly loaded: LoadOutcome['kind'];
 
@@ -93,10 +95,19 @@ export class StateStore {
     this.#replace({ ...this.#data, runs });
   }
 
+  /** Calls `listener` after every change (a stack record, a run, the pause); returns the unsubscribe. */
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
   #replace(data: StateData): void {
     this.#data = data;
     this.#dirty = true;
     this.#schedule();
+    for (const listener of this.#listeners) listener();
   }
 
   #schedule(): void {

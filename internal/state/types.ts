@@ -6,7 +6,7 @@ import type {
   RejectedDigest,
   RollbackInfo,
   LastResult,
-  ServiceChangeWhy,
+  RunRecord,
   ServiceStatus,
   Suspension,
   StackStatusValue,
@@ -64,20 +64,8 @@ export interface AppliedService {
   readonly parts: ServiceParts;
 }
 
-export interface RunRecord {
-  readonly id: number;
-  readonly trigger: string;
-  readonly revision: string | null;
-  readonly startedAt: string;
-  readonly finishedAt: string | null;
-  readonly stacks: readonly {
-    readonly id: string;
-    readonly outcome: string;
-    readonly message: string;
-    /** What the stack's apply changed, by service (absent: nothing applied, or not known). */
-    readonly changes?: readonly ServiceChangeWhy[];
-  }[];
-}
+/** A run as `GET /api/v1/runs` shows it (declared with the API's other shapes). */
+export type { RunRecord } from '../status/index.js';
 
 export interface StateData {
   readonly version: typeof STATE_VERSION;

@@ -201,3 +201,19 @@ export interface StacksResponse {
   readonly source: SourceStatus;
   readonly stacks: readonly StackStatus[];
 }
+
+/** One reconciliation run (`GET /api/v1/runs`): what triggered it and each stack's outcome. */
+export interface RunRecord {
+  readonly id: number;
+  readonly trigger: string;
+  readonly revision: string | null;
+  readonly startedAt: string;
+  readonly finishedAt: string | null;
+  readonly stacks: readonly {
+    readonly id: string;
+    readonly outcome: string;
+    readonly message: string;
+    /** What the stack's apply changed, by service (absent: nothing applied, or not known). */
+    readonly changes?: readonly ServiceChangeWhy[];
+  }[];
+}

@@ -100,6 +100,24 @@ export class FakeController implements ServerController {
   ready(): boolean {
     return this.isReady;
   }
+
+  readonly #listeners = new Set<() => void>();
+
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  /** Tells the listeners (the event stream) that something changed. */
+  changed(): void {
+    for (const listener of this.#listeners) listener();
+  }
+
+  get listeners(): number {
+    return this.#listeners.size;
+  }
 }
 
 /** A FakeController that also takes registry pushes (`imagesPushed`), recording each call. */
