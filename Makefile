@@ -8,9 +8,12 @@ DEPS := node_modules/.package-lock.json
 # Caches of the checks, per work tree (node_modules may be shared between work trees).
 CACHE := .cache
 CLI := dist/cmd/stackd/main.js
+# The status page's files served as they are (its TypeScript is compiled by its own tsconfig).
+UI := internal/server/ui
+UI_FILES := $(UI)/index.html $(UI)/app.css $(UI)/favicon.svg $(UI)/tsconfig.json $(UI)/tsconfig.build.json
 # What the build reads: dist/ is rebuilt only when one of these changed.
 BUILD_INPUTS := $(shell find cmd pkg internal -name '*.ts' ! -name '*.test.ts' ! -name '*.test-helpers.ts') \
-	tsconfig.json tsconfig.build.json package.json
+	$(UI_FILES) tsconfig.json tsconfig.build.json package.json
 
 .PHONY: all build check typecheck lint format test test-all test-unit test-integration test-env dist bench demo demo-clean install clean
 
@@ -30,12 +33,15 @@ dist: $(CLI)
 $(CLI): $(BUILD_INPUTS) $(DEPS)
 	rm -rf dist.new
 	npx tsc -p tsconfig.build.json --outDir dist.new
+	npx tsc -p $(UI)/tsconfig.build.json --outDir dist.new/internal
+	cp $(UI)/index.html $(UI)/app.css $(UI)/favicon.svg dist.new/internal/server/ui/
 	chmod +x dist.new/cmd/stackd/main.js
 	touch dist.new/cmd/stackd/main.js
 	rm -rf dist && mv dist.new dist
 
 typecheck: $(DEPS)
 	npx tsc --noEmit --incremental --tsBuildInfoFile $(CACHE)/tsc.tsbuildinfo
+	npx tsc --noEmit --incremental --tsBuildInfoFile $(CACHE)/tsc-ui.tsbuildinfo -p $(UI)
 
 lint: $(DEPS)
 	npx eslint --cache --cache-location $(CACHE)/eslint .

@@ -36,6 +36,8 @@ const KNOWN_SECONDS = {
   'test/cli/logs.test.ts': 32,
   'test/e2e/forget.test.ts': 27,
   'test/e2e/intent.test.ts': 30,
+  // Measured alone: a daemon, headless Chromium, one breaking commit.
+  'test/e2e/status-page.test.ts': 35,
   'test/faults/engine-stall.test.ts': 26,
   'test/e2e/source-status.test.ts': 25,
   // Measured alone (a docker-registry on loopback, six sync --once runs).

@@ -77,6 +77,7 @@ describe('environment', () => {
         STACKD_SOURCE_URL: 'https://git.example.com/org/stacks.git',
         STACKD_SOURCE_BRANCH: 'prod',
         STACKD_SOURCE_PATH: 'stacks',
+        STACKD_SOURCE_WEB_URL: 'https://git.example.com/org/stacks',
         STACKD_SOURCE_POLL_INTERVAL: '0',
         STACKD_SOURCE_USERNAME: 'bot',
         STACKD_SOURCE_TOKEN: 'tok-123',
@@ -133,6 +134,7 @@ describe('environment', () => {
         maxFileSize: 1024 * 1024,
         maxStackSize: 1_500_000_000,
         maxStackFiles: 500,
+        webUrl: 'https://git.example.com/org/stacks',
         auth: { username: 'bot', token: 'tok-123', sshKeyFile: '', knownHostsFile: '' },
       },
       scope: { include: ['apps/*', 'infra/**'], exclude: ['apps/legacy'] },
@@ -274,6 +276,15 @@ describe('environment', () => {
     expect(
       load({ env: { STACKD_RECONCILE_TIMEOUT: '5s', STACKD_RECONCILE_MIN_READY: '2s' } }).reconcile.minReady,
     ).toBe(2000);
+  });
+
+  it.each([
+    ['ftp://git.example.com/org/stacks', 'expected an http:// or https:// URL'],
+    ['https://bot:secret-pass@git.example.com/org/stacks', 'expected a URL without credentials'],
+  ])('source.webUrl %s is refused, naming the key and never echoing a credential', (value, why) => {
+    const error = configError(() => load({ env: { STACKD_SOURCE_WEB_URL: value } }));
+    expect(error.message).toContain(`source.webUrl (STACKD_SOURCE_WEB_URL): ${why}`);
+    expect(error.message).not.toContain('secret-pass');
   });
 
   it.each(['STACKD_RECONCILE_TIMEOUT', 'STACKD_SOURCE_FETCH_TIMEOUT'])(

@@ -23,7 +23,13 @@ import {
 } from './formats.js';
 import { type Config, FILE_ENV_VARS, schema } from './schema.js';
 import { checkSshSettings, sshFileFormat } from './ssh.js';
-import { httpUrlOrEmptyFormat, notifyEventsFormat, notifyTargetsFormat, repositoryFormat } from './notify.js';
+import {
+  httpUrlOrEmptyFormat,
+  notifyEventsFormat,
+  notifyTargetsFormat,
+  repositoryFormat,
+  webUrlOrEmptyFormat,
+} from './notify.js';
 
 export type { Config } from './schema.js';
 
@@ -69,6 +75,7 @@ function addFormats(): void {
     'notify-targets': notifyTargetsFormat,
     'notify-events': notifyEventsFormat,
     'http-url-or-empty': httpUrlOrEmptyFormat,
+    'web-url-or-empty': webUrlOrEmptyFormat,
     'scm-repository': repositoryFormat,
     'source-url-or-empty': {
       validate(value: unknown): void {

@@ -118,6 +118,19 @@ export const httpUrlOrEmptyFormat = {
   },
 };
 
+/** `source.webUrl`: empty, or an http(s) URL without credentials (it is shown on the status page). */
+export const webUrlOrEmptyFormat = {
+  name: 'web-url-or-empty',
+  validate(value: unknown): void {
+    if (value === '') return;
+    if (typeof value !== 'string' || !isHttpUrl(value))
+      throw new TypeError('expected an http:// or https:// URL (the repository as a browser shows it)');
+    const url = new URL(value);
+    if (url.username !== '' || url.password !== '')
+      throw new TypeError('expected a URL without credentials (it is shown on the status page)');
+  },
+};
+
 /** `scm.repository`: empty (derived from source.url) or `owner/repo` (GitLab: `group/sub/project`). */
 export const repositoryFormat = {
   name: 'scm-repository',

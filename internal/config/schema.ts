@@ -39,6 +39,12 @@ export const schema = {
       default: 60_000,
       env: 'STACKD_SOURCE_FETCH_TIMEOUT',
     },
+    webUrl: {
+      doc: "The repository's web address (https://github.com/org/stacks): the status page links each revision to <webUrl>/commit/<sha>; empty: no links",
+      format: 'web-url-or-empty',
+      default: '',
+      env: 'STACKD_SOURCE_WEB_URL',
+    },
     maxFileSize: {
       doc: 'Largest file a stack directory may hold (a bigger one fails that stack)',
       format: 'byte-size',

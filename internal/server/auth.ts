@@ -13,6 +13,19 @@ export interface Guards {
   readonly read: onRequestAsyncHookHandler;
   /** Changes (POST, PUT): the token when one is configured, else loopback clients only. */
   readonly write: onRequestAsyncHookHandler;
+  /** What this request may do, for `GET /api/v1/session` (the status page shows its buttons by it). */
+  access(request: FastifyRequest): Access;
+}
+
+export interface Access {
+  /** `server.token` is set: reads need it too. */
+  readonly tokenRequired: boolean;
+  /** The request carries the right token. */
+  readonly authenticated: boolean;
+  /** Reads would be answered. */
+  readonly canRead: boolean;
+  /** Changes (sync, refresh, suspend) would be accepted: the token, or loopback without one. */
+  readonly canWrite: boolean;
 }
 
 const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
@@ -48,9 +61,13 @@ export function createGuards(
     return reply.code(code).send({ error });
   };
 
-  const checkToken = (request: FastifyRequest, reply: FastifyReply): FastifyReply | undefined => {
+  const tokenOk = (request: FastifyRequest): boolean => {
     const match = BEARER.exec(request.headers.authorization ?? '');
-    if (match?.[1] !== undefined && secretsEqual(match[1], token ?? '')) return undefined;
+    return match?.[1] !== undefined && secretsEqual(match[1], token ?? '');
+  };
+
+  const checkToken = (request: FastifyRequest, reply: FastifyReply): FastifyReply | undefined => {
+    if (tokenOk(request)) return undefined;
     return refuse(
       request,
       reply,
@@ -60,6 +77,14 @@ export function createGuards(
   };
 
   return {
+    access(request) {
+      if (configured) {
+        const ok = tokenOk(request);
+        return { tokenRequired: true, authenticated: ok, canRead: ok, canWrite: ok };
+      }
+      const loopback = isLoopback(request.socket.remoteAddress);
+      return { tokenRequired: false, authenticated: false, canRead: true, canWrite: loopback };
+    },
     read: async (request, reply) => (configured ? checkToken(request, reply) : undefined),
     write: async (request, reply) => {
       if (configured) return checkToken(request, reply) ?? requireJson(request, reply);

@@ -4,10 +4,12 @@ import type { AddressInfo } from 'node:net';
 import { createGuards } from './auth.js';
 import { registerControlRoutes } from './control.js';
 import { ListenError, hostPort } from './errors.js';
+import { registerEventRoute } from './events.js';
 import { registerHealthRoutes } from './health.js';
 import { installErrorHandlers } from './http_errors.js';
 import { installJsonParser } from './json.js';
 import { createOriginPolicy } from './origin.js';
+import { registerPageRoutes } from './page.js';
 import type { ServerOptions } from './options.js';
 import { registerRegistryWebhookRoute } from './registry_webhook.js';
 import { registerMetricsRoute } from './scrape.js';
@@ -75,6 +77,18 @@ export function createServer(options: ServerOptions): Server {
   registerHealthRoutes(app, controller, options.version);
   registerMetricsRoute(app, options.metrics);
   registerStackRoutes(app, controller, guards);
+  registerPageRoutes(app, guards, {
+    instance: options.instance ?? '',
+    version: options.version,
+    webUrl: options.webUrl ?? '',
+  });
+  registerEventRoute(app, controller, guards, {
+    logger,
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+    ...(options.metrics.eventStreams === undefined
+      ? {}
+      : { streams: options.metrics.eventStreams.bind(options.metrics) }),
+  });
   registerControlRoutes(app, controller, guards, logger);
   const secrets = { hmac: options.webhookSecret ?? '', gitlab: options.gitlabToken ?? '' };
   if (secrets.hmac !== '' || secrets.gitlab !== '') {

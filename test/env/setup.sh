@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prepare a machine for stackd's tests: a Docker engine, compose v2 and v1, busybox test images,
-# promtool, and the real peers of issue 13's tests (age, sshd, a registry, htpasswd). Idempotent: when everything is present it only checks and returns in a few seconds.
+# promtool, and the real peers of issue 13's tests (age, sshd, a registry, htpasswd) and of issue 17 (chromium). Idempotent: when everything is present it only checks and returns in a few seconds.
 # On a host that already runs Docker with compose it installs nothing.
 set -euo pipefail
 
@@ -80,6 +80,8 @@ command -v age >/dev/null && command -v age-keygen >/dev/null || need+=(age)
 command -v git-shell >/dev/null || need+=(git)
 command -v docker-registry >/dev/null || need+=(docker-registry)
 command -v htpasswd >/dev/null || need+=(apache2-utils)
+# The status page's browser tests (issue 17): Debian's headless Chromium, driven by playwright-core.
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   # Packages that ship a service (sshd, the registry) must not start it on this host: the tests
   # start their own on loopback ports. policy-rc.d tells the maintainer scripts not to.

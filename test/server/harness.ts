@@ -36,6 +36,8 @@ export interface HarnessOptions {
   readonly allowedOrigins?: readonly string[];
   readonly branch?: string;
   readonly metrics?: Metrics;
+  readonly webUrl?: string;
+  readonly instance?: string;
 }
 
 export async function startServer(options: HarnessOptions = {}): Promise<Harness> {
@@ -66,6 +68,8 @@ export async function startServer(options: HarnessOptions = {}): Promise<Harness
     ...(options.registryToken !== undefined ? { registryToken: options.registryToken } : {}),
     ...(options.allowedHosts !== undefined ? { allowedHosts: options.allowedHosts } : {}),
     ...(options.allowedOrigins !== undefined ? { allowedOrigins: options.allowedOrigins } : {}),
+    ...(options.webUrl !== undefined ? { webUrl: options.webUrl } : {}),
+    ...(options.instance !== undefined ? { instance: options.instance } : {}),
   };
   const server = createServer(serverOptions);
   const address = await server.listen(options.host ?? '127.0.0.1', options.port ?? 0);

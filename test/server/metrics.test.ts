@@ -34,6 +34,8 @@ const ADDITIONS = [
   'stackd_notifications_total',
   'stackd_stack_suspended',
   'stackd_commit_statuses_total',
+  // Issue 17's status page.
+  'stackd_event_streams',
 ];
 
 function record(status: StackRecord['status'], syncedAt: string | null): StackRecord {

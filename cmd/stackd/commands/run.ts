@@ -35,6 +35,8 @@ export async function runDaemon(argv: readonly string[], io: Io): Promise<number
     branch: config.source.branch,
     metrics,
     version: version(),
+    instance: config.instance,
+    webUrl: config.source.webUrl,
   });
   const listen = parseListen(config.server.listen);
   const address = await server.listen(listen?.host ?? '127.0.0.1', listen?.port ?? 8700);
