@@ -1,6 +1,6 @@
 /**
  * The status page: `GET /` (every stack) and `GET /stacks/<id>` (one stack) serve one HTML shell;
- * `/ui/app.js` (compiled from ui/app.ts, with view.js and sse.js), `/ui/app.css` and `/ui/favicon.svg` do the rest in the
+ * `/ui/app.js` (compiled from ui/app.ts, with view.js, stack_view.js and sse.js), `/ui/app.css` and `/ui/favicon.svg` do the rest in the
  * browser, reading the same `/api/v1` endpoints as everyone else (and `GET /api/v1/events` for
  * live changes). The shell and assets hold no data, so they are served without a token; the
  * data and the actions keep their guards. `GET /api/v1/session` tells the page what this request
@@ -21,7 +21,7 @@ import type { Guards } from './auth.js';
 /** Where the assets are: next to this module (dist/internal/server/ui once built). */
 const UI_DIR = fileURLToPath(new URL('./ui/', import.meta.url));
 /** The files under /ui/ a browser may fetch. */
-const ASSETS = new Set(['/app.js', '/view.js', '/sse.js', '/app.css', '/favicon.svg']);
+const ASSETS = new Set(['/app.js', '/view.js', '/stack_view.js', '/sse.js', '/app.css', '/favicon.svg']);
 
 /** The Content-Security-Policy: only this origin's own script, style and connections. */
 export const CONTENT_SECURITY_POLICY = {

@@ -18,6 +18,10 @@ import { Harness, composeFile } from '../helpers/stackd.js';
 const SECRET = 'webhook-secret-page-0123456789';
 const TOKEN = 'api-token-page-0123456789abcdef';
 const WEB_URL = 'https://git.example.test/ops/stacks';
+/** What the tests read of the page's globals (the test is compiled with Node's types). */
+interface BrowserGlobals {
+  document: { documentElement: { scrollWidth: number }; activeElement: { tagName: string } | null };
+}
 /** Runs in the page if any string from Git were taken as HTML. */
 const HOSTILE = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">';
 
@@ -186,6 +190,29 @@ describe('the status page in a real browser', () => {
     expect(runs.runs.some((r) => r.trigger === 'manual' && r.stacks.some((s) => s.id === h.id('web')))).toBe(
       true,
     );
+  });
+
+  it('on a phone nothing scrolls sideways; Tab walks the links and buttons', async () => {
+    await page.setViewportSize({ width: 375, height: 740 });
+    await page.goto(d.url);
+    await page.waitForSelector(row('web'));
+    expect(
+      await page.evaluate(
+        () => (globalThis as unknown as BrowserGlobals).document.documentElement.scrollWidth,
+      ),
+    ).toBeLessThanOrEqual(375);
+    const focused: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      await page.keyboard.press('Tab');
+      focused.push(
+        await page.evaluate(
+          () => (globalThis as unknown as BrowserGlobals).document.activeElement?.tagName ?? '',
+        ),
+      );
+    }
+    expect(focused.every((tag) => tag === 'A' || tag === 'BUTTON')).toBe(true);
+    expect(focused).toContain('BUTTON');
+    await page.setViewportSize({ width: 1200, height: 800 });
   });
 
   it('strings from Git render as text (an XSS test)', async () => {

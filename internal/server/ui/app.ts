@@ -6,7 +6,8 @@
  */
 import type { RunRecord, StackDetail, StackStatus, StacksResponse } from '../../status/index.js';
 import { EventParser } from './sse.js';
-import { type Actions, type Session, h, header, stackIdOf, stackList, stackPage, tokenForm } from './view.js';
+import { stackPage, tokenForm } from './stack_view.js';
+import { type Actions, type Session, h, header, stackIdOf, stackList } from './view.js';
 
 const TOKEN_KEY = 'stackd.token';
 const POLL_MS = 5000;

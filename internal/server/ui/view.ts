@@ -1,17 +1,11 @@
 /**
- * The status page's views: the stack list and one stack, as DOM nodes. Every string from Git or
+ * The status page's views: the shared pieces and the stack list, as DOM nodes (one stack and the
+ * token form are in stack_view.ts). Every string from Git or
  * Docker goes in as a text node (`h`'s string children, `textContent`), never as HTML, so a
  * service named `<script>` is shown, not run. Links are built here from ids and the configured
  * `source.webUrl` only.
  */
-import type {
-  HistoryEntry,
-  RunRecord,
-  ServiceStatus,
-  StackDetail,
-  StackStatus,
-  StacksResponse,
-} from '../../status/index.js';
+import type { ServiceStatus, StackStatus, StacksResponse } from '../../status/index.js';
 
 export interface Session {
   readonly tokenRequired: boolean;
@@ -31,7 +25,7 @@ export interface Actions {
   resume(id: string): void;
 }
 
-type Child = Node | string | null | undefined | false;
+export type Child = Node | string | null | undefined | false;
 
 /** An element with attributes and children; strings become text nodes. */
 export function h(tag: string, attrs: Record<string, string> = {}, ...children: Child[]): HTMLElement {
@@ -89,13 +83,13 @@ export function age(at: string | null | undefined, now: number): string {
   return `${Math.floor(seconds / 86_400)}d ago`;
 }
 
-function time(at: string | null | undefined, now: number): Child {
+export function time(at: string | null | undefined, now: number): Child {
   if (at === null || at === undefined) return null;
   return h('time', { datetime: at, title: at }, age(at, now));
 }
 
 /** A short revision, linked to the commit when `webUrl` is set. */
-function revision(sha: string | null | undefined, webUrl: string): Child {
+export function revision(sha: string | null | undefined, webUrl: string): Child {
   if (sha === null || sha === undefined || sha === '') return h('span', { class: 'muted' }, '—');
   const short = sha.slice(0, 8);
   if (webUrl === '' || !/^[0-9a-f]{7,64}$/.test(sha)) return h('code', { title: sha }, short);
@@ -113,7 +107,7 @@ function revisions(stack: StackStatus, webUrl: string): HTMLElement {
   return h('span', {}, revision(synced, webUrl), ' → ', revision(desired, webUrl));
 }
 
-function button(
+export function button(
   label: string,
   key: string,
   onClick: () => void,
@@ -124,7 +118,7 @@ function button(
   return el;
 }
 
-function service(s: ServiceStatus): HTMLElement {
+export function service(s: ServiceStatus): HTMLElement {
   const bits = [s.state];
   if (s.health !== null) bits.push(s.health);
   if (typeof s.restarts === 'number' && s.restarts > 0) bits.push(`${s.restarts} restarts`);
@@ -141,7 +135,7 @@ function service(s: ServiceStatus): HTMLElement {
   );
 }
 
-function marks(stack: StackStatus): Child[] {
+export function marks(stack: StackStatus): Child[] {
   return [
     stack.suspended === null
       ? null
@@ -156,7 +150,7 @@ function marks(stack: StackStatus): Child[] {
   ];
 }
 
-function lastResult(stack: StackStatus, now: number): Child {
+export function lastResult(stack: StackStatus, now: number): Child {
   const last = stack.lastResult;
   if (last === null) return h('span', { class: 'muted' }, '—');
   return h('span', {}, last.outcome, ' ', h('span', { class: 'muted' }, time(last.at, now)));
@@ -267,210 +261,4 @@ export function stackList(
     ),
     h('tbody', {}, ...rows),
   );
-}
-
-function changes(entry: HistoryEntry): Child {
-  if (entry.changes === undefined || entry.changes.length === 0) return null;
-  return h(
-    'ul',
-    { class: 'why' },
-    ...entry.changes.map((c) =>
-      h('li', {}, h('span', { class: 'svc-name' }, c.service), ` ${c.change}: ${c.why}`),
-    ),
-  );
-}
-
-/** One stack: status, services, actions, the history with the why of each apply, its runs. */
-export function stackPage(
-  stack: StackDetail,
-  runs: readonly RunRecord[],
-  session: Session,
-  actions: Actions,
-  now: number,
-): HTMLElement {
-  const suspendForm = (): Child => {
-    if (!session.canWrite) return null;
-    if (stack.suspended !== null)
-      return button('Resume', 'resume', () => {
-        actions.resume(stack.id);
-      });
-    const input = h('input', {
-      type: 'text',
-      id: 'suspend-reason',
-      'data-k': 'reason',
-      placeholder: 'reason',
-      'aria-label': 'Suspension reason',
-    }) as HTMLInputElement;
-    return h(
-      'span',
-      {},
-      input,
-      button('Suspend', 'suspend', () => {
-        actions.suspend(stack.id, input.value);
-      }),
-    );
-  };
-  const mine = runs.filter((run) => run.stacks.some((s) => s.id === stack.id)).slice(0, 20);
-  return h(
-    'article',
-    { class: 'stack', 'data-stack': stack.id, 'data-status': stack.status },
-    h('p', {}, h('a', { href: '/' }, '← all stacks')),
-    h('h2', {}, stack.id, ' ', badge(stack.status), ...marks(stack)),
-    stack.message === '' ? null : h('pre', { class: 'message' }, stack.message),
-    h(
-      'dl',
-      { class: 'facts' },
-      h('dt', {}, 'Project'),
-      h('dd', {}, stack.project),
-      h('dt', {}, 'Desired'),
-      h(
-        'dd',
-        {},
-        revision(stack.desired?.revision, session.webUrl),
-        ' ',
-        h('code', { class: 'muted' }, stack.desired?.composeHash.slice(0, 19) ?? ''),
-      ),
-      h('dt', {}, 'Synced'),
-      h(
-        'dd',
-        {},
-        revision(stack.synced?.revision, session.webUrl),
-        ' ',
-        h('span', { class: 'muted' }, time(stack.synced?.at, now)),
-      ),
-      h('dt', {}, 'Last result'),
-      h(
-        'dd',
-        {},
-        lastResult(stack, now),
-        stack.lastResult?.message ? h('div', { class: 'muted' }, stack.lastResult.message) : null,
-      ),
-      stack.suspended === null ? null : h('dt', {}, 'Suspended'),
-      stack.suspended === null ? null : h('dd', {}, `${stack.suspended.reason} (${stack.suspended.by})`),
-      stack.rollback === null ? null : h('dt', {}, 'Rollback'),
-      stack.rollback === null
-        ? null
-        : h(
-            'dd',
-            {},
-            `${stack.rollback.from.slice(0, 8)} → ${stack.rollback.to.slice(0, 8)}: ${stack.rollback.reason}`,
-          ),
-    ),
-    session.canWrite
-      ? h(
-          'p',
-          { class: 'actions' },
-          button('Sync now', `sync:${stack.id}`, () => {
-            actions.sync(stack.id);
-          }),
-          ' ',
-          suspendForm(),
-        )
-      : null,
-    h('h3', {}, 'Services'),
-    h('ul', { class: 'svcs' }, ...stack.services.map(service)),
-    h('h3', {}, 'History'),
-    stack.history.length === 0
-      ? h('p', { class: 'muted' }, 'nothing applied yet')
-      : h(
-          'table',
-          { class: 'history' },
-          h(
-            'thead',
-            {},
-            h(
-              'tr',
-              {},
-              ...['When', 'Action', 'Outcome', 'Revision', 'Why'].map((t) => h('th', { scope: 'col' }, t)),
-            ),
-          ),
-          h(
-            'tbody',
-            {},
-            ...stack.history.map((entry) =>
-              h(
-                'tr',
-                { 'data-outcome': entry.outcome },
-                h('td', { 'data-label': 'When' }, time(entry.at, now)),
-                h('td', { 'data-label': 'Action' }, entry.action),
-                h(
-                  'td',
-                  { 'data-label': 'Outcome' },
-                  entry.outcome,
-                  entry.message === '' ? null : h('div', { class: 'muted' }, entry.message),
-                ),
-                h('td', { 'data-label': 'Revision' }, revision(entry.revision, session.webUrl)),
-                h('td', { 'data-label': 'Why' }, changes(entry)),
-              ),
-            ),
-          ),
-        ),
-    h('h3', {}, 'Recent runs'),
-    mine.length === 0
-      ? h('p', { class: 'muted' }, 'no runs recorded')
-      : h(
-          'table',
-          { class: 'runs' },
-          h(
-            'thead',
-            {},
-            h(
-              'tr',
-              {},
-              ...['Started', 'Trigger', 'Revision', 'Outcome'].map((t) => h('th', { scope: 'col' }, t)),
-            ),
-          ),
-          h(
-            'tbody',
-            {},
-            ...mine.map((run) => {
-              const me = run.stacks.find((s) => s.id === stack.id);
-              return h(
-                'tr',
-                { 'data-run': String(run.id), 'data-trigger': run.trigger },
-                h('td', { 'data-label': 'Started' }, time(run.startedAt, now)),
-                h('td', { 'data-label': 'Trigger' }, run.trigger),
-                h('td', { 'data-label': 'Revision' }, revision(run.revision, session.webUrl)),
-                h(
-                  'td',
-                  { 'data-label': 'Outcome' },
-                  me?.outcome ?? '',
-                  me?.message ? h('div', { class: 'muted' }, me.message) : null,
-                ),
-              );
-            }),
-          ),
-        ),
-  );
-}
-
-/** The token form (a token is configured and none, or a wrong one, was given). */
-export function tokenForm(wrong: boolean, submit: (token: string) => void): HTMLElement {
-  const input = h('input', {
-    type: 'password',
-    id: 'token',
-    autocomplete: 'current-password',
-    'aria-label': 'API token',
-    required: '',
-  }) as HTMLInputElement;
-  const form = h(
-    'form',
-    { class: 'token' },
-    h('h2', {}, 'API token'),
-    h(
-      'p',
-      {},
-      'This stackd has server.token set: enter it to see the stacks. It is kept in this tab only (session storage) and sent as a bearer header.',
-    ),
-    wrong ? h('p', { class: 'alert', role: 'alert' }, 'That token was refused.') : null,
-    h('label', { for: 'token' }, 'Token '),
-    input,
-    ' ',
-    h('button', { type: 'submit' }, 'Open'),
-  );
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    submit(input.value.trim());
-  });
-  return form;
 }
