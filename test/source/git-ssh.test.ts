@@ -199,7 +199,9 @@ describe('git source over SSH', () => {
     const { source } = newSource();
     const secret = `api-token-${randomBytes(8).toString('hex')}`;
     process.env['STACKD_API_TOKEN'] = secret;
-    await sshd.hold(1);
+    // Long enough for the sampler to see ssh on a loaded machine (1 s was missed once in CI, with
+    // four jest workers and the engine busy).
+    await sshd.hold(3);
     const seen = new Map<number, string>();
     const environs = new Map<number, Record<string, string>>();
     const state = { done: false };
