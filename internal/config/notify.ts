@@ -122,10 +122,9 @@ export const httpUrlOrEmptyFormat = {
 export const webUrlOrEmptyFormat = {
   name: 'web-url-or-empty',
   validate(value: unknown): void {
+    httpUrlOrEmptyFormat.validate(value);
     if (value === '') return;
-    if (typeof value !== 'string' || !isHttpUrl(value))
-      throw new TypeError('expected an http:// or https:// URL (the repository as a browser shows it)');
-    const url = new URL(value);
+    const url = new URL(value as string);
     if (url.username !== '' || url.password !== '')
       throw new TypeError('expected a URL without credentials (it is shown on the status page)');
   },

@@ -18,10 +18,10 @@ import type { ServerController } from './options.js';
 import { LogEvent } from '../log/index.js';
 
 /** Changes within this window go out as one batch. */
-export const COALESCE_MS = 100;
-export const HEARTBEAT_MS = 25_000;
+const COALESCE_MS = 100;
+const HEARTBEAT_MS = 25_000;
 /** Open streams at most; one more is answered 503 (each holds a connection of MAX_CONNECTIONS). */
-export const MAX_EVENT_STREAMS = 64;
+const MAX_EVENT_STREAMS = 64;
 const MAX_BUFFERED = 1024 * 1024;
 
 export interface EventHubOptions {
@@ -36,11 +36,11 @@ type Controller = Pick<ServerController, 'stacks' | 'runs'> & {
 };
 
 /** One SSE frame: `event: name`, the JSON on one `data:` line (JSON has no raw newlines). */
-export function frame(event: string, data: unknown): string {
+function frame(event: string, data: unknown): string {
   return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
-export class EventHub {
+class EventHub {
   readonly #controller: Controller;
   readonly #clock: Clock;
   readonly #o: EventHubOptions;

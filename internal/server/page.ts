@@ -24,7 +24,7 @@ const UI_DIR = fileURLToPath(new URL('./ui/', import.meta.url));
 const ASSETS = new Set(['/app.js', '/view.js', '/stack_view.js', '/sse.js', '/app.css', '/favicon.svg']);
 
 /** The Content-Security-Policy: only this origin's own script, style and connections. */
-export const CONTENT_SECURITY_POLICY = {
+const CONTENT_SECURITY_POLICY = {
   defaultSrc: ["'none'"],
   scriptSrc: ["'self'"],
   styleSrc: ["'self'"],
