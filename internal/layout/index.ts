@@ -15,6 +15,8 @@ export interface Layout {
   readonly repo: string;
   /** Which URL, branch and commit `repo/` holds (`source.json`). */
   readonly sourceState: string;
+  /** What the last snapshot found per tree id, so a restart need not read it again (`snapshot.json`). */
+  readonly snapshotCache: string;
   /** What materialize wrote where (`manifests/`). */
   readonly manifests: string;
   /** Every stack's work tree lives below it (`work/`). */
@@ -58,6 +60,7 @@ export function layoutOf(dataDir: string): Layout {
     lockFile: join(dataDir, 'stackd.lock'),
     repo: join(dataDir, 'repo'),
     sourceState: join(dataDir, 'source.json'),
+    snapshotCache: join(dataDir, 'snapshot.json'),
     manifests: join(dataDir, 'manifests'),
     workRoot,
     overrides,

@@ -19,6 +19,7 @@ export const LogEvent = {
   sourceFetch: 'source.fetch',
   sourceRetry: 'source.retry',
   sourceCached: 'source.cached',
+  sourceCache: 'source.cache',
   sourceListener: 'source.listener',
   sourceRootCompose: 'source.root_compose',
   webhookAccepted: 'webhook.accepted',

@@ -85,48 +85,87 @@ export interface Discovery {
  * `.` are skipped and a stack directory is not searched further. The root itself is never a
  * stack (its id would be empty): stacks live in directories below `source.path`; compose files
  * at the root are reported as `rootComposeFiles`, for a warning.
+ *
+ * `memo` (directory path + tree id → the stacks found below it) makes the walk proportional to
+ * what changed: a directory whose tree id it holds is not listed again. It is replaced by what
+ * this walk used, so it never holds more than one tree's directories.
  */
-export async function findStacks(reader: TreeReader, root: string): Promise<Discovery> {
+export async function findStacks(
+  reader: TreeReader,
+  root: string,
+  memo?: Map<string, readonly StackCandidate[]>,
+): Promise<Discovery> {
   const top = await reader.list(root);
   if (top === undefined)
     throw new MissingRootError(`path \`${root}\` is not a directory at ${reader.revision}`);
   const rootComposeFiles = composeFilesOf(top).map((name) => joinPath(root, name));
-  const found: StackCandidate[] = [];
-  const walk = async (dir: string, raw: string, id: string, entries: readonly TreeEntry[]): Promise<void> => {
-    for (const entry of entries) {
-      if (entry.kind !== 'dir' || entry.name.startsWith('.')) continue;
-      const childDir = joinPath(dir, entry.name);
-      const childRaw = joinPath(raw, entry.name);
-      const childId = joinPath(id, idPart(entry.name));
-      const oid = entry.oid === undefined ? {} : { oid: entry.oid };
-      let children: readonly TreeEntry[];
-      try {
-        children = (await reader.list(childDir)) ?? [];
-      } catch (error) {
-        if (!(error instanceof UnsafeTreeError)) throw error;
-        // A stack directory that cannot be used fails that stack. A directory above the stacks
-        // may hold any number of them: reporting none would read as "removed from Git" (and be
-        // pruned), so the whole tree is refused and the last good desired state kept.
-        if (!error.names.some((name) => COMPOSE_FILE_NAMES.includes(name))) throw error;
-        found.push({ id: childId, dir: childDir, composeFiles: [], problem: error.message, ...oid });
-        continue;
-      }
-      const composeFiles = composeFilesOf(children);
-      if (composeFiles.length > 0) {
-        const problem = idProblem(childRaw, childId);
-        found.push({
+  const used = new Map<string, readonly StackCandidate[]>();
+  /** The stacks under one directory entry of `dir`: from `memo` when its tree id was seen there. */
+  const below = async (
+    dir: string,
+    raw: string,
+    id: string,
+    entry: TreeEntry,
+  ): Promise<readonly StackCandidate[]> => {
+    const childDir = joinPath(dir, entry.name);
+    const key = entry.oid === undefined ? undefined : `${childDir}\0${entry.oid}`;
+    const known = key === undefined ? undefined : memo?.get(key);
+    const found =
+      known ?? (await search(childDir, joinPath(raw, entry.name), joinPath(id, idPart(entry.name)), entry));
+    if (key !== undefined) used.set(key, found);
+    return found;
+  };
+  const search = async (
+    childDir: string,
+    childRaw: string,
+    childId: string,
+    entry: TreeEntry,
+  ): Promise<readonly StackCandidate[]> => {
+    const oid = entry.oid === undefined ? {} : { oid: entry.oid };
+    let children: readonly TreeEntry[];
+    try {
+      children = (await reader.list(childDir)) ?? [];
+    } catch (error) {
+      if (!(error instanceof UnsafeTreeError)) throw error;
+      // A stack directory that cannot be used fails that stack. A directory above the stacks
+      // may hold any number of them: reporting none would read as "removed from Git" (and be
+      // pruned), so the whole tree is refused and the last good desired state kept.
+      if (!error.names.some((name) => COMPOSE_FILE_NAMES.includes(name))) throw error;
+      return [{ id: childId, dir: childDir, composeFiles: [], problem: error.message, ...oid }];
+    }
+    const composeFiles = composeFilesOf(children);
+    if (composeFiles.length > 0) {
+      const problem = idProblem(childRaw, childId);
+      return [
+        {
           id: childId,
           dir: childDir,
           composeFiles,
           ...oid,
           ...(problem === undefined ? {} : { problem }),
-        });
-      } else {
-        await walk(childDir, childRaw, childId, children);
-      }
+        },
+      ];
     }
+    return walk(childDir, childRaw, childId, children);
   };
-  await walk(root, '', '', top);
+  const walk = async (
+    dir: string,
+    raw: string,
+    id: string,
+    entries: readonly TreeEntry[],
+  ): Promise<StackCandidate[]> => {
+    const found: StackCandidate[] = [];
+    for (const entry of entries) {
+      if (entry.kind !== 'dir' || entry.name.startsWith('.')) continue;
+      found.push(...(await below(dir, raw, id, entry)));
+    }
+    return found;
+  };
+  const found = await walk(root, '', '', top);
+  if (memo !== undefined) {
+    memo.clear();
+    for (const [key, value] of used) memo.set(key, value);
+  }
   return { stacks: found.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)), rootComposeFiles };
 }
 

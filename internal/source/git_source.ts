@@ -14,7 +14,8 @@ import { layoutOf, type Layout } from '../layout/index.js';
 import { materializeStack, trackedFiles, type MaterializeReport } from './materialize.js';
 import { resolveOptions, type GitSourceOptions, type ResolvedOptions } from './options.js';
 import { createScope, type Scope } from './scope.js';
-import { buildSnapshot, normaliseRoot } from './snapshot.js';
+import { SnapshotMemo, buildSnapshot, normaliseRoot } from './snapshot.js';
+import { cacheFingerprint, readMemo, writeMemo } from './snapshot_cache.js';
 import { readSourceState, writeSourceState } from './source_state.js';
 import { gitTreeReader, readBlob } from './tree_git.js';
 import type { DesiredStack, Snapshot, SnapshotListener, Source } from './types.js';
@@ -50,8 +51,12 @@ class GitSourceImpl implements GitSource {
   /** Values scrubbed from every message: the token. */
   readonly #secrets: string[];
   readonly #listeners = new Set<SnapshotListener>();
-  /** Stacks of the current snapshot by id + tree id, reused when their tree is unchanged. */
-  readonly #memo = new Map<string, DesiredStack>();
+  /** What the current snapshot found, by tree id: reused where a new commit left the tree unchanged. */
+  readonly #memo = new SnapshotMemo();
+  /** `#memo` read from `dataDir/snapshot.json` once, before the first build. */
+  #memoLoaded: Promise<void> | undefined;
+  /** The memo's sizes when it was last written (or read): unchanged, it is not written again. */
+  #memoWritten = '';
   /** The last good snapshot; only ever replaced by a complete newer one. */
   #current: Snapshot | undefined;
   /** What this source remembers of its remote between fetches: credentials it asked for. */
@@ -197,6 +202,9 @@ class GitSourceImpl implements GitSource {
         revision,
         previousRevision: previous?.revision ?? null,
         stacks: snapshot.stacks.size,
+        // What the build read again (the rest was reused: its tree ids did not change).
+        treesRead: this.#memo.last.treesRead,
+        parsed: this.#memo.last.stacksParsed,
         durationMs: elapsedMs(this.#options.clock, started),
       });
       this.#warnRootCompose(snapshot);
@@ -290,9 +298,12 @@ class GitSourceImpl implements GitSource {
   }
 
   async #build(gitdir: string, revision: string, fetchedAt: Date): Promise<Snapshot> {
+    this.#memoLoaded ??= this.#loadMemo();
+    await this.#memoLoaded;
+    let snapshot: Snapshot;
     try {
       const reader = await gitTreeReader(gitdir, revision);
-      return await buildSnapshot(reader, {
+      snapshot = await buildSnapshot(reader, {
         root: this.#root,
         scope: this.#scope,
         fetchedAt,
@@ -303,6 +314,50 @@ class GitSourceImpl implements GitSource {
     } catch (error) {
       throw sourceError(`reading commit ${revision} of ${this.location} failed`, error, this.#secrets);
     }
+    await this.#saveMemo();
+    return snapshot;
+  }
+
+  #fingerprint(): string {
+    return cacheFingerprint({ root: this.#root, limits: this.#options.limits });
+  }
+
+  /** `#memo` from `snapshot.json`, when one was written under this source's settings. */
+  async #loadMemo(): Promise<void> {
+    const found = await readMemo(this.#layout.snapshotCache, this.#memo, this.#fingerprint());
+    if (found) this.#memoWritten = this.#memoSizes();
+    this.#options.logger?.debug(found ? 'read the snapshot cache' : 'no usable snapshot cache', {
+      event: LogEvent.sourceCache,
+      result: found ? 'read' : 'none',
+      stacks: this.#memo.stacks.size,
+    });
+  }
+
+  /**
+   * Keep `#memo` for the next start, when this build changed it. A cache: failing to write it
+   * costs the next start a full read, never this build.
+   */
+  async #saveMemo(): Promise<void> {
+    const { treesRead, stacksParsed } = this.#memo.last;
+    const sizes = this.#memoSizes();
+    if (treesRead <= 1 && stacksParsed === 0 && sizes === this.#memoWritten) return;
+    try {
+      await writeMemo(this.#layout.snapshotCache, this.#memo, this.#fingerprint());
+      this.#memoWritten = sizes;
+    } catch (error) {
+      this.#options.logger?.warn(
+        'could not write the snapshot cache; the next start reads every stack again',
+        {
+          event: LogEvent.sourceCache,
+          result: 'write_failed',
+          error: messageOf(error),
+        },
+      );
+    }
+  }
+
+  #memoSizes(): string {
+    return `${this.#memo.dirs.size}/${this.#memo.stacks.size}`;
   }
 
   #publish(snapshot: Snapshot): void {
