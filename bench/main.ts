@@ -28,6 +28,8 @@ type Scenario = (typeof SCENARIOS)[number];
 export interface BenchConfig {
   readonly sizes: readonly number[];
   readonly repeat: number;
+  /** The naive loop runs at N up to this (it is linear and long). */
+  readonly naiveMaxN: number;
   readonly changeRepeat: number;
   readonly restartN: number;
   readonly restartRepeat: number;
@@ -78,12 +80,13 @@ export function configFromEnv(): BenchConfig {
   }
   if (scenarios.includes('git') && !scenarios.includes('memory')) scenarios.push('memory'); // git runs in its daemon
   return {
-    sizes: intList('BENCH_SIZES', [20, 100, 200]),
+    sizes: intList('BENCH_SIZES', [20, 100, 1000]),
     repeat: int('BENCH_REPEAT', 3),
+    naiveMaxN: int('BENCH_NAIVE_MAX_N', 200),
     changeRepeat: int('BENCH_CHANGE_REPEAT', 6),
-    restartN: int('BENCH_RESTART_N', 100),
+    restartN: int('BENCH_RESTART_N', 1000),
     restartRepeat: int('BENCH_RESTART_REPEAT', 2),
-    memoryN: int('BENCH_MEMORY_N', 500),
+    memoryN: int('BENCH_MEMORY_N', 1000),
     gitRepeat: int('BENCH_GIT_REPEAT', 2),
     pollMs: int('BENCH_POLL_MS', 20),
     scrapeBurst: int('BENCH_SCRAPE_BURST', 5000),
@@ -235,7 +238,7 @@ export async function main(): Promise<number> {
     await b.touchReadme('initial');
     if (wants('noop')) {
       for (const n of config.sizes)
-        noop.push(await measured(`noop N=${n}`, () => runNoop(b, n, config.repeat, log)));
+        noop.push(await measured(`noop N=${n}`, () => runNoop(b, n, config.repeat, config.naiveMaxN, log)));
     }
     if (needsDeploy && (wants('change') || wants('restart'))) {
       const n = config.restartN;

@@ -33,6 +33,9 @@ export interface PassSample extends Counts {
   readonly runMs?: number | null;
   /** Times state.json was replaced during the pass (fs.watch, approximate). */
   readonly stateWrites?: number;
+  /** What the snapshot build read again, from the `source.fetch` line (daemon passes). */
+  readonly treesRead?: number | null;
+  readonly parsed?: number | null;
 }
 
 export interface NoopResult {
@@ -57,8 +60,14 @@ export interface NoopResult {
     /** Latency of GET /api/v1/stacks at rest (what the 20 ms poll costs). */
     readonly getStacksMs: Summary;
     readonly stopMs: number;
+    /**
+     * A commit adding a file to one stack's directory (its hash changes, no container does):
+     * refresh → every stack synced at it, and what the build read again.
+     */
+    readonly oneStack: PassSample;
   };
   readonly once: { readonly runs: readonly PassSample[]; readonly ms: Summary };
+  /** Null above BENCH_NAIVE_MAX_N: its cost is linear (per stack × N) and long. */
   readonly naive: {
     readonly ms: number;
     readonly perStackMs: number;
@@ -66,16 +75,17 @@ export interface NoopResult {
     readonly apiCalls: number;
     /** Containers whose id changed (must be 0: the loop is a no-op too). */
     readonly recreated: number;
-  };
-  /** naive loop time / median pass time. */
-  readonly speedupDaemon: number;
-  readonly speedupOnce: number;
+  } | null;
+  /** naive loop time / median pass time (null without the naive loop). */
+  readonly speedupDaemon: number | null;
+  readonly speedupOnce: number | null;
 }
 
 export async function runNoop(
   b: Bench,
   n: number,
   repeat: number,
+  naiveMaxN: number,
   log: (s: string) => void,
 ): Promise<NoopResult> {
   const deploy = await ensureDeployed(b, n, log);
@@ -141,6 +151,7 @@ export async function runNoop(
         apiAt: b.stackdProxy.since(m.stackdApi).map((r) => r.at - sentAt),
         runMs: await runFinished(d, head, sentAt),
         stateWrites,
+        ...readCounts(fetched?.line),
         ...(await countSince(b, m)),
       });
     }
@@ -172,15 +183,47 @@ export async function runNoop(
         apiAt: b.stackdProxy.since(m.stackdApi).map((r) => r.at - sentAt),
         runMs,
         stateWrites,
+        ...readCounts(fetched?.line),
         ...(await countSince(b, m)),
       });
     }
+    log(`N=${n}: a commit changing one stack`);
+    const oneStack = await (async (): Promise<PassSample> => {
+      const head = await b.repo.commit(
+        { [`${b.stackId(n - 1)}/bench-note.txt`]: `one stack changed ${Date.now()}\n` },
+        'one stack changed',
+      );
+      await sleep(200);
+      const m = await mark(b);
+      const logIndex = d.logs.length;
+      const sentAt = Date.now();
+      const t0 = performance.now();
+      const answer = await d.post('/api/v1/refresh');
+      if (answer.status !== 202) throw new Error(`POST /api/v1/refresh: ${answer.status}`);
+      const done = await pollUntil(
+        `${n} stacks synced at ${head}`,
+        async () => (allSynced(await d.stacks(), n, head) ? true : undefined),
+        { intervalMs: b.settings.pollMs, timeoutMs: 120_000 },
+      );
+      await sleep(300);
+      const fetched = d.logs
+        .slice(logIndex)
+        .find((l) => l.line['event'] === 'source.fetch' && l.line['revision'] === head);
+      return {
+        ms: done.at - t0,
+        polls: done.polls,
+        fetchMs: fetched === undefined ? null : fetched.at - sentAt,
+        runMs: await runFinished(d, head, sentAt),
+        ...readCounts(fetched?.line),
+        ...(await countSince(b, m)),
+      };
+    })();
     const stateBytes = (await stat(join(b.dataDir, 'state.json'))).size;
     const runsRetained = ((await (await d.get('/api/v1/runs')).json()) as { runs: unknown[] }).runs.length;
     await sleep(1000);
     const memory = await d.memory();
     const gets: number[] = [];
-    for (let i = 0; i < 10; i++) {
+    for (let i = 0; i < 20; i++) {
       const t = performance.now();
       await d.stacks();
       gets.push(performance.now() - t);
@@ -201,11 +244,17 @@ export async function runNoop(
       hwmKb: memory.hwmKb,
       getStacksMs: summarize(gets),
       stopMs: stop.ms,
+      oneStack,
     };
   } finally {
     await d.stop();
   }
 
+  const once = { runs: onceRuns, ms: summarize(onceRuns.map((r) => r.ms)) };
+  if (n > naiveMaxN) {
+    log(`N=${n}: no naive loop above BENCH_NAIVE_MAX_N=${naiveMaxN}`);
+    return { n, deploy, daemon: daemonResult, once, naive: null, speedupDaemon: null, speedupOnce: null };
+  }
   // (c) the naive loop, with the very files stackd applied (so it is a no-op as well).
   log(`N=${n}: naive loop, docker compose up -d ×${n}`);
   const before = await containerIds(b);
@@ -239,7 +288,6 @@ export async function runNoop(
   let recreated = 0;
   for (const [project, id] of before) if (after.get(project) !== id) recreated++;
 
-  const once = { runs: onceRuns, ms: summarize(onceRuns.map((r) => r.ms)) };
   return {
     n,
     deploy,
@@ -249,6 +297,15 @@ export async function runNoop(
     speedupDaemon: naiveMs / daemonResult.ms.median,
     speedupOnce: naiveMs / once.ms.median,
   };
+}
+
+/** `treesRead` and `parsed` of a `source.fetch` line (null where absent). */
+function readCounts(line: Record<string, unknown> | undefined): {
+  treesRead: number | null;
+  parsed: number | null;
+} {
+  const count = (v: unknown): number | null => (typeof v === 'number' ? v : null);
+  return { treesRead: count(line?.['treesRead']), parsed: count(line?.['parsed']) };
 }
 
 /** Refresh sent (epoch ms) → the run record of `revision` finished, per GET /api/v1/runs; null if not yet. */
