@@ -88,7 +88,8 @@ export interface Discovery {
  *
  * `memo` (directory path + tree id → the stacks found below it) makes the walk proportional to
  * what changed: a directory whose tree id it holds is not listed again. It is replaced by what
- * this walk used, so it never holds more than one tree's directories.
+ * this walk used (with, below a directory found in it, the entries of its unchanged subtree), so
+ * it holds one tree's directories, never more.
  */
 export async function findStacks(
   reader: TreeReader,
@@ -100,6 +101,28 @@ export async function findStacks(
     throw new MissingRootError(`path \`${root}\` is not a directory at ${reader.revision}`);
   const rootComposeFiles = composeFilesOf(top).map((name) => joinPath(root, name));
   const used = new Map<string, readonly StackCandidate[]>();
+  /** The memo's keys by the path of their directory's parent, built at the first hit. */
+  let byParent: Map<string, string[]> | undefined;
+  /** Keep the memo's entries below `dir`, whose tree id was found unchanged. */
+  const carry = (dir: string): void => {
+    if (memo === undefined) return;
+    if (byParent === undefined) {
+      byParent = new Map();
+      for (const key of memo.keys()) {
+        const path = key.slice(0, key.indexOf('\0'));
+        const parent = path.slice(0, Math.max(0, path.lastIndexOf('/')));
+        const siblings = byParent.get(parent);
+        if (siblings === undefined) byParent.set(parent, [key]);
+        else siblings.push(key);
+      }
+    }
+    for (const key of byParent.get(dir) ?? []) {
+      const value = memo.get(key);
+      if (value === undefined) continue;
+      used.set(key, value);
+      carry(key.slice(0, key.indexOf('\0')));
+    }
+  };
   /** The stacks under one directory entry of `dir`: from `memo` when its tree id was seen there. */
   const below = async (
     dir: string,
@@ -110,6 +133,7 @@ export async function findStacks(
     const childDir = joinPath(dir, entry.name);
     const key = entry.oid === undefined ? undefined : `${childDir}\0${entry.oid}`;
     const known = key === undefined ? undefined : memo?.get(key);
+    if (known !== undefined) carry(childDir);
     const found =
       known ?? (await search(childDir, joinPath(raw, entry.name), joinPath(id, idPart(entry.name)), entry));
     if (key !== undefined) used.set(key, found);

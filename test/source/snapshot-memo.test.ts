@@ -64,9 +64,11 @@ describe('snapshot memo', () => {
     for (const [id, desired] of one.stacks) expect(two.stacks.get(id)).toBe(desired);
   });
 
-  it('reads and parses only the subtree of a changed stack', async () => {
+  it('reads and parses only the subtree of a changed stack, after a commit that read only the root', async () => {
     const memo = new SnapshotMemo();
-    const one = await build(await repo.head(), memo);
+    await build(await repo.head(), memo);
+    const one = await build(await repo.commit({ 'README.md': 'three\n' }), memo);
+    expect(memo.last.treesRead).toBe(1);
     const changed = await repo.commit({ 'apps/b/conf/app.conf': 'y\n' });
     const two = await build(changed, memo);
     // root, apps, apps/b (discovery), then apps/b and apps/b/conf (its files).
