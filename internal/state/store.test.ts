@@ -377,12 +377,21 @@ describe('StateStore', () => {
     expect((await readState()).runs).toHaveLength(RUNS_LIMIT);
   });
 
-  it('never mutates a state it handed out', async () => {
+  it('never mutates a record it handed out; its map of stacks changes in place', async () => {
     const store = await StateStore.open({ dataDir: dir, logger: memoryLogger().logger });
     const before = store.data;
-    store.setStack('a', record());
-    expect(before.stacks).toEqual({});
+    const first = record({ message: 'first' });
+    store.setStack('a', first);
+    const handed = store.stack('a');
+    store.setStack('a', record({ message: 'second' }));
+    expect(handed).toBe(first);
+    expect(first.message).toBe('first');
     expect(store.data).not.toBe(before);
+    // One map for every change: a thousand changes cost a thousand, not a million copies.
+    expect(store.data.stacks).toBe(before.stacks);
+    store.deleteStack('a');
+    expect(store.stack('a')).toBeUndefined();
+    expect(Object.getPrototypeOf(store.data.stacks)).toBeNull();
     await store.flush();
   });
 
