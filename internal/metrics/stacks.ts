@@ -85,8 +85,28 @@ export function stackHooks(
     buckets: RECONCILE_BUCKETS,
     registers: [registry],
   });
+  /** What each stack's series were last set from: a record that changes none of them costs nothing. */
+  const shown = new Map<
+    string,
+    { status: string; suspended: boolean; at: string | null; services: unknown }
+  >();
   return {
     stackRecord: (stack, record) => {
+      const seen = {
+        status: record.status,
+        suspended: record.suspended != null,
+        at: record.synced === null ? null : (record.synced.appliedAt ?? record.synced.at),
+        services: record.services,
+      };
+      const last = shown.get(stack);
+      if (
+        last?.status === seen.status &&
+        last.suspended === seen.suspended &&
+        last.at === seen.at &&
+        last.services === seen.services
+      )
+        return;
+      shown.set(stack, seen);
       for (const s of STACK_STATUSES) status.set({ stack, status: s }, s === record.status ? 1 : 0);
       suspended.set({ stack }, record.suspended == null ? 0 : 1);
       // When the running containers were applied: a commit that changes nothing here does not move it.
@@ -108,6 +128,7 @@ export function stackHooks(
       checks.inc({ result });
     },
     stackGone: (stack) => {
+      shown.delete(stack);
       for (const s of STACK_STATUSES) status.remove({ stack, status: s });
       suspended.remove({ stack });
       dropUpdates(stack);
