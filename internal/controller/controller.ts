@@ -28,6 +28,7 @@ import { Coalescer } from './refresher.js';
 import { ReportedStacks } from './reported.js';
 import { RunLog } from './runs.js';
 import { REFRESH_MIN_GAP_MS, RETRY_BUCKET, STACK_RETRY } from '../schedule/index.js';
+import { advanceUnchanged } from './advance.js';
 import { markQueued } from './snapshot.js';
 import { SourceHealth } from './source_health.js';
 import { Triggers } from './triggers.js';
@@ -58,6 +59,8 @@ export class Controller {
   #unsubscribe: (() => void)[] = [];
   /** Told when what the API shows may have changed besides the state (a fetch's outcome). */
   readonly #changed = new Set<() => void>();
+  /** The last snapshot whose stacks were looked at (what the next one is compared with). */
+  #handled: Snapshot | undefined;
 
   constructor(options: ControllerOptions) {
     this.#o = options;
@@ -131,6 +134,7 @@ export class Controller {
     // The desired state kept locally (the source logs `source.cached`): usable with Git down.
     const cached = await this.#o.source.loadCached?.();
     if (cached !== undefined) this.#sourceHealth.restored(cached.fetchedAt);
+    this.#handled = cached;
     this.#listening = true;
     this.#unsubscribe.push(
       this.#o.informer.onChange((project) => {
@@ -264,11 +268,15 @@ export class Controller {
     return this.#read.knownIds();
   }
 
-  enqueueAll(trigger: string): void {
+  /** Look at every known stack; those in `done` were already found synced (their run says so). */
+  enqueueAll(trigger: string, done: ReadonlySet<string> = new Set()): void {
     const ids = this.knownIds();
     this.#reported.report(ids);
     this.#runs.open(trigger, this.#o.source.current()?.revision ?? null, ids);
-    for (const id of ids) this.#enqueue.add(id);
+    for (const id of ids) {
+      if (done.has(id)) this.#runs.finish(id, 'synced', '');
+      else this.#enqueue.add(id);
+    }
   }
 
   stacks(): StacksResponse {
@@ -348,12 +356,32 @@ export class Controller {
   }
 
   #onSnapshot(snapshot: Snapshot, trigger: string): void {
+    const previous = this.#handled;
+    this.#handled = snapshot;
     this.#o.hooks?.revision?.(snapshot.revision);
     this.#o.images?.watch(snapshot);
     markQueued(this.#o.state, this.#o.hooks, snapshot, this.reconcileEnabled);
-    // Every stack is looked at: changed ones are applied, unchanged ones advance their synced
-    // revision from the caches without touching the runtime.
-    this.enqueueAll(trigger);
+    // Synced stacks the commit left as they were advance their synced revision at once; every
+    // other stack is looked at (changed ones are applied). Paused, every one is looked at.
+    const advanced = this.reconcileEnabled
+      ? advanceUnchanged({
+          state: this.#o.state,
+          hooks: this.#o.hooks,
+          pending: (id) => this.queue.pending(id) || this.queue.numRequeues(id) > 0,
+          previous,
+          snapshot,
+          at: this.#clock.date().toISOString(),
+        })
+      : new Set<string>();
+    if (advanced.size > 0) {
+      this.#o.logger.debug(`${advanced.size} unchanged stacks synced at ${snapshot.revision.slice(0, 12)}`, {
+        event: LogEvent.reconcileSkip,
+        reason: 'unchanged',
+        stacks: advanced.size,
+        revision: snapshot.revision,
+      });
+    }
+    this.enqueueAll(trigger, advanced);
   }
 
   #onProject(project: string): void {

@@ -46,6 +46,10 @@ export class DelayingWorkQueue extends WorkQueue implements DelayingQueue {
     this.#arm();
   }
 
+  override pending(key: string): boolean {
+    return super.pending(key) || this.#deadlines.has(key);
+  }
+
   override shutDown(): void {
     super.shutDown();
     this.#disarm();

@@ -30,6 +30,8 @@ export interface Queue {
   done(key: string): void;
   /** The number of keys ready to be handed out. */
   len(): number;
+  /** Whether `key` is waiting (or, in a delaying queue, waiting for its delay) or being processed. */
+  pending(key: string): boolean;
   /** Stops accepting keys; keys already waiting are still handed out, then `get()` resolves `undefined`. */
   shutDown(): void;
   /** Whether `shutDown()` was called. */
@@ -88,6 +90,10 @@ export class WorkQueue implements Queue {
 
   len(): number {
     return this.#queue.length;
+  }
+
+  pending(key: string): boolean {
+    return this.#dirty.has(key) || this.#processing.has(key);
   }
 
   shutDown(): void {
